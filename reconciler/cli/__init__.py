@@ -1,0 +1,52 @@
+"""The `codat-reconciler` command line: one module per command, wired here."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import ReconcilerError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="codat-reconciler")
+def cli() -> None:
+    """Manage Codat Sync for Commerce merchants from YAML manifests in Git.
+
+    \b
+    Typical flow:
+      codat-reconciler validate manifests/
+      codat-reconciler plan manifests/ --out plan.json
+      codat-reconciler apply --plan plan.json
+    """
+
+
+def _register() -> None:
+    # Imported here so each command module can import shared CLI pieces freely.
+    from reconciler.cli import commands
+
+    for command in commands.ALL:
+        cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every user-caused failure ends as a message and exit 1, never a traceback."""
+    _register()
+    try:
+        code = cli.main(args=argv, prog_name="codat-reconciler", standalone_mode=False)
+    except ReconcilerError as err:
+        click.echo(f"Error: {err}", err=True)
+        sys.exit(err.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as err:
+        # Usage errors exit 1, not click's 2: exit 2 means "plan has changes" to CI.
+        err.show()
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

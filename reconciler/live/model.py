@@ -1,0 +1,86 @@
+"""What Codat holds: live companies and their connections, as plain values.
+
+Built from the `GET /companies` pages (connections embedded as
+`dataConnections`); read by the planner; digested so a saved plan can tell
+whether the world it was made from has changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Companies the tool creates or adopts carry this tag; only those can be pruned.
+OWNERSHIP_TAG = ("managed-by", "codat-reconciler")
+
+STATUS_ORDER = ("linked", "pendingauth", "deauthorized")  # matching preference
+
+
+@dataclass(frozen=True, slots=True)
+class LiveConnection:
+    id: str
+    platform_key: str
+    status: str  # as Codat spells it; compare with `status_is`
+    created: str = ""
+
+    def status_is(self, status: str) -> bool:
+        # Some Codat docs print `pendingAuth`: compare case-insensitively.
+        return self.status.lower() == status.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCompany:
+    id: str
+    name: str
+    description: str | None
+    tags: dict[str, str]
+    connections: tuple[LiveConnection, ...] = ()
+    created: str = ""
+
+    @property
+    def managed(self) -> bool:
+        return self.tags.get(OWNERSHIP_TAG[0]) == OWNERSHIP_TAG[1]
+
+    @classmethod
+    def from_api(cls, body: Mapping[str, Any]) -> LiveCompany:
+        return cls(
+            id=str(body["id"]),
+            name=str(body.get("name") or ""),
+            description=body.get("description"),
+            tags={str(k): str(v) for k, v in (body.get("tags") or {}).items()},
+            connections=tuple(
+                LiveConnection(
+                    id=str(c["id"]),
+                    platform_key=str(c.get("integrationKey") or ""),
+                    status=str(c.get("status") or ""),
+                    created=str(c.get("created") or ""),
+                )
+                for c in body.get("dataConnections") or ()
+            ),
+            created=str(body.get("created") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    companies: tuple[LiveCompany, ...]
+
+    def digest(self, company_ids: set[str] | None = None) -> str:
+        """sha256 over what the planner reads, in a canonical order.
+
+        With `company_ids`, only those companies count (a plan targeted with
+        `--merchant` depends on nothing else); names are always included so a
+        company appearing with a declared name also makes the plan stale.
+        """
+        h = hashlib.sha256()
+        for c in sorted(self.companies, key=lambda c: c.id):
+            if company_ids is not None and c.id not in company_ids:
+                h.update(json.dumps(["name", c.id, c.name]).encode())
+                continue
+            conns = sorted((x.id, x.platform_key, x.status.lower()) for x in c.connections)
+            row = [c.id, c.name, c.description, sorted(c.tags.items()), conns]
+            h.update(json.dumps(row).encode())
+        return "sha256:" + h.hexdigest()

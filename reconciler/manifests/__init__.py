@@ -1,0 +1,1 @@
+"""Manifests: YAML files declaring merchants, loaded into `model.DesiredState`."""

@@ -1,0 +1,1 @@
+"""Plans: the pure diff of desired against live, and the files that save them."""

@@ -1,0 +1,94 @@
+"""A plan is data: the changes `apply` would make, each with why.
+
+Modelled on Terraform's plans package: every change has an address, an action,
+a reason, and before/after values (secrets as markers, never values). Renderers
+and the executor read a Plan; only the planner makes one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Action(str, Enum):
+    CREATE = "create"  # POST a company or a connection
+    UPDATE = "update"  # PATCH a company (description, tags, adoption)
+    AUTHORIZE = "authorize"  # PUT a connection's authorization
+    UNLINK = "unlink"  # PATCH a connection to Unlinked (prune)
+    DELETE = "delete"  # DELETE a company (prune)
+
+    @property
+    def symbol(self) -> str:
+        return {"create": "+", "update": "~", "authorize": "!", "unlink": "-", "delete": "-"}[
+            self.value
+        ]
+
+    @property
+    def mutating_calls(self) -> int:
+        return 1
+
+
+class Kind(str, Enum):
+    COMPANY = "company"
+    CONNECTION = "connection"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One API call's worth of change.
+
+    `company_id` / `connection_id` are the live ids when the target exists;
+    None when an earlier change in the same merchant creates it (the executor
+    carries the new id forward). `body` is the request body to send, already
+    free of secrets: for AUTHORIZE it is empty and the executor resolves the
+    merchant's declared authorization at the moment of the call.
+    """
+
+    address: str
+    action: Action
+    kind: Kind
+    reason: str
+    merchant: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    platform_key: str | None = None
+    company_id: str | None = None
+    connection_id: str | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A merchant the plan leaves alone until a person resolves it."""
+
+    address: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something worth telling that is neither a change nor an error
+    (a connection waiting for the merchant to authorize, a check that could not
+    be made without secrets)."""
+
+    address: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    changes: tuple[Change, ...]
+    conflicts: tuple[Conflict, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action is action)
+
+    def deletes(self) -> int:
+        return self.count(Action.DELETE)

@@ -8,11 +8,11 @@ and the executor read a Plan; only the planner makes one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CREATE = "create"  # POST a company or a connection
     UPDATE = "update"  # PATCH a company (description, tags, adoption)
     AUTHORIZE = "authorize"  # PUT a connection's authorization
@@ -25,12 +25,8 @@ class Action(str, Enum):
             self.value
         ]
 
-    @property
-    def mutating_calls(self) -> int:
-        return 1
 
-
-class Kind(str, Enum):
+class Kind(StrEnum):
     COMPANY = "company"
     CONNECTION = "connection"
 

@@ -1,0 +1,81 @@
+"""Credential fingerprints: how the tool knows which credentials it applied last.
+
+Codat never returns authorization values, so to notice a rotated secret the tool
+records, on each company, a fingerprint per connection of the values it sent
+(tag `codat-reconciler-auth`, e.g. `dfxm:Q2hhbmdlTWU`). A plain hash of a short
+secret can be brute-forced offline by anyone who can read the Codat account, so
+the fingerprint is an HMAC-SHA256 keyed with a secret that never goes to Codat
+(`CODAT_RECONCILER_KEY`), over the merchant name, the platform key and the
+values, truncated to 72 bits: enough to notice a change, useless to guess from.
+
+This module is the imperative side of planning: it resolves secrets (reads the
+environment and files) and hands the pure planner ready-made fingerprints.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reconciler.manifests.model import DesiredState, SecretUnavailable
+
+KEY_ENV = "CODAT_RECONCILER_KEY"
+# Sandboxes hold no real credentials, so a well-known key is harmless there
+# and keeps the demo free of setup.
+SANDBOX_KEY = b"codat-reconciler sandbox fingerprint key (not for real accounts)"
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unverifiable:
+    """Why a fingerprint could not be computed (names a variable or file, never a value)."""
+
+    reason: str
+
+
+Credential = Fingerprint | Unverifiable
+Credentials = Mapping[tuple[str, str], Credential]
+
+
+def fingerprint_key(*, sandbox: bool) -> bytes | None:
+    raw = os.environ.get(KEY_ENV)
+    if raw:
+        return raw.encode("utf-8")
+    return SANDBOX_KEY if sandbox else None
+
+
+def fingerprint(key: bytes, merchant: str, platform_key: str, values: Mapping[str, str]) -> str:
+    # Merchant and platform key are mixed in so equal credentials on two
+    # merchants do not show as equal fingerprints.
+    message = json.dumps([merchant, platform_key, sorted(values.items())], separators=(",", ":"))
+    digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:9]).decode("ascii")
+
+
+def collect(desired: DesiredState, key: bytes | None) -> dict[tuple[str, str], Credential]:
+    """A fingerprint, or the reason there is none, for every declared authorization."""
+    out: dict[tuple[str, str], Credential] = {}
+    for merchant in desired.merchants:
+        for conn in merchant.connections:
+            if conn.authorization is None:
+                continue
+            where = (merchant.name, conn.platform_key)
+            if key is None:
+                out[where] = Unverifiable(f"{KEY_ENV} is not set")
+                continue
+            try:
+                values = conn.resolve_authorization()
+            except SecretUnavailable as exc:
+                out[where] = Unverifiable(str(exc))
+                continue
+            out[where] = Fingerprint(fingerprint(key, merchant.name, conn.platform_key, values))
+    return out

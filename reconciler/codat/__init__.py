@@ -1,0 +1,17 @@
+"""Talking to Codat: the HTTP client, its rate limiter, retries and errors."""
+
+from reconciler.codat.client import CodatClient, new_idempotency_key
+from reconciler.codat.config import load_api_key, resolve_base_url
+from reconciler.codat.errors import CodatAPIError, CodatConnectionError, CodatError
+from reconciler.codat.observe import ApiCall
+
+__all__ = [
+    "ApiCall",
+    "CodatAPIError",
+    "CodatClient",
+    "CodatConnectionError",
+    "CodatError",
+    "load_api_key",
+    "new_idempotency_key",
+    "resolve_base_url",
+]

@@ -1,0 +1,333 @@
+"""The one way this tool talks to Codat: auth, rate limits, retries, errors.
+
+Every call goes through `CodatClient.request`. POST and PATCH must carry an
+Idempotency-Key, and every retry of one operation repeats the same key, so a
+request whose answer was lost is replayed by Codat rather than done twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from reconciler import __version__
+from reconciler.codat.config import DEFAULT_BASE_URL, resolve_base_url
+from reconciler.codat.errors import (
+    CodatAPIError,
+    CodatConnectionError,
+    CodatError,
+    describe_transport_error,
+    header_correlation_id,
+)
+from reconciler.codat.headers import quota, seconds_until
+from reconciler.codat.observe import ApiCall, Observer
+from reconciler.codat.ratelimit import RateLimiter
+from reconciler.codat.retry import MAX_RETRY_AFTER, NOT_SENT, backoff, should_retry
+
+MAX_PAGE_SIZE = 5000
+KEYED_METHODS = frozenset({"POST", "PATCH"})
+_ERROR_TEXT_LIMIT = 200
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one operation; reuse it for every retry of that operation."""
+    return str(uuid.uuid4())
+
+
+def api_path(*segments: str) -> str:
+    # Ids come from manifests and API answers: quote them so none can add a segment.
+    return "/" + "/".join(quote(s, safe="") for s in segments)
+
+
+class CodatClient:
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 6,
+        max_rate: int = 1000,
+        observer: Observer | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        pool_size: int = 16,
+        rng: random.Random | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        # A caller-supplied transport decides itself where bytes go (tests, the
+        # in-process sandbox); a real network connection must obey the URL rules.
+        base_url = base_url if transport is not None else resolve_base_url(base_url)
+        headers = {"User-Agent": f"codat-reconciler/{__version__}", "Accept": "application/json"}
+        self._secrets: tuple[str, ...] = ()
+        if api_key:
+            token = base64.b64encode(api_key.encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+            self._secrets = (api_key, token)
+        self._http = httpx.Client(
+            base_url=base_url,
+            headers=headers,
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
+            follow_redirects=False,
+        )
+        self._max_attempts = max_attempts
+        self._observer = observer
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self.limiter = RateLimiter(max_rate, clock=clock, sleep=sleep)
+
+    def __repr__(self) -> str:
+        return f"CodatClient({str(self._http.base_url)!r})"
+
+    def __enter__(self) -> CodatClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- companies -------------------------------------------------------
+
+    def list_companies(
+        self,
+        page: int,
+        page_size: int = MAX_PAGE_SIZE,
+        *,
+        query: str | None = None,
+        tags: str | None = None,
+    ) -> dict[str, Any]:
+        params: dict[str, str | int] = {"page": page, "pageSize": page_size}
+        if query is not None:
+            params["query"] = query
+        if tags is not None:
+            params["tags"] = tags
+        return self._json("GET", "/companies", params=params)
+
+    def get_company(self, company_id: str) -> dict[str, Any]:
+        return self._json("GET", api_path("companies", company_id))
+
+    def create_company(self, body: Mapping[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+        return self._json("POST", "/companies", json=body, idempotency_key=idempotency_key)
+
+    def update_company(
+        self, company_id: str, body: Mapping[str, Any], *, idempotency_key: str
+    ) -> dict[str, Any]:
+        return self._json(
+            "PATCH", api_path("companies", company_id), json=body, idempotency_key=idempotency_key
+        )
+
+    def delete_company(self, company_id: str) -> None:
+        self.request("DELETE", api_path("companies", company_id), gone_ok=True)
+
+    # -- connections -----------------------------------------------------
+
+    def list_connections(
+        self, company_id: str, page: int = 1, page_size: int = MAX_PAGE_SIZE
+    ) -> dict[str, Any]:
+        return self._json(
+            "GET",
+            api_path("companies", company_id, "connections"),
+            params={"page": page, "pageSize": page_size},
+        )
+
+    def create_connection(
+        self, company_id: str, platform_key: str, *, idempotency_key: str
+    ) -> dict[str, Any]:
+        return self._json(
+            "POST",
+            api_path("companies", company_id, "connections"),
+            json={"platformKey": platform_key},
+            idempotency_key=idempotency_key,
+        )
+
+    def update_connection(
+        self,
+        company_id: str,
+        connection_id: str,
+        body: Mapping[str, Any],
+        *,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        return self._json(
+            "PATCH",
+            api_path("companies", company_id, "connections", connection_id),
+            json=body,
+            idempotency_key=idempotency_key,
+        )
+
+    def delete_connection(self, company_id: str, connection_id: str) -> None:
+        self.request(
+            "DELETE", api_path("companies", company_id, "connections", connection_id), gone_ok=True
+        )
+
+    def authorize_connection(
+        self, company_id: str, connection_id: str, values: Mapping[str, str]
+    ) -> dict[str, Any]:
+        # PUT is naturally repeatable: retried without a key. The values are
+        # secrets: scrubbed from anything Codat echoes back into an error.
+        return self._json(
+            "PUT",
+            api_path("companies", company_id, "connections", connection_id, "authorization"),
+            json=dict(values),
+            secrets=values.values(),
+        )
+
+    def sync_flow_url(
+        self,
+        commerce_key: str,
+        accounting_key: str,
+        merchant_identifier: str,
+        redirect_url: str | None = None,
+    ) -> str:
+        params = {"merchantIdentifier": merchant_identifier}
+        if redirect_url:
+            params["redirectUrl"] = redirect_url
+        path = api_path("config", "sync", "commerce", commerce_key, accounting_key, "start")
+        body = self._json("GET", path, params=params)
+        url = body.get("url")
+        if not isinstance(url, str) or not url:
+            raise CodatError(f"GET {path}: Codat's answer holds no sync flow URL")
+        return url
+
+    # -- the one request path ---------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        idempotency_key: str | None = None,
+        gone_ok: bool = False,
+        secrets: Iterable[str] = (),
+    ) -> httpx.Response:
+        """Send one operation, retrying what is safe to retry.
+
+        `gone_ok`: for DELETE, a 404 after an attempt that may have reached
+        Codat means that attempt did the work. A 404 on the first try is an error.
+        """
+        method = method.upper()
+        if method in KEYED_METHODS and not idempotency_key:
+            raise ValueError(f"{method} {path} needs an idempotency_key")
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        hidden = (*self._secrets, *secrets)
+        maybe_applied = False
+        for attempt in range(1, self._max_attempts + 1):
+            self.limiter.acquire()
+            started = self._clock()
+            try:
+                response = self._http.request(
+                    method, path, params=params, json=json, headers=headers
+                )
+            except httpx.TransportError as exc:
+                reason = describe_transport_error(exc)
+                self._observe(method, path, None, started, attempt, None, reason)
+                if attempt == self._max_attempts:
+                    raise CodatConnectionError(method, path, attempt, reason) from None
+                maybe_applied = maybe_applied or not isinstance(exc, NOT_SENT)
+                self._sleep(backoff(attempt, self._rng))
+                continue
+
+            status = response.status_code
+            if (q := quota(response, time.time())) is not None:
+                self.limiter.observe(q, self._clock())
+            if status < 400 or (gone_ok and status == 404 and maybe_applied):
+                self._observe(
+                    method, path, status, started, attempt, header_correlation_id(response)
+                )
+                return response
+
+            retry = should_retry(response, idempotent_key=bool(idempotency_key))
+            error = CodatAPIError.from_response(
+                method, path, response, secrets=hidden, retryable=retry
+            )
+            self._observe(
+                method, path, status, started, attempt, error.correlation_id, error.codat_message
+            )
+            last = attempt == self._max_attempts
+            if not retry or last or not self._wait_before_retry(response, attempt):
+                raise error
+            maybe_applied = maybe_applied or status >= 500
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _wait_before_retry(self, response: httpx.Response, attempt: int) -> bool:
+        """Wait as the answer asks; False when it asks for too long to wait here."""
+        if response.status_code != 429:
+            self._sleep(backoff(attempt, self._rng))
+            return True
+        wait = seconds_until(response.headers.get("retry-after"), time.time())
+        if wait is None:
+            wait = backoff(attempt, self._rng)
+        elif wait > MAX_RETRY_AFTER:
+            return False
+        # Shared: every thread holds back, not only the one that was told.
+        self.limiter.pause(wait)
+        return True
+
+    def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        idempotency_key: str | None = None,
+        secrets: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        response = self.request(
+            method, path, params=params, json=json, idempotency_key=idempotency_key, secrets=secrets
+        )
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise CodatError(
+                f"{method} {path}: Codat answered {response.status_code} without a JSON object"
+            )
+        return body
+
+    def _observe(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        started: float,
+        attempt: int,
+        correlation: str | None,
+        error: str | None = None,
+    ) -> None:
+        if self._observer is None:
+            return
+        self._observer(
+            ApiCall(
+                method=method,
+                path=path,
+                status=status,
+                duration_ms=round((self._clock() - started) * 1000, 3),
+                attempt=attempt,
+                correlation_id=correlation,
+                error=error[:_ERROR_TEXT_LIMIT] if error else None,
+            )
+        )

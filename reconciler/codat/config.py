@@ -1,0 +1,69 @@
+"""Where Codat is and how to prove who we are: base URL and API key."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from urllib.parse import urlsplit
+
+from reconciler.errors import ReconcilerError
+
+DEFAULT_BASE_URL = "https://api.codat.io"
+
+
+def resolve_base_url(url: str | None = None) -> str:
+    """The base URL from the flag, else CODAT_BASE_URL, else production.
+
+    Plain http would send the API key in clear text, so it is only allowed to
+    this machine (a local sandbox).
+    """
+    chosen = url or os.environ.get("CODAT_BASE_URL") or DEFAULT_BASE_URL
+    parts = urlsplit(chosen)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ReconcilerError(
+            f"base URL {chosen!r} is not an http(s) URL; use e.g. {DEFAULT_BASE_URL}"
+        )
+    if parts.username or parts.password:
+        raise ReconcilerError(
+            "base URL must not contain credentials; "
+            "set CODAT_API_KEY or pass --api-key-file instead"
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ReconcilerError(
+            f"base URL {chosen!r} uses plain http to a host other than this machine, "
+            "which would send the API key unencrypted; use https:// "
+            "(plain http is only allowed to localhost, 127.0.0.0/8 or ::1)"
+        )
+    return chosen.rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_api_key(api_key_file: str | None = None) -> str:
+    """The API key from `--api-key-file`, else CODAT_API_KEY.
+
+    Never taken as a flag value: it would show in `ps` and CI logs.
+    """
+    if api_key_file:
+        try:
+            with open(api_key_file, encoding="utf-8") as f:
+                key = f.read().strip()
+        except OSError as err:
+            # strerror only: the OSError's own text is fine, but keep one wording.
+            raise ReconcilerError(
+                f"cannot read API key file {api_key_file}: {err.strerror}"
+            ) from None
+        if not key:
+            raise ReconcilerError(f"API key file {api_key_file} is empty")
+        return key
+    key = os.environ.get("CODAT_API_KEY", "").strip()
+    if not key:
+        raise ReconcilerError("no Codat API key: set CODAT_API_KEY or pass --api-key-file PATH")
+    return key

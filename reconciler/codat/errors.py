@@ -1,0 +1,144 @@
+"""Failures talking to Codat, worded for the person who has to act on them.
+
+Messages carry Codat's `correlationId` (support asks for it) and never a
+secret: the API key, authorization values and request bodies are scrubbed or
+never included, and no httpx exception is chained (its text is not ours to vet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from reconciler.errors import ReconcilerError
+
+REDACTED = "***"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        # Tiny values ("1", "a") would shred the message and reveal nothing.
+        if len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class CodatError(ReconcilerError):
+    """Anything that went wrong between this tool and Codat."""
+
+
+class CodatAPIError(CodatError):
+    """Codat answered with an error status."""
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        codat_message: str = "",
+        correlation_id: str | None = None,
+        retryable: bool = False,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.codat_message = codat_message
+        self.correlation_id = correlation_id
+        self.retryable = retryable
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        try:
+            reason = HTTPStatus(self.status).phrase
+        except ValueError:
+            reason = "Error"
+        text = f"{self.method} {self.path} failed: {self.status} {reason}"
+        if self.codat_message:
+            text += f": {self.codat_message}"
+        if self.correlation_id:
+            text += f" (correlationId: {self.correlation_id})"
+        return text
+
+    @classmethod
+    def from_response(
+        cls,
+        method: str,
+        path: str,
+        response: httpx.Response,
+        *,
+        secrets: Iterable[str] = (),
+        retryable: bool = False,
+    ) -> CodatAPIError:
+        body = error_body(response)
+        return cls(
+            method,
+            path,
+            response.status_code,
+            codat_message=redact(codat_message(body), tuple(secrets)),
+            correlation_id=correlation_id(response, body),
+            retryable=retryable,
+        )
+
+
+class CodatConnectionError(CodatError):
+    """No usable answer from Codat, even after retrying."""
+
+    def __init__(self, method: str, path: str, attempts: int, reason: str) -> None:
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+        self.reason = reason
+        plural = "attempt" if attempts == 1 else "attempts"
+        super().__init__(f"{method} {path} failed after {attempts} {plural}: {reason}")
+
+
+def error_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def codat_message(body: dict[str, Any]) -> str:
+    """Codat's `error` text followed by its validation errors, one clause each."""
+    parts = []
+    if isinstance(body.get("error"), str) and body["error"].strip():
+        parts.append(body["error"].strip())
+    validation = body.get("validation")
+    errors = validation.get("errors") if isinstance(validation, dict) else None
+    for item in errors if isinstance(errors, list) else ():
+        if not isinstance(item, dict) or not item.get("message"):
+            continue
+        where = item.get("itemId")
+        parts.append(f"{where}: {item['message']}" if where else str(item["message"]))
+    return "; ".join(parts)
+
+
+def correlation_id(response: httpx.Response, body: dict[str, Any]) -> str | None:
+    value = body.get("correlationId")
+    if isinstance(value, str) and value:
+        return value
+    return header_correlation_id(response)
+
+
+def header_correlation_id(response: httpx.Response) -> str | None:
+    value = response.headers.get("x-correlation-id") or response.headers.get("correlation-id")
+    return str(value) if value else None
+
+
+def describe_transport_error(exc: httpx.TransportError) -> str:
+    """A fixed phrase per failure kind: httpx's own text is never shown."""
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return "timed out connecting"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out waiting for a response"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect (connection refused, DNS or TLS failure)"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server closed the connection without a response"
+    return f"transport error ({type(exc).__name__})"

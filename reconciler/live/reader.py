@@ -1,0 +1,115 @@
+"""Reading every company, connections embedded, in as few page calls as Codat allows.
+
+Page 1 says how many companies there are and how many a page really holds (a
+server may cap pages below what was asked); the other pages are then fetched
+in parallel, asking for exactly that size so page N means the same thing to
+both sides. Companies created or deleted during the read shift the pages: ids
+are de-duplicated, and if the count still falls short the read carries on page
+by page while the server says there is more.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from reconciler.codat.client import MAX_PAGE_SIZE, CodatClient
+from reconciler.codat.errors import CodatError
+from reconciler.live.model import LiveCompany, LiveState
+
+Progress = Callable[[int, int], None]
+
+
+# Reads repeated when companies change under the read, before giving up.
+READ_ATTEMPTS = 3
+
+
+def read_live_state(
+    client: CodatClient,
+    *,
+    page_size: int = MAX_PAGE_SIZE,
+    parallelism: int = 4,
+    on_page: Progress | None = None,
+) -> LiveState:
+    for _ in range(READ_ATTEMPTS):
+        seen = _read_all_pages(client, page_size, parallelism, on_page)
+        # Fewer than Codat counts means a company was missed; planning on that
+        # would create it again. Read again rather than plan on a partial view.
+        if seen.count >= seen.total:
+            return seen.state()
+    raise CodatError(
+        f"GET /companies: Codat reports {seen.total} companies but only {seen.count} "
+        f"could be read in {READ_ATTEMPTS} tries (companies changing during the read?); "
+        "run again"
+    )
+
+
+def _read_all_pages(
+    client: CodatClient, page_size: int, parallelism: int, on_page: Progress | None
+) -> _Companies:
+    seen = _Companies(on_page)
+    last = client.list_companies(1, page_size)
+    seen.add(last)
+    served = len(_results(last))
+    if served == 0:
+        return seen
+
+    last_page = max(1, math.ceil(seen.total / served))
+    if last_page > 1:
+        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+            # Ask for the size actually served, so page N covers the same rows for both sides.
+            for last in pool.map(
+                lambda n: client.list_companies(n, served), range(2, last_page + 1)
+            ):
+                seen.add(last)
+
+    page = last_page
+    while seen.count < seen.total or _has_next(last):
+        page += 1
+        last = client.list_companies(page, served)
+        if not seen.add(last):
+            break
+    return seen
+
+
+class _Companies:
+    """Companies read so far, by id, with the latest total Codat reported."""
+
+    def __init__(self, on_page: Progress | None) -> None:
+        self._by_id: dict[str, Mapping[str, Any]] = {}
+        self._on_page = on_page
+        self.total = 0
+
+    @property
+    def count(self) -> int:
+        return len(self._by_id)
+
+    def add(self, page: Mapping[str, Any]) -> bool:
+        """Take in one page; False when it brought no company not seen before."""
+        before = self.count
+        for company in _results(page):
+            # A company pushed onto the next page by an insert appears twice: keep one.
+            self._by_id.setdefault(str(company["id"]), company)
+        total = page.get("totalResults")
+        if isinstance(total, int):
+            self.total = total
+        if self._on_page is not None:
+            self._on_page(self.count, max(self.total, self.count))
+        return self.count > before
+
+    def state(self) -> LiveState:
+        return LiveState(companies=tuple(LiveCompany.from_api(c) for c in self._by_id.values()))
+
+
+def _results(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    results = page.get("results")
+    if not isinstance(results, list):
+        raise CodatError("GET /companies: Codat's page holds no `results` list")
+    return results
+
+
+def _has_next(page: Mapping[str, Any]) -> bool:
+    links = page.get("_links")
+    return isinstance(links, dict) and isinstance(links.get("next"), dict)

@@ -1,0 +1,116 @@
+"""Saved plans: `plan --out FILE` writes one, `apply --plan FILE` and `show FILE` read it.
+
+A saved plan holds what it will do (every change with its request body, which
+never contains a secret: authorization values are resolved from the manifests
+at apply time), the inputs it was made from (manifest paths and their sha256,
+prune and target options), a digest of the live state it was planned against,
+and a checksum over all of that so a hand-edited file is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import ReconcilerError
+from reconciler.plan.model import Action, Change, Conflict, Kind, Note, Plan
+
+FORMAT_VERSION = 1
+KIND = "codat-reconciler/saved-plan"
+
+
+class SavedPlanError(ReconcilerError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SavedPlan:
+    plan: Plan
+    paths: tuple[str, ...]
+    manifests: tuple[tuple[str, str], ...]  # (path, sha256) of every manifest file read
+    live_digest: str
+    prune: bool
+    targets: tuple[str, ...] | None
+
+
+def _checksum(body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def dumps(saved: SavedPlan) -> str:
+    body: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "kind": KIND,
+        "paths": list(saved.paths),
+        "manifests": [list(m) for m in saved.manifests],
+        "live_digest": saved.live_digest,
+        "prune": saved.prune,
+        "targets": list(saved.targets) if saved.targets is not None else None,
+        "changes": [asdict(c) for c in saved.plan.changes],
+        "conflicts": [asdict(c) for c in saved.plan.conflicts],
+        "notes": [asdict(n) for n in saved.plan.notes],
+    }
+    body["checksum"] = _checksum(body)
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(saved: SavedPlan, path: str | Path) -> None:
+    Path(path).write_text(dumps(saved), encoding="utf-8")
+
+
+def read(path: str | Path) -> SavedPlan:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SavedPlanError(f"{path}: cannot read saved plan: {exc}") from None
+    return loads(text, source=str(path))
+
+
+def loads(text: str, *, source: str = "<plan>") -> SavedPlan:
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SavedPlanError(
+            f"{source}:{exc.lineno}:{exc.colno}: not a saved plan (invalid JSON: {exc.msg})"
+        ) from None
+    if not isinstance(body, dict) or body.get("kind") != KIND:
+        raise SavedPlanError(f"{source}: not a codat-reconciler saved plan")
+    if body.get("format_version") != FORMAT_VERSION:
+        raise SavedPlanError(
+            f"{source}: saved plan format_version {body.get('format_version')!r} is not "
+            f"supported (this version reads {FORMAT_VERSION}); make the plan again"
+        )
+    claimed = body.pop("checksum", None)
+    if claimed != _checksum(body):
+        raise SavedPlanError(
+            f"{source}: the saved plan was modified after it was made (checksum mismatch); "
+            "refusing to apply it. Make a new plan with `plan --out`."
+        )
+    try:
+        plan = Plan(
+            changes=tuple(_change(c) for c in body["changes"]),
+            conflicts=tuple(Conflict(**c) for c in body["conflicts"]),
+            notes=tuple(Note(**n) for n in body["notes"]),
+        )
+        targets = body["targets"]
+        return SavedPlan(
+            plan=plan,
+            paths=tuple(body["paths"]),
+            manifests=tuple((str(p), str(h)) for p, h in body["manifests"]),
+            live_digest=str(body["live_digest"]),
+            prune=bool(body["prune"]),
+            targets=tuple(targets) if targets is not None else None,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SavedPlanError(f"{source}: malformed saved plan ({exc})") from None
+
+
+def _change(raw: dict[str, Any]) -> Change:
+    fields = dict(raw)
+    fields["action"] = Action(fields["action"])
+    fields["kind"] = Kind(fields["kind"])
+    return Change(**fields)

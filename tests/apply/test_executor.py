@@ -1,0 +1,145 @@
+"""The executor against a recording fake: ordering, id hand-over, failures, keys."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from reconciler.apply.executor import Executor, idempotency_key
+from reconciler.codat.errors import CodatAPIError
+from reconciler.credentials import Fingerprint
+from reconciler.live.model import LiveCompany, LiveConnection, LiveState
+from reconciler.manifests.model import (
+    DesiredConnection,
+    DesiredState,
+    LiteralValue,
+    Location,
+    Merchant,
+    SecretRef,
+)
+from reconciler.plan.model import Action
+from reconciler.plan.planner import PlanOptions, make_plan
+
+HERE = Location("m.yaml", 1, 1)
+
+
+class FakeCodat:
+    """Records calls; fails the calls named in `fail_on` (by merchant name in the body/path)."""
+
+    def __init__(self, fail_on: set[str] | None = None) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.fail_on = fail_on or set()
+        self._lock = threading.Lock()
+        self._n = 0
+
+    def _record(self, *call: Any) -> str:
+        with self._lock:
+            self.calls.append(call)
+            self._n += 1
+            return f"id{self._n}"
+
+    def create_company(self, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+        if body["name"] in self.fail_on:
+            raise CodatAPIError(
+                "POST", "/companies", 500, correlation_id="corr-123", codat_message="boom"
+            )
+        return {"id": self._record("create_company", body["name"], idempotency_key)}
+
+    def update_company(self, company_id: str, body: dict[str, Any], *, idempotency_key: str
+                       ) -> dict[str, Any]:
+        self._record("update_company", company_id, body)
+        return {"id": company_id}
+
+    def delete_company(self, company_id: str) -> None:
+        self._record("delete_company", company_id)
+
+    def create_connection(self, company_id: str, platform_key: str, *, idempotency_key: str
+                          ) -> dict[str, Any]:
+        return {"id": self._record("create_connection", company_id, platform_key)}
+
+    def update_connection(self, company_id: str, connection_id: str, body: dict[str, Any], *,
+                          idempotency_key: str) -> dict[str, Any]:
+        self._record("update_connection", company_id, connection_id, body)
+        return {}
+
+    def authorize_connection(self, company_id: str, connection_id: str, values: dict[str, str]
+                             ) -> dict[str, Any]:
+        self._record("authorize", company_id, connection_id, values)
+        return {"status": "Linked"}
+
+
+def desired(*names: str) -> DesiredState:
+    auth = {"apiToken": SecretRef("env", "EXEC_TEST_TOKEN"), "storeId": LiteralValue("s1")}
+    return DesiredState(
+        tuple(
+            Merchant(n, HERE, connections=(DesiredConnection("dfxm", auth, HERE),)) for n in names
+        )
+    )
+
+
+def test_new_merchants_run_company_connection_authorize_with_ids_carried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EXEC_TEST_TOKEN", "tok-123")
+    want = desired("a", "b")
+    creds = {(m.name, "dfxm"): Fingerprint("f") for m in want.merchants}
+    plan = make_plan(want, LiveState(()), creds)
+    fake = FakeCodat()
+    result = Executor(fake, want, key_seed="s", parallelism=2).run(plan)
+    assert result.ok and len(result.done) == 6
+    for name in ("a", "b"):
+        created = next(c for c in fake.calls if c[:2] == ("create_company", name))
+        company_id = fake.calls.index(created)
+        conn = next(c for c in fake.calls[company_id:] if c[0] == "create_connection")
+        auth = next(c for c in fake.calls[company_id:] if c[0] == "authorize")
+        assert conn[1] == f"id{company_id + 1}"  # ids are handed on, not guessed
+        assert auth[3] == {"apiToken": "tok-123", "storeId": "s1"}
+
+
+def test_a_failure_stops_its_merchant_only_and_carries_the_correlation_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EXEC_TEST_TOKEN", "tok-123")
+    want = desired("bad", "good")
+    plan = make_plan(want, LiveState(()), {})
+    result = Executor(FakeCodat(fail_on={"bad"}), want, key_seed="s").run(plan)
+    assert not result.ok
+    (failure,) = result.failed
+    assert failure.change.address == 'merchant["bad"]'
+    assert "corr-123" in failure.message
+    assert {c.merchant for c in result.skipped} == {"bad"} and len(result.skipped) == 2
+    assert {c.merchant for c in result.done} == {"good"}
+
+
+def test_missing_secret_fails_the_authorize_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("EXEC_TEST_TOKEN", raising=False)
+    want = desired("a")
+    result = Executor(FakeCodat(), want, key_seed="s").run(make_plan(want, LiveState(()), {}))
+    (failure,) = result.failed
+    assert failure.change.action is Action.AUTHORIZE
+    assert failure.message == "cannot authorize: environment variable EXEC_TEST_TOKEN is not set"
+
+
+def test_prune_changes_unlink_and_delete() -> None:
+    owned = {"managed-by": "codat-reconciler"}
+    live = LiveState((
+        LiveCompany("c1", "keep", None, owned, (LiveConnection("x", "lqai", "Linked"),)),
+        LiveCompany("c2", "gone", None, owned),
+    ))
+    want = DesiredState((Merchant("keep", HERE),))
+    plan = make_plan(want, live, {}, PlanOptions(prune=True))
+    fake = FakeCodat()
+    assert Executor(fake, want, key_seed="s").run(plan).ok
+    assert sorted(c[0] for c in fake.calls) == ["delete_company", "update_connection"]
+    assert ("update_connection", "c1", "x", {"status": "Unlinked"}) in fake.calls
+
+
+def test_idempotency_keys_are_stable_per_change_and_seed() -> None:
+    want = desired("a")
+    change = make_plan(want, LiveState(()), {}).changes[0]
+    assert idempotency_key("s", change, None) == idempotency_key("s", change, None)
+    assert idempotency_key("s", change, None) != idempotency_key("t", change, None)

@@ -1,0 +1,24 @@
+"""Plan renderers: the same Plan as terminal text, versioned JSON, or a PR comment."""
+
+from __future__ import annotations
+
+from reconciler.plan.model import Plan
+from reconciler.render.json_format import render_json
+from reconciler.render.markdown import render_markdown
+from reconciler.render.text import render_text
+
+FORMATS: tuple[str, ...] = ("text", "json", "markdown")
+
+__all__ = ["FORMATS", "render", "render_json", "render_markdown", "render_text"]
+
+
+def render(plan: Plan, fmt: str, *, color: bool = False) -> str:
+    """`fmt` is one of FORMATS; `color` applies to text only (JSON and markdown are read
+    by programs and by GitHub, where escape codes would be noise)."""
+    if fmt == "text":
+        return render_text(plan, color=color)
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    raise ValueError(f"unknown plan format {fmt!r}: expected one of {', '.join(FORMATS)}")

@@ -1,0 +1,89 @@
+"""Before/after as a list of field differences, shared by the text lines and the
+markdown diff blocks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from reconciler.plan.model import Action, Change
+
+SENSITIVE_PREFIX = "(sensitive:"
+
+
+class State(Enum):
+    ADDED = "+"
+    REMOVED = "-"
+    CHANGED = "~"
+    # Shown for orientation only (a connection's id, the status it is authorized from).
+    CONTEXT = " "
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    state: State
+    before: Any = None
+    after: Any = None
+    # Set for mappings (tags, authorization): their keys are compared one by one.
+    children: tuple[Field, ...] | None = None
+
+    @property
+    def value(self) -> Any:
+        """The one value to show when the field is not CHANGED."""
+        return self.before if self.state in (State.REMOVED, State.CONTEXT) else self.after
+
+
+def field_diffs(change: Change) -> tuple[Field, ...]:
+    """The fields of `before`/`after` worth showing, in the planner's order (`before`'s
+    first: the state being left reads before what is new).
+
+    A field only in `before` is context (the state being changed from), except when the
+    whole company is deleted: then everything in it goes.
+    """
+    before_only = State.REMOVED if change.action is Action.DELETE else State.CONTEXT
+    return _diff(change.before or {}, change.after or {}, before_only)
+
+
+def _diff(
+    before: Mapping[str, Any], after: Mapping[str, Any], before_only: State
+) -> tuple[Field, ...]:
+    fields: list[Field] = []
+    for name in [*before, *(k for k in after if k not in before)]:
+        if name not in before:
+            fields.append(_whole(name, after[name], State.ADDED))
+        elif name not in after:
+            fields.append(_whole(name, before[name], before_only))
+        elif before[name] == after[name]:
+            fields.append(_whole(name, before[name], State.CONTEXT))
+        elif isinstance(before[name], Mapping) and isinstance(after[name], Mapping):
+            # Only the keys that differ: unchanged tags would bury the one that changes.
+            changed = tuple(
+                f
+                for f in _diff(before[name], after[name], State.REMOVED)
+                if f.state is not State.CONTEXT
+            )
+            fields.append(Field(name, State.CHANGED, before[name], after[name], changed))
+        else:
+            fields.append(Field(name, State.CHANGED, before[name], after[name]))
+    return tuple(fields)
+
+
+def _whole(name: str, value: Any, state: State) -> Field:
+    """A field that is added, removed or kept as a whole, nested keys alike."""
+    children = None
+    if isinstance(value, Mapping):
+        children = tuple(_whole(k, v, state) for k, v in value.items())
+    if state is State.ADDED:
+        return Field(name, state, None, value, children)
+    return Field(name, state, value, value if state is State.CONTEXT else None, children)
+
+
+def format_value(value: Any) -> str:
+    """JSON-like, except that secret markers show bare: they are labels, not strings."""
+    if isinstance(value, str) and value.startswith(SENSITIVE_PREFIX) and value.endswith(")"):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))

@@ -1,0 +1,50 @@
+"""The plan for scripts: versioned JSON, documented field by field in docs/plan-json.md.
+
+(Not `json.py`: beside the stdlib module of that name it would only confuse readers.)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.plan.model import Change, Plan
+from reconciler.render.wording import counts
+
+# Bump only for incompatible changes (a field removed, renamed or retyped); new fields
+# keep version 1, so consumers must ignore fields they do not know.
+FORMAT_VERSION = 1
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """The JSON document as Python data. `Change.body` is left out on purpose: the plan
+    shows intent, and a body is the executor's business."""
+    summary: dict[str, Any] = {action.value: n for action, n in counts(plan).items()}
+    summary["has_changes"] = plan.has_changes
+    return {
+        "format_version": FORMAT_VERSION,
+        "changes": [_change(c) for c in plan.changes],
+        "conflicts": [{"address": c.address, "message": c.message} for c in plan.conflicts],
+        "notes": [{"address": n.address, "message": n.message} for n in plan.notes],
+        "summary": summary,
+    }
+
+
+def render_json(plan: Plan) -> str:
+    """Indented, keys in documented order, changes in plan order. No trailing newline."""
+    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False)
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return {
+        "address": change.address,
+        "action": change.action.value,
+        "kind": change.kind.value,
+        "reason": change.reason,
+        "merchant": change.merchant,
+        "platform_key": change.platform_key,
+        "company_id": change.company_id,
+        "connection_id": change.connection_id,
+        "before": change.before,
+        "after": change.after,
+    }

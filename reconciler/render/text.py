@@ -1,0 +1,109 @@
+"""The plan for a terminal, read like Terraform's."""
+
+from __future__ import annotations
+
+from reconciler.plan.model import Action, Change, Plan
+from reconciler.render.fields import Field, State, field_diffs, format_value
+from reconciler.render.wording import (
+    ACTION_ORDER,
+    action_phrase,
+    conflicts_line,
+    printable,
+    summary_line,
+)
+
+_GREEN, _YELLOW, _CYAN, _RED, _BOLD = "32", "33", "36", "31", "1"
+_SYMBOL_COLOUR = {"+": _GREEN, "~": _YELLOW, "!": _CYAN, "-": _RED}
+_LEGEND = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update in place",
+    Action.AUTHORIZE: "authorize (send the declared credentials)",
+    Action.UNLINK: "unlink / delete",
+    Action.DELETE: "unlink / delete",
+}
+_DELETE_WARNING = "will be DELETED (irreversible: its connections and data go too)"
+_DETAIL_INDENT = " " * 6
+
+
+class _Painter:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, *codes: str) -> str:
+        if not self.color or not codes:
+            return text
+        return f"\x1b[{';'.join(codes)}m{text}\x1b[0m"
+
+    def symbol(self, symbol: str) -> str:
+        return self(symbol, *filter(None, [_SYMBOL_COLOUR.get(symbol)]))
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    """The plan as terminal text; ANSI colour only when `color` (never in files or CI logs
+    unless asked). No trailing newline."""
+    paint = _Painter(color)
+    lines: list[str] = []
+    if plan.has_changes:
+        lines += _legend(plan, paint)
+        for change in plan.changes:
+            lines += _change_lines(change, paint)
+    for conflict in plan.conflicts:
+        lines += ["", paint("Error:", _RED, _BOLD) + _addressed(conflict.address, conflict.message)]
+    for note in plan.notes:
+        lines += ["", "Note:" + _addressed(note.address, note.message)]
+    if lines:
+        lines.append("")
+    lines.append(paint(summary_line(plan), _BOLD))
+    if plan.conflicts:
+        lines.append(paint(conflicts_line(plan), _RED))
+    return "\n".join(lines)
+
+
+def _legend(plan: Plan, paint: _Painter) -> list[str]:
+    present = {c.action for c in plan.changes}
+    lines = ["codat-reconciler will perform the following actions:"]
+    shown: set[str] = set()
+    for action in ACTION_ORDER:
+        if action in present and _LEGEND[action] not in shown:
+            shown.add(_LEGEND[action])
+            lines.append(f"  {paint.symbol(action.symbol)} {_LEGEND[action]}")
+    lines.append("")
+    return lines
+
+
+def _addressed(address: str, message: str) -> str:
+    return f" {printable(address)}: {printable(message)}"
+
+
+def _change_lines(change: Change, paint: _Painter) -> list[str]:
+    head = (
+        f"  {paint.symbol(change.action.symbol)} {printable(change.address)}"
+        f"  ({action_phrase(change)}: {printable(change.reason)})"
+    )
+    lines = [head]
+    if change.action is Action.DELETE:
+        lines.append(_DETAIL_INDENT + paint(_DELETE_WARNING, _RED, _BOLD))
+    for field in field_diffs(change):
+        lines += _field_lines(field, _DETAIL_INDENT, paint, top=True)
+    return lines
+
+
+def _field_lines(field: Field, indent: str, paint: _Painter, *, top: bool) -> list[str]:
+    # Top-level fields go without a symbol (the change line says what happens); nested keys,
+    # such as single tags, carry their own +/~/-.
+    mark = "" if top else paint.symbol(field.state.value) + " "
+    name = printable(field.name)
+    if field.children is not None:
+        lines = [f"{indent}{mark}{name}:"]
+        for child in field.children:
+            lines += _field_lines(child, indent + "  ", paint, top=False)
+        return lines
+    if field.state is State.CHANGED:
+        shown = f"{_shown(field.before)} -> {_shown(field.after)}"
+    else:
+        shown = _shown(field.value)
+    return [f"{indent}{mark}{name}: {shown}"]
+
+
+def _shown(value: object) -> str:
+    return printable(format_value(value))

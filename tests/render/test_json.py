@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from reconciler.plan.model import Action, Change, Kind, Plan
+from reconciler.render.json_format import render_json
+from tests.render import plans
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "plan-json.md"
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_NULLABLE_OBJECT = {"type": ["object", "null"]}
+_MESSAGE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["address", "message"],
+    "properties": {"address": {"type": "string"}, "message": {"type": "string"}},
+}
+_COUNT = {"type": "integer", "minimum": 0}
+
+# The schema docs/plan-json.md documents, strict both ways: every field present and no
+# undocumented one.
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["format_version", "changes", "conflicts", "notes", "summary"],
+    "properties": {
+        "format_version": {"const": 1},
+        "changes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [
+                    "address",
+                    "action",
+                    "kind",
+                    "reason",
+                    "merchant",
+                    "platform_key",
+                    "company_id",
+                    "connection_id",
+                    "before",
+                    "after",
+                ],
+                "properties": {
+                    "address": {"type": "string"},
+                    "action": {"enum": ["create", "update", "authorize", "unlink", "delete"]},
+                    "kind": {"enum": ["company", "connection"]},
+                    "reason": {"type": "string"},
+                    "merchant": {"type": "string"},
+                    "platform_key": _NULLABLE_STRING,
+                    "company_id": _NULLABLE_STRING,
+                    "connection_id": _NULLABLE_STRING,
+                    "before": _NULLABLE_OBJECT,
+                    "after": _NULLABLE_OBJECT,
+                },
+            },
+        },
+        "conflicts": {"type": "array", "items": _MESSAGE},
+        "notes": {"type": "array", "items": _MESSAGE},
+        "summary": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["create", "update", "authorize", "unlink", "delete", "has_changes"],
+            "properties": {
+                "create": _COUNT,
+                "update": _COUNT,
+                "authorize": _COUNT,
+                "unlink": _COUNT,
+                "delete": _COUNT,
+                "has_changes": {"type": "boolean"},
+            },
+        },
+    },
+}
+
+
+def field_names(schema: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for name, sub in schema.get("properties", {}).items():
+        names.add(name)
+        names |= field_names(sub.get("items", sub))
+    return names
+
+
+def test_matches_the_documented_schema() -> None:
+    for plan in (plans.every_action(), Plan(changes=())):
+        jsonschema.validate(json.loads(render_json(plan)), SCHEMA)
+
+
+def test_every_field_is_documented() -> None:
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", DOC.read_text(), flags=re.MULTILINE))
+    assert field_names(SCHEMA) <= documented
+
+
+def test_changes_keep_plan_order_and_carry_before_after() -> None:
+    plan = plans.every_action()
+    doc = json.loads(render_json(plan))
+    assert [(c["address"], c["action"]) for c in doc["changes"]] == [
+        (c.address, c.action.value) for c in plan.changes
+    ]
+    update = doc["changes"][3]
+    assert update["before"]["description"] == "old"
+    assert update["after"]["description"] == "new"
+    assert update["company_id"] == "co-22222222"
+
+
+def test_summary() -> None:
+    doc = json.loads(render_json(plans.every_action()))
+    assert doc["summary"] == {
+        "create": 2,
+        "update": 1,
+        "authorize": 2,
+        "unlink": 1,
+        "delete": 1,
+        "has_changes": True,
+    }
+    assert doc["conflicts"][0]["address"] == 'merchant["55555555"]'
+    assert doc["notes"][0]["message"].startswith("waiting for the merchant")
+
+
+def test_no_changes() -> None:
+    doc = json.loads(render_json(Plan(changes=())))
+    assert doc["changes"] == [] and doc["summary"]["has_changes"] is False
+
+
+def test_deterministic() -> None:
+    assert render_json(plans.every_action()) == render_json(plans.every_action())
+
+
+def test_the_documented_example_is_real_output() -> None:
+    plan = Plan(
+        changes=(
+            Change(
+                address='merchant["12345678"].connection["dfxm"]',
+                action=Action.AUTHORIZE,
+                kind=Kind.CONNECTION,
+                reason="new connection",
+                merchant="12345678",
+                after={
+                    "authorization": {
+                        "apiToken": "(sensitive: env ACME_DFXM_TOKEN)",
+                        "storeId": "(sensitive: literal)",
+                    }
+                },
+                platform_key="dfxm",
+            ),
+        ),
+        notes=(plans.waiting("12345678"),),
+    )
+    example = DOC.read_text().split("```json\n", 1)[1].split("\n```", 1)[0]
+    assert render_json(plan) == example

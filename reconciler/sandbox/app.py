@@ -1,0 +1,185 @@
+"""The sandbox as a pure request handler: bytes in, status/headers/bytes out.
+
+`SandboxApp.handle` is everything the sandbox does: auth, rate limit, routing,
+faults, idempotency, latency, and the endpoint itself. The HTTP server and the
+in-process httpx transport only carry bytes to and from it, so both modes
+behave the same by construction.
+
+Order of a request: rate limit (every request counts, as Codat's per-IP limit)
+-> Basic auth -> size -> route -> injected fault -> idempotency claim ->
+latency -> the endpoint and the idempotency record in one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from reconciler.sandbox.clock import Clock
+from reconciler.sandbox.faults import FaultInjector, FaultSpec
+from reconciler.sandbox.idempotency import IdempotencyKeys, scope
+from reconciler.sandbox.messages import MAX_BODY_BYTES, ApiError, SandboxRequest, SandboxResponse
+from reconciler.sandbox.ratelimit import RateLimiter
+from reconciler.sandbox.resources import IntegrationCatalogue
+from reconciler.sandbox.routes import Context, Route, find_route
+from reconciler.sandbox.store import SandboxStore
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENT_METHODS = ("POST", "PATCH")
+_RETRY_AFTER_FAULT = 1
+
+
+class SandboxApp:
+    """One sandbox world over one SQLite file.
+
+    Options: `api_key` (None: no auth, the in-process mode), `latency_ms`,
+    `faults` (specs or `KIND:METHOD:PATH_GLOB:RATE` strings), `seed`,
+    `rate_limit` (requests per minute, None for none), `max_page_size` (pages
+    smaller than asked), `integrations` (the accepted platform keys; None for
+    those in API-NOTES.md), `clock` (move it with `app.clock.advance(s)`).
+    """
+
+    def __init__(
+        self,
+        store: SandboxStore | str | Path,
+        *,
+        api_key: str | None = None,
+        latency_ms: int = 0,
+        faults: Iterable[FaultSpec | str] = (),
+        seed: int | None = None,
+        rate_limit: int | None = None,
+        max_page_size: int | None = None,
+        integrations: Iterable[str] | None = None,
+        clock: Clock | None = None,
+        client_id: str = "6a2d3f0e-5c4b-4a39-8e7d-1f0c9b8a7d6e",
+    ) -> None:
+        self.store = store if isinstance(store, SandboxStore) else SandboxStore(store)
+        self.api_key = api_key
+        self.clock = clock or Clock()
+        self.latency = max(0, latency_ms) / 1000
+        self.faults = FaultInjector(faults, seed)
+        self.rate = RateLimiter(rate_limit, self.clock)
+        self.idempotency = IdempotencyKeys(self.store, self.clock)
+        self.context = Context(
+            self.clock, IntegrationCatalogue(integrations), max_page_size, client_id
+        )
+        self._expected_auth = (
+            None if api_key is None else "Basic " + base64.b64encode(api_key.encode()).decode()
+        )
+        self._stopping = threading.Event()
+        # (method, path, status) of recent requests, for tests that count calls.
+        self.calls: deque[tuple[str, str, int]] = deque(maxlen=100_000)
+
+    def stop(self) -> None:
+        """Cut short every latency wait and held `timeout` request."""
+        self._stopping.set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`; True if the app was stopped meanwhile."""
+        return self._stopping.wait(seconds)
+
+    def handle(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> SandboxResponse:
+        started = time.monotonic()
+        request = SandboxRequest.build(method, path, query, headers, body)
+        decision = self.rate.admit()
+        try:
+            if not decision.allowed:
+                raise ApiError(429, retry_after=decision.reset)
+            response = self._serve(request, started)
+        except ApiError as err:
+            self._pause_until(started)
+            response = err.response()
+        except Exception:
+            # A bug in the sandbox must still answer like Codat would, and keep serving.
+            correlation = uuid.uuid4().hex
+            log.exception("sandbox failure on %s %s (%s)", method, path, correlation)
+            response = ApiError(500).response()
+        self.calls.append((request.method, path, response.status))
+        return replace(response, headers={**response.headers, **decision.headers()})
+
+    def refuse(self, status: int, message: str | None = None) -> SandboxResponse:
+        """An error answered before a request could reach `handle` (e.g. by the HTTP layer)."""
+        response = ApiError(status, message).response()
+        return replace(response, headers={**response.headers, **self.rate.admit(False).headers()})
+
+    def _authorized(self, request: SandboxRequest) -> bool:
+        if self._expected_auth is None:
+            return True
+        given = request.headers.get("authorization", "")
+        try:
+            # Accept any valid base64 spelling of the key, compare in constant time.
+            scheme, _, token = given.partition(" ")
+            decoded = base64.b64decode(token, validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        assert self.api_key is not None
+        return scheme.lower() == "basic" and hmac.compare_digest(decoded, self.api_key.encode())
+
+    def _serve(self, request: SandboxRequest, started: float) -> SandboxResponse:
+        if not self._authorized(request):
+            raise ApiError(401, "Unauthorized")
+        if len(request.body) > MAX_BODY_BYTES:
+            raise ApiError(413)
+        route, request.params = find_route(request.method, request.path)
+        fault = self.faults.decide(request.method, request.path)
+        if fault == "timeout":
+            return SandboxResponse(504, {}, b"", fault="timeout")
+        if fault in ("500", "503", "429"):
+            status = int(fault)
+            raise ApiError(status, retry_after=None if status == 500 else _RETRY_AFTER_FAULT)
+        key = request.headers.get("idempotency-key")
+        key_scope = None
+        if key and request.method in IDEMPOTENT_METHODS:
+            key_scope = scope(self.api_key or "", request.method, request.path, key)
+            outcome = self.idempotency.begin(key_scope, request.body)
+            if outcome.kind == "mismatch":
+                raise ApiError(422, "This Idempotency-Key was already used with another body.")
+            if outcome.kind == "in_flight":
+                raise ApiError(409, "A request with this Idempotency-Key is still in progress.")
+            if outcome.kind == "replay" and outcome.record is not None:
+                self._pause_until(started)
+                record = outcome.record
+                assert record.status is not None
+                return SandboxResponse(record.status, record.headers, record.body)
+        self._pause_until(started)
+        response = self._run(route, request, key_scope)
+        return replace(response, fault="lost") if fault == "lost" else response
+
+    def _run(self, route: Route, request: SandboxRequest, key_scope: str | None) -> SandboxResponse:
+        if not route.writes:
+            with self.store.read() as tx:
+                return route.handler(self.context, tx, request)
+        try:
+            with self.store.write() as tx:
+                response = route.handler(self.context, tx, request)
+                if key_scope is not None:
+                    self.idempotency.complete(tx, key_scope, response)
+                return response
+        except ApiError as err:
+            # The change rolled back; the refusal itself is what the key replays.
+            response = err.response()
+        except BaseException:
+            if key_scope is not None:
+                self.idempotency.release(key_scope)
+            raise
+        if key_scope is not None:
+            with self.store.write() as tx:
+                self.idempotency.complete(tx, key_scope, response)
+        return response
+
+    def _pause_until(self, started: float) -> None:
+        remaining = started + self.latency - time.monotonic()
+        if remaining > 0:
+            self.wait(remaining)

@@ -1,0 +1,109 @@
+"""Company and connection bodies shaped as Codat's specs describe them.
+
+Bodies are built once, stored as JSON text and served as stored, so listing
+thousands of companies never re-serialises them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# The keys API-NOTES.md lists; a platformKey outside the configured set is refused.
+DEFAULT_INTEGRATIONS: dict[str, tuple[str, str]] = {
+    "qudb": ("Exact (NL)", "Accounting"),
+    "pbbf": ("Exact (UK)", "Accounting"),
+    "fbrh": ("FreeAgent", "Accounting"),
+    "pdvj": ("MYOB Business", "Accounting"),
+    "tgff": ("Sage Business Cloud", "Accounting"),
+    "qhyg": ("QuickBooks Online", "Accounting"),
+    "gbol": ("Xero", "Accounting"),
+    "fqly": ("Clover", "Commerce"),
+    "ldgh": ("Lightspeed K", "Commerce"),
+    "fztf": ("Shopify", "Commerce"),
+    "ugxp": ("Zettle", "Commerce"),
+    "lqai": ("Commerce platform lqai", "Commerce"),
+    "dfxm": ("Partner connector dfxm", "Other"),
+}
+
+STATUSES = ("PendingAuth", "Linked", "Unlinked", "Deauthorized")
+_NAMESPACE = uuid.UUID("5b0f3a52-61a4-4c8e-9d0e-2f3a4c5d6e7f")
+
+
+@dataclass(frozen=True, slots=True)
+class Integration:
+    key: str
+    name: str
+    source_type: str
+
+    @property
+    def integration_id(self) -> str:
+        # Stable per key, as Codat's integrationId is for a platform.
+        return str(uuid.uuid5(_NAMESPACE, "integration:" + self.key))
+
+
+class IntegrationCatalogue:
+    """The platform keys this sandbox accepts."""
+
+    def __init__(self, keys: Iterable[str] | None = None) -> None:
+        chosen = list(DEFAULT_INTEGRATIONS) if keys is None else list(keys)
+        self._by_key = {
+            key: Integration(key, *DEFAULT_INTEGRATIONS.get(key, (f"Integration {key}", "Other")))
+            for key in chosen
+        }
+
+    def get(self, key: str) -> Integration | None:
+        return self._by_key.get(key)
+
+    def keys(self) -> list[str]:
+        return sorted(self._by_key)
+
+
+def company_body(
+    company_id: str,
+    name: str,
+    description: str | None,
+    tags: Mapping[str, str],
+    created: str,
+) -> dict[str, Any]:
+    """A company without `dataConnections`: those are joined in when served."""
+    return {
+        "id": company_id,
+        "name": name,
+        "description": description,
+        "redirect": f"https://link.codat.io/company/{company_id}",
+        "lastSync": None,
+        "created": created,
+        "createdByUserName": "Codat Sandbox",
+        "products": [],
+        "tags": dict(tags),
+    }
+
+
+def connection_body(
+    connection_id: str, company_id: str, integration: Integration, status: str, created: str
+) -> dict[str, Any]:
+    # Exactly the Connection schema's properties: it has additionalProperties: false.
+    return {
+        "id": connection_id,
+        "integrationId": integration.integration_id,
+        "integrationKey": integration.key,
+        "sourceId": str(uuid.uuid5(_NAMESPACE, "source:" + integration.key)),
+        "sourceType": integration.source_type,
+        "platformName": integration.name,
+        "linkUrl": (
+            f"https://link-api.codat.io/companies/{company_id}/connections/{connection_id}/start"
+        ),
+        "status": status,
+        "created": created,
+        "lastSync": None,
+        "dataConnectionErrors": [],
+        "connectionInfo": None,
+    }
+
+
+def with_connections(company_json: str, connection_jsons: Iterable[str]) -> str:
+    """Splice stored connection bodies into a stored company body, as text."""
+    return company_json[:-1] + ',"dataConnections":[' + ",".join(connection_jsons) + "]}"

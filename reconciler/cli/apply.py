@@ -1,0 +1,178 @@
+"""`apply`: plan, confirm, then carry the plan out (or carry out a saved plan)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from reconciler.apply.executor import ApplyResult, Executor
+from reconciler.cli.options import (
+    Connection,
+    codat_options,
+    connection_from,
+    open_client,
+    output_options,
+    reporter_from,
+    stdin_is_terminal,
+)
+from reconciler.cli.output import show_plan
+from reconciler.cli.plan import merchant_option, prune_options
+from reconciler.cli.planning import load_targeted, plan_from, read_live
+from reconciler.cli.progress import Reporter
+from reconciler.codat.client import CodatClient
+from reconciler.errors import ReconcilerError
+from reconciler.manifests.loader import load
+from reconciler.manifests.model import DesiredState
+from reconciler.plan import saved
+from reconciler.plan.model import Plan
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--plan", "plan_file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Carry out this saved plan exactly, without asking (it was reviewed); "
+              "refused if Codat changed since it was made.")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@prune_options
+@click.option("--parallelism", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Merchants worked on at once.")
+@click.option("--max-rate", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="At most N requests in any 60 seconds (Codat's per-IP limit is 1,000); "
+              "0 for no limit (sandboxes).")
+@merchant_option
+@codat_options
+@output_options
+def apply(
+    paths: tuple[str, ...],
+    plan_file: str | None,
+    auto_approve: bool,
+    prune: bool,
+    max_deletes: int | None,
+    parallelism: int,
+    max_rate: int,
+    merchants: tuple[str, ...],
+    **kwargs: Any,
+) -> int:
+    """Make Codat match the manifests: plan, confirm, carry out.
+
+    \b
+    Examples:
+      codat-reconciler apply manifests/                 # asks for 'yes' first
+      codat-reconciler apply manifests/ --auto-approve  # in CI, on merge
+      codat-reconciler apply --plan plan.json           # exactly what was reviewed
+    """
+    connection = connection_from(kwargs)
+    reporter = reporter_from(kwargs)
+    if plan_file:
+        if paths or prune or merchants:
+            raise click.UsageError(
+                "--plan takes no PATH, --prune or --merchant: the saved plan already fixes them"
+            )
+        return _apply_saved(
+            plan_file, connection, reporter, parallelism=parallelism, max_rate=max_rate
+        )
+    if not paths:
+        raise click.UsageError("give the manifest PATHs to apply, or --plan FILE")
+
+    desired = load_targeted(paths, merchants)
+    with open_client(
+        connection, max_rate=max_rate, parallelism=parallelism, observer=reporter.api_call
+    ) as client:
+        planned = plan_from(
+            client,
+            desired,
+            prune=prune,
+            merchants=merchants,
+            max_deletes=max_deletes,
+            sandbox=connection.is_sandbox,
+            reporter=reporter,
+        )
+        show_plan(planned.plan, "text")
+        if not planned.plan.has_changes:
+            return 1 if planned.plan.conflicts else 0
+        if not auto_approve:
+            _confirm()
+        result = _execute(client, desired, planned.plan, planned.live.digest(), parallelism,
+                          reporter)
+    return _report(result, planned.plan)
+
+
+def _confirm() -> None:
+    if not stdin_is_terminal():
+        raise ReconcilerError(
+            "refusing to apply without confirmation: no terminal to ask on. "
+            "Pass --auto-approve (e.g. in CI), or apply a reviewed plan with --plan FILE."
+        )
+    answer = click.prompt(
+        "\nDo you want to perform these actions? Only 'yes' will be accepted",
+        default="",
+        show_default=False,
+    )
+    if answer.strip() != "yes":
+        raise ReconcilerError("apply cancelled: nothing was changed")
+
+
+def _execute(
+    client: CodatClient,
+    desired: DesiredState,
+    plan: Plan,
+    key_seed: str,
+    parallelism: int,
+    reporter: Reporter,
+) -> ApplyResult:
+    reporter.start("Applying changes", len(plan.changes))
+    executor = Executor(
+        client,
+        desired,
+        key_seed=key_seed,
+        parallelism=parallelism,
+        on_change=reporter.change_applied,
+    )
+    result = executor.run(plan)
+    reporter.finish()
+    return result
+
+
+def _apply_saved(
+    plan_file: str, connection: Connection, reporter: Reporter, *, parallelism: int, max_rate: int
+) -> int:
+    plan_saved = saved.read(plan_file)
+    desired = load(plan_saved.paths)
+    if tuple(desired.files) != tuple(plan_saved.manifests):
+        raise ReconcilerError(
+            f"{plan_file}: the manifests changed since this plan was made; "
+            "nothing was changed. Make a new plan."
+        )
+    with open_client(
+        connection, max_rate=max_rate, parallelism=parallelism, observer=reporter.api_call
+    ) as client:
+        live = read_live(client, reporter)
+        if live.digest() != plan_saved.live_digest:
+            raise ReconcilerError(
+                f"{plan_file}: Codat changed since this plan was made (live state digest differs);"
+                " nothing was changed. Make a new plan and review it again."
+            )
+        show_plan(plan_saved.plan, "text")
+        result = _execute(
+            client, desired, plan_saved.plan, plan_saved.live_digest, parallelism, reporter
+        )
+    return _report(result, plan_saved.plan)
+
+
+def _report(result: ApplyResult, plan: Plan) -> int:
+    for failure in result.failed:
+        click.echo(f"Error: {failure.change.address}: {failure.message}", err=True)
+    for change in result.skipped:
+        click.echo(f"  skipped {change.address} ({change.action.value}): an earlier change "
+                   "of this merchant failed", err=True)
+    click.echo(
+        f"\nApply {'complete' if result.ok else 'incomplete'}: {len(result.done)} done, "
+        f"{len(result.failed)} failed, {len(result.skipped)} skipped."
+    )
+    if not result.ok:
+        click.echo("Re-run apply to finish: it plans again from what did get done.", err=True)
+    if plan.conflicts:
+        click.echo(f"{len(plan.conflicts)} merchant(s) left alone because of conflicts "
+                   "(see the plan above).", err=True)
+    return 0 if result.ok and not plan.conflicts else 1

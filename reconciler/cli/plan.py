@@ -1,0 +1,110 @@
+"""`plan PATH...`: read live state and show what `apply` would do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from reconciler.cli.options import (
+    codat_options,
+    connection_from,
+    open_client,
+    output_options,
+    reporter_from,
+)
+from reconciler.cli.output import plan_exit_code, show_plan
+from reconciler.cli.planning import load_targeted, plan_from
+from reconciler.plan import saved
+from reconciler.plan.guard import DEFAULT_MAX_DELETES
+
+FORMATS = click.Choice(["text", "json", "markdown"])
+
+
+def prune_options(f: Any) -> Any:
+    f = click.option(
+        "--max-deletes",
+        type=click.IntRange(min=0),
+        metavar="N",
+        help=f"With --prune: refuse a plan deleting more than N companies "
+        f"(default {DEFAULT_MAX_DELETES}; required to prune with an empty manifest set).",
+    )(f)
+    f = click.option(
+        "--prune",
+        is_flag=True,
+        help="Also unlink connections and delete companies the manifests no longer declare "
+        "(only on companies carrying the ownership tag).",
+    )(f)
+    return f
+
+
+def merchant_option(f: Any) -> Any:
+    return click.option(
+        "--merchant",
+        "merchants",
+        multiple=True,
+        metavar="NAME",
+        help="Plan only this merchant (repeatable).",
+    )(f)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Also save the plan to FILE for `apply --plan FILE`.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+              help="Output format.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when the plan has changes, 0 when none, 1 on error.")
+@prune_options
+@merchant_option
+@codat_options
+@output_options
+def plan(
+    paths: tuple[str, ...],
+    out: str | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    prune: bool,
+    max_deletes: int | None,
+    merchants: tuple[str, ...],
+    **kwargs: Any,
+) -> int:
+    """Show what `apply` would change in Codat to match the manifests.
+
+    \b
+    Examples:
+      codat-reconciler plan manifests/
+      codat-reconciler plan manifests/ --format markdown > plan.md
+      codat-reconciler plan manifests/ --out plan.json --prune
+      codat-reconciler plan manifests/ --detailed-exitcode   # drift check: exit 2 on changes
+    """
+    connection = connection_from(kwargs)
+    reporter = reporter_from(kwargs)
+    desired = load_targeted(paths, merchants)
+    with open_client(connection, observer=reporter.api_call) as client:
+        planned = plan_from(
+            client,
+            desired,
+            prune=prune,
+            merchants=merchants,
+            max_deletes=max_deletes,
+            sandbox=connection.is_sandbox,
+            reporter=reporter,
+        )
+    show_plan(planned.plan, fmt)
+    if out:
+        saved.write(
+            saved.SavedPlan(
+                plan=planned.plan,
+                paths=paths,
+                manifests=desired.files,
+                live_digest=planned.live.digest(),
+                prune=prune,
+                targets=merchants or None,
+            ),
+            out,
+        )
+        click.echo(f"\nSaved the plan to {out}. To carry it out exactly: "
+                   f"codat-reconciler apply --plan {out}", err=True)
+    return plan_exit_code(planned.plan, detailed_exitcode)

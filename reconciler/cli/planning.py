@@ -1,0 +1,69 @@
+"""The road from manifests to a Plan, shared by `plan` and `apply`.
+
+Manifests are loaded (offline), live state read (the only Codat calls), secrets
+turned into fingerprints, and the pure planner run on the three.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reconciler import credentials
+from reconciler.cli.progress import Reporter
+from reconciler.codat.client import CodatClient
+from reconciler.errors import ReconcilerError
+from reconciler.live.model import LiveState
+from reconciler.live.reader import read_live_state
+from reconciler.manifests.loader import load
+from reconciler.manifests.model import DesiredState
+from reconciler.plan.guard import check_deletes
+from reconciler.plan.model import Plan
+from reconciler.plan.planner import PlanOptions, make_plan
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    desired: DesiredState
+    live: LiveState
+    plan: Plan
+    options: PlanOptions
+
+
+def load_targeted(paths: Sequence[str], merchants: Sequence[str]) -> DesiredState:
+    desired = load(paths)
+    declared = {m.name for m in desired.merchants}
+    unknown = sorted(set(merchants) - declared)
+    if unknown:
+        names = ", ".join(f'"{n}"' for n in unknown)
+        raise ReconcilerError(
+            f"--merchant {names}: not declared in {', '.join(paths)} "
+            "(merchant names are the Codat company names, as written in the manifests)"
+        )
+    return desired
+
+
+def read_live(client: CodatClient, reporter: Reporter) -> LiveState:
+    reporter.start("Reading Codat companies", 1)
+    live = read_live_state(client, on_page=reporter.update)
+    reporter.finish()
+    return live
+
+
+def plan_from(
+    client: CodatClient,
+    desired: DesiredState,
+    *,
+    prune: bool,
+    merchants: Sequence[str],
+    max_deletes: int | None,
+    sandbox: bool,
+    reporter: Reporter,
+) -> Planned:
+    live = read_live(client, reporter)
+    options = PlanOptions(prune=prune, targets=frozenset(merchants) if merchants else None)
+    key = credentials.fingerprint_key(sandbox=sandbox)
+    plan = make_plan(desired, live, credentials.collect(desired, key), options)
+    if prune:
+        check_deletes(plan, max_deletes=max_deletes, declared_merchants=len(desired.merchants))
+    return Planned(desired, live, plan, options)

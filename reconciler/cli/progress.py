@@ -1,0 +1,134 @@
+"""What a command tells the operator while it works: progress and API-call logs.
+
+All of it goes to stderr, so stdout stays the plan (pipeable, diffable).
+- On a terminal: one progress bar, redrawn in place.
+- Without a terminal (CI): a plain line now and then, never a bar.
+- `--quiet`: nothing.
+- `--log-format json`: one JSON object per line for every API call attempt and
+  every change applied, and progress as JSON lines too (a bar would corrupt
+  the stream). Records carry no header or body, so no secret can reach them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from reconciler.codat.observe import ApiCall
+from reconciler.plan.model import Change
+
+BAR_WIDTH = 30
+LINE_INTERVAL = 5.0  # seconds between plain progress lines in CI
+REDRAW_INTERVAL = 0.1
+
+
+class Reporter:
+    def __init__(
+        self,
+        *,
+        quiet: bool = False,
+        log_format: str = "text",
+        stream: TextIO | None = None,
+        terminal: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._stream = stream or sys.stderr
+        self._quiet = quiet
+        self._json = log_format == "json"
+        self._terminal = self._stream.isatty() if terminal is None else terminal
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._task: tuple[str, int] | None = None
+        self._done = 0
+        self._last_shown = float("-inf")
+
+    # -- logs ---------------------------------------------------------------
+
+    def api_call(self, call: ApiCall) -> None:
+        if self._json:
+            self._emit({
+                "event": "api_call",
+                "method": call.method,
+                "path": call.path,
+                "status": call.status,
+                "duration_ms": round(call.duration_ms, 1),
+                "attempt": call.attempt,
+                "correlationId": call.correlation_id,
+                **({"error": call.error} if call.error else {}),
+            })
+
+    def change_applied(self, change: Change, error: str | None) -> None:
+        if self._json:
+            self._emit({
+                "event": "change",
+                "address": change.address,
+                "action": change.action.value,
+                "result": "failed" if error else "ok",
+                **({"error": error} if error else {}),
+            })
+        self.advance()
+
+    # -- progress -----------------------------------------------------------
+
+    def start(self, label: str, total: int) -> None:
+        with self._lock:
+            self._task = (label, total)
+            self._done = 0
+            self._last_shown = float("-inf")
+        self._show(force=True)
+
+    def update(self, done: int, total: int | None = None) -> None:
+        with self._lock:
+            if self._task is None:
+                return
+            if total is not None:
+                self._task = (self._task[0], total)
+            self._done = done
+        self._show()
+
+    def advance(self) -> None:
+        with self._lock:
+            if self._task is None:
+                return
+            self._done += 1
+        self._show()
+
+    def finish(self) -> None:
+        self._show(force=True)
+        with self._lock:
+            task, self._task = self._task, None
+        if task is not None and self._terminal and not self._quiet and not self._json:
+            self._write("\n")
+
+    def _show(self, force: bool = False) -> None:
+        if self._quiet:
+            return
+        with self._lock:
+            if self._task is None:
+                return
+            label, total = self._task
+            done, now = self._done, self._clock()
+            interval = REDRAW_INTERVAL if self._terminal and not self._json else LINE_INTERVAL
+            if not force and done < total and now - self._last_shown < interval:
+                return
+            self._last_shown = now
+        if self._json:
+            self._emit({"event": "progress", "task": label, "done": done, "total": total})
+        elif self._terminal:
+            filled = BAR_WIDTH * done // total if total else BAR_WIDTH
+            bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+            self._write(f"\r{label} [{bar}] {done}/{total}")
+        else:
+            self._write(f"{label}: {done}/{total}\n")
+
+    def _emit(self, record: dict[str, Any]) -> None:
+        self._write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def _write(self, text: str) -> None:
+        with self._lock:
+            self._stream.write(text)
+            self._stream.flush()

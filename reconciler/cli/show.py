@@ -1,0 +1,22 @@
+"""`show FILE`: render a saved plan."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli.output import show_plan
+from reconciler.cli.plan import FORMATS
+from reconciler.plan import saved
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+def show(file: str, fmt: str) -> None:
+    """Render a plan saved with `plan --out FILE`.
+
+    \b
+    Example:
+      codat-reconciler show plan.json --format markdown
+    """
+    show_plan(saved.read(file).plan, fmt)

@@ -265,23 +265,22 @@ class CodatClient:
             self._observe(
                 method, path, status, started, attempt, error.correlation_id, error.codat_message
             )
-            last = attempt == self._max_attempts
-            if not retry or last or not self._wait_before_retry(response, attempt):
+            # A 429 holds back every thread, even when this operation gives up.
+            waiting_ok = status != 429 or self._pause_as_told(response, attempt)
+            if not retry or attempt == self._max_attempts or not waiting_ok:
                 raise error
+            if status != 429:
+                self._sleep(backoff(attempt, self._rng))
             maybe_applied = maybe_applied or status >= 500
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _wait_before_retry(self, response: httpx.Response, attempt: int) -> bool:
-        """Wait as the answer asks; False when it asks for too long to wait here."""
-        if response.status_code != 429:
-            self._sleep(backoff(attempt, self._rng))
-            return True
+    def _pause_as_told(self, response: httpx.Response, attempt: int) -> bool:
+        """Pause all requests for Retry-After; False when that is too long to wait here."""
         wait = seconds_until(response.headers.get("retry-after"), time.time())
         if wait is None:
             wait = backoff(attempt, self._rng)
         elif wait > MAX_RETRY_AFTER:
             return False
-        # Shared: every thread holds back, not only the one that was told.
         self.limiter.pause(wait)
         return True
 

@@ -67,14 +67,14 @@ class RateLimiter:
             self._sleep(wait)
 
     def delay_for(self, now: float) -> float:
-        """Seconds until a start is allowed at `now` (<= 0: now)."""
+        """Seconds from `now` until a start is allowed (0: at once)."""
         self._forget_before(now - self._span)
         earliest = self._not_before
         if self.max_rate and len(self._starts) >= self.max_rate:
             earliest = max(earliest, self._starts[-self.max_rate] + self._span)
         if self._starts and now < self._spacing_until:
             earliest = max(earliest, self._starts[-1] + self._spacing)
-        return earliest - now
+        return max(0.0, earliest - now)
 
     def pause_until(self, when: float) -> None:
         with self._lock:

@@ -35,9 +35,12 @@ def read_live_state(
 ) -> LiveState:
     for _ in range(READ_ATTEMPTS):
         seen = _read_all_pages(client, page_size, parallelism, on_page)
-        # Fewer than Codat counts means a company was missed; planning on that
-        # would create it again. Read again rather than plan on a partial view.
-        if seen.count >= seen.total:
+        # A missed company would be planned as missing and created again, so a
+        # read that may have skipped one is repeated: fewer companies than Codat
+        # counts, or a count that fell mid-read (a delete shifts later rows back
+        # onto pages already read). A count that only grew is safe: the shifted
+        # rows show up twice and are de-duplicated.
+        if seen.count >= seen.total and not seen.shrank:
             return seen.state()
     raise CodatError(
         f"GET /companies: Codat reports {seen.total} companies but only {seen.count} "
@@ -81,6 +84,7 @@ class _Companies:
         self._by_id: dict[str, Mapping[str, Any]] = {}
         self._on_page = on_page
         self.total = 0
+        self.shrank = False
 
     @property
     def count(self) -> int:
@@ -94,6 +98,7 @@ class _Companies:
             self._by_id.setdefault(str(company["id"]), company)
         total = page.get("totalResults")
         if isinstance(total, int):
+            self.shrank = self.shrank or total < self.total
             self.total = total
         if self._on_page is not None:
             self._on_page(self.count, max(self.total, self.count))

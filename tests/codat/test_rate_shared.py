@@ -1,0 +1,95 @@
+"""The client's rate limit with real threads and real (shortened) time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from reconciler.codat import ApiCall, CodatClient
+from reconciler.codat.ratelimit import RateLimiter
+from tests.codat.fakes import FakeClock, make_client, scripted
+
+WINDOW = 0.3
+LIMIT = 20
+
+
+class SlidingWindowServer:
+    """At most LIMIT requests in any WINDOW seconds, else 429 + Retry-After."""
+
+    def __init__(self) -> None:
+        self.arrivals: deque[float] = deque()
+        self.rejected = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            now = time.monotonic()
+            while self.arrivals and self.arrivals[0] <= now - WINDOW:
+                self.arrivals.popleft()
+            if len(self.arrivals) >= LIMIT:
+                self.rejected += 1
+                wait = self.arrivals[0] + WINDOW - now
+                return httpx.Response(429, headers={"Retry-After": f"{wait:.3f}"})
+            self.arrivals.append(now)
+        return httpx.Response(200, json={"id": "c"})
+
+
+def test_threads_share_one_sliding_window_and_no_429_is_seen() -> None:
+    # The benchmark in miniature: 3 x LIMIT mutating calls from 10 threads take
+    # two windows (bursts at 0, WINDOW, 2*WINDOW), not more, and none is refused.
+    server = SlidingWindowServer()
+    calls: list[ApiCall] = []
+    lock = threading.Lock()
+
+    def observe(call: ApiCall) -> None:
+        with lock:
+            calls.append(call)
+
+    client = CodatClient("http://sandbox", transport=httpx.MockTransport(server), observer=observe)
+    client.limiter = RateLimiter(LIMIT, window=WINDOW, margin=0.03)
+    started = time.monotonic()
+    with ThreadPoolExecutor(10) as pool:
+        list(
+            pool.map(
+                lambda i: client.create_company({"name": str(i)}, idempotency_key=f"k{i}"),
+                range(3 * LIMIT),
+            )
+        )
+    elapsed = time.monotonic() - started
+    assert server.rejected == 0
+    assert len(calls) == 3 * LIMIT and {c.status for c in calls} == {200}
+    assert 2 * WINDOW <= elapsed < 2 * WINDOW * 1.5
+
+
+def test_a_429_that_slips_through_is_retried_transparently() -> None:
+    server = SlidingWindowServer()
+    client = CodatClient("http://sandbox", transport=httpx.MockTransport(server), max_rate=0)
+    with ThreadPoolExecutor(10) as pool:
+        results = list(
+            pool.map(
+                lambda i: client.create_company({"name": str(i)}, idempotency_key=f"k{i}"),
+                range(LIMIT + 10),
+            )
+        )
+    assert len(results) == LIMIT + 10
+    assert server.rejected > 0  # with no client-side limit, the server had to refuse
+
+
+def test_client_max_rate_holds_back_the_next_request() -> None:
+    times: list[float] = []
+    clock = FakeClock(0.0)
+    handler, _ = scripted(httpx.Response(200, json={"id": "c"}))
+
+    def timed(request: httpx.Request) -> httpx.Response:
+        times.append(clock())
+        return handler(request)
+
+    client, _ = make_client(timed, clock, max_rate=3)
+    for _ in range(4):
+        client.get_company("c")
+    assert times[:3] == [0.0, 0.0, 0.0]
+    assert 60.0 < times[3] <= 61.0

@@ -31,8 +31,9 @@ def plan_document(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
-    """Indented, keys in documented order, changes in plan order. No trailing newline."""
-    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False)
+    """Indented, keys in documented order, changes in plan order; ends with a newline,
+    like every rendered plan, so it can be printed or saved as is."""
+    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False) + "\n"
 
 
 def _change(change: Change) -> dict[str, Any]:

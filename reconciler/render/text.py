@@ -40,7 +40,7 @@ class _Painter:
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
     """The plan as terminal text; ANSI colour only when `color` (never in files or CI logs
-    unless asked). No trailing newline."""
+    unless asked). Ends with a newline."""
     paint = _Painter(color)
     lines: list[str] = []
     if plan.has_changes:
@@ -56,7 +56,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     lines.append(paint(summary_line(plan), _BOLD))
     if plan.conflicts:
         lines.append(paint(conflicts_line(plan), _RED))
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
 
 
 def _legend(plan: Plan, paint: _Painter) -> list[str]:

@@ -156,4 +156,4 @@ def test_the_documented_example_is_real_output() -> None:
         notes=(plans.waiting("12345678"),),
     )
     example = DOC.read_text().split("```json\n", 1)[1].split("\n```", 1)[0]
-    assert render_json(plan) == example
+    assert render_json(plan) == example + "\n"

@@ -109,7 +109,7 @@ def test_conflicts_are_errors_and_notes_follow_before_the_summary() -> None:
 
 
 def test_no_changes() -> None:
-    assert render_text(Plan(changes=())) == "No changes. Codat matches the manifests."
+    assert render_text(Plan(changes=())) == "No changes. Codat matches the manifests.\n"
 
 
 def test_no_changes_but_conflicts_does_not_claim_codat_matches() -> None:
@@ -117,7 +117,7 @@ def test_no_changes_but_conflicts_does_not_claim_codat_matches() -> None:
         Plan(changes=(), conflicts=(plans.duplicate_names("1"), plans.duplicate_names("2")))
     )
     assert "Codat matches" not in out
-    assert out.endswith("2 merchants left unchanged by conflicts; resolve them and plan again.")
+    assert out.endswith("2 merchants left unchanged by conflicts; resolve them and plan again.\n")
 
 
 def test_no_colour_unless_asked() -> None:

@@ -156,13 +156,17 @@ def _unlinks(plan: Plan) -> _Part:
 
 def _removal_item(change: Change, what: str | None) -> str:
     which = f" ({what})" if what else ""
-    return f"> - {_code(change.address)}{which}: {_text(change.reason)}\n"
+    return _list_item(change.address, change.reason, which=which, bullet="> - ")
+
+
+def _list_item(address: str, message: str, *, which: str = "", bullet: str = "- ") -> str:
+    return f"{bullet}{_code(address)}{which}: {_text(message)}\n"
 
 
 def _conflicts(plan: Plan) -> _Part:
     return _Part(
         header=f"\n#### Conflicts\n\n{_text(conflicts_line(plan, _n))}\n\n",
-        items=[f"- {_code(c.address)}: {_text(c.message)}\n" for c in plan.conflicts],
+        items=[_list_item(c.address, c.message) for c in plan.conflicts],
         more="- …and {} more\n",
     )
 
@@ -182,7 +186,7 @@ def _table(plan: Plan) -> _Part:
 def _notes(plan: Plan) -> _Part:
     return _Part(
         header="\n#### Notes\n\n",
-        items=[f"- {_code(n.address)}: {_text(n.message)}\n" for n in plan.notes],
+        items=[_list_item(n.address, n.message) for n in plan.notes],
         left_out="notes",
     )
 

@@ -23,18 +23,14 @@ def sandbox() -> None:
     """A local, Codat-compatible API for tests and demos."""
 
 
-def _faults(
-    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-) -> list[FaultSpec]:
+def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[FaultSpec]:
     try:
         return [parse_fault(value) for value in values]
     except ValueError as err:
         raise click.BadParameter(str(err), ctx=ctx, param=param) from None
 
 
-def _integrations(
-    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-) -> list[str]:
+def _integrations(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
     for value in values:
         if not PLATFORM_KEY.fullmatch(value):
             message = f"{value!r} is not four lowercase letters"
@@ -44,26 +40,57 @@ def _integrations(
 
 @sandbox.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="Port to bind; 0 picks a free one (printed on start).")
-@click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
-              help="SQLite file holding the sandbox's world (created if missing). "
-                   "Default: a fresh file in a temporary directory, removed on exit.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port to bind; 0 picks a free one (printed on start).",
+)
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file holding the sandbox's world (created if missing). "
+    "Default: a fresh file in a temporary directory, removed on exit.",
+)
 @click.option("--api-key", help="The key clients must send (Basic auth). Default: a random key.")
-@click.option("--latency-ms", type=click.IntRange(0), default=0, show_default=True,
-              help="Every request takes at least this long.")
-@click.option("--fault", "faults", multiple=True, callback=_faults,
-              metavar="KIND:METHOD:PATH_GLOB:RATE",
-              help="Inject a fault (repeatable). KIND: 500, 503, 429, timeout, lost. "
-                   "RATE: a probability 0..1 or first:N.")
-@click.option("--rate-limit", type=click.IntRange(1), default=None,
-              help="At most N requests per minute; beyond it 429 with Retry-After.")
-@click.option("--max-page-size", type=click.IntRange(1), default=None,
-              help="Serve pages no bigger than N, whatever pageSize asks.")
+@click.option(
+    "--latency-ms",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Every request takes at least this long.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    callback=_faults,
+    metavar="KIND:METHOD:PATH_GLOB:RATE",
+    help="Inject a fault (repeatable). KIND: 500, 503, 429, timeout, lost. "
+    "RATE: a probability 0..1 or first:N.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(1),
+    default=None,
+    help="At most N requests per minute; beyond it 429 with Retry-After.",
+)
+@click.option(
+    "--max-page-size",
+    type=click.IntRange(1),
+    default=None,
+    help="Serve pages no bigger than N, whatever pageSize asks.",
+)
 @click.option("--seed", type=int, default=None, help="Seed for fault decisions (repeatable runs).")
-@click.option("--integration", "integrations", multiple=True, callback=_integrations,
-              metavar="KEY",
-              help="Accept this platform key too (repeatable), besides those in API-NOTES.md.")
+@click.option(
+    "--integration",
+    "integrations",
+    multiple=True,
+    callback=_integrations,
+    metavar="KEY",
+    help="Accept this platform key too (repeatable), besides those in API-NOTES.md.",
+)
 def serve(
     host: str,
     port: int,

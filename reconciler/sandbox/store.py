@@ -238,9 +238,7 @@ class SandboxStore:
                     tx.conn.execute(statement)
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=30
-        )
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         conn.execute("PRAGMA journal_mode = WAL")
         # NORMAL in WAL mode is safe against a process crash (only power loss can
@@ -303,16 +301,13 @@ class SandboxStore:
                 if integration is None:
                     raise ValueError(f"unknown platformKey {conn['platformKey']!r}")
                 status = conn.get("status", "Linked")
-                cbody = connection_body(
-                    str(uuid.uuid4()), company_id, integration, status, created
-                )
+                cbody = connection_body(str(uuid.uuid4()), company_id, integration, status, created)
                 connection_rows.append(
                     (cbody["id"], company_id, integration.key, status, _dumps(cbody))
                 )
         with self.write() as tx:
             tx.conn.executemany(
-                "INSERT INTO companies (id, name, description, tags, body)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO companies (id, name, description, tags, body) VALUES (?, ?, ?, ?, ?)",
                 company_rows,
             )
             tx.conn.executemany(

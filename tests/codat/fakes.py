@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -77,3 +78,55 @@ def scripted(*answers: httpx.Response | Exception) -> tuple[Handler, list[httpx.
         return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
 
     return handler, seen
+
+
+class SimulatedTime:
+    """Monotonic time that sleeping moves forward instead of waiting.
+
+    For one thread at a time: a jump while another thread's request is in flight
+    would make that request arrive a minute late. `on_advance` hears every step
+    (e.g. to move a sandbox's clock along).
+    """
+
+    def __init__(self, on_advance: Callable[[float], None] = lambda step: None) -> None:
+        self._offset = 0.0
+        self._on_advance = on_advance
+
+    def __call__(self) -> float:
+        return time.monotonic() + self._offset
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._offset += seconds
+            self._on_advance(seconds)
+
+
+class FastTime:
+    """Real time running `speed` times faster, for many threads at once.
+
+    Requests really run concurrently; only waits are shortened. Give the
+    sandbox `sandbox_clock()` so both sides agree on what a minute is.
+    """
+
+    def __init__(self, speed: float) -> None:
+        self.speed = speed
+        self._origin = time.monotonic()
+
+    def __call__(self) -> float:
+        return (time.monotonic() - self._origin) * self.speed
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.speed)
+
+    def sandbox_clock(self) -> Any:
+        from reconciler.sandbox.clock import Clock
+
+        outer = self
+        epoch = time.time()
+
+        class FastClock(Clock):
+            def now(self) -> float:
+                return epoch + outer()
+
+        return FastClock()

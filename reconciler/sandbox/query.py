@@ -96,19 +96,18 @@ class _Parser:
         self.pos += 1
         return token
 
-    def expr(self) -> str:
-        parts = [self.term()]
-        while self.peek() == "||":
+    def _chain(self, separator: str, part: Callable[[], str], joiner: str) -> str:
+        parts = [part()]
+        while self.peek() == separator:
             self.pos += 1
-            parts.append(self.term())
-        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+            parts.append(part())
+        return parts[0] if len(parts) == 1 else "(" + f" {joiner} ".join(parts) + ")"
+
+    def expr(self) -> str:
+        return self._chain("||", self.term, "OR")
 
     def term(self) -> str:
-        parts = [self.atom()]
-        while self.peek() == "&&":
-            self.pos += 1
-            parts.append(self.atom())
-        return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
+        return self._chain("&&", self.atom, "AND")
 
     def atom(self) -> str:
         token = self.take()

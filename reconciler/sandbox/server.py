@@ -111,7 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
         head.append(f"Content-Length: {len(answer.body)}")
         if self.close_connection:
             head.append("Connection: close")
-        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + answer.body
+        body = b"" if self.command == "HEAD" else answer.body
+        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
         try:
             self.wfile.write(data)
         except OSError:

@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 
 from reconciler.sandbox.app import SandboxApp
+from reconciler.sandbox.store import SandboxStore
 
 
 class SandboxTransport(httpx.BaseTransport):
-    def __init__(self, path: str | Path | SandboxApp, **options: Any) -> None:
+    def __init__(self, path: str | Path | SandboxStore | SandboxApp, **options: Any) -> None:
         """`path` is the SQLite file (created if missing); options are SandboxApp's."""
         self.app = path if isinstance(path, SandboxApp) else SandboxApp(path, **options)
 

@@ -1,33 +1,26 @@
 """Field changes on a company, described for a reviewer.
 
-DeepDiff does the structural comparison, so nested values (tags today, more
-later) are described key by key without hand-written walking.
+Tags are a flat string-to-string map, so set operations describe a change
+exactly. (DeepDiff was tried here first: at ~150 µs a call it alone took most
+of the 2 s budget for planning 50,000 merchants; set operations take ~1 µs.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from deepdiff import DeepDiff
-
-_WORDS = {
-    "values_changed": "changed",
-    "type_changes": "changed",
-    "dictionary_item_added": "added",
-    "dictionary_item_removed": "removed",
-}
-
 
 def describe_field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """E.g. ['description changed', 'tag region changed', 'tag team added'], sorted."""
-    diff = DeepDiff(before, after, view="tree")
-    lines: set[str] = set()
-    for kind, levels in diff.items():
-        word = _WORDS.get(kind, "changed")
-        for level in levels:
-            path = level.path(output_format="list")
-            if len(path) >= 2 and path[0] == "tags":
-                lines.add(f"tag {path[1]} {word}")
-            else:
-                lines.add(f"{path[0]} {word}")
+    lines: list[str] = []
+    for field in sorted(before.keys() | after.keys()):
+        old, new = before.get(field), after.get(field)
+        if old == new:
+            continue
+        if field == "tags" and isinstance(old, dict) and isinstance(new, dict):
+            lines.extend(f"tag {k} added" for k in new.keys() - old.keys())
+            lines.extend(f"tag {k} removed" for k in old.keys() - new.keys())
+            lines.extend(f"tag {k} changed" for k in old.keys() & new.keys() if old[k] != new[k])
+        else:
+            lines.append(f"{field} changed")
     return sorted(lines)

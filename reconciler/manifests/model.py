@@ -59,7 +59,9 @@ class SecretRef:
         try:
             return self.path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise SecretUnavailable(f"cannot read secret file {self.name}: {exc.__class__.__name__}") from None
+            raise SecretUnavailable(
+                f"cannot read secret file {self.name}: {exc.__class__.__name__}"
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)

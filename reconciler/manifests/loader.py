@@ -1,0 +1,316 @@
+"""Manifest files -> `DesiredState`, or every problem of every file at once.
+
+Order of work per file: size cap, bytes -> text, safe YAML fold (yamlnodes),
+the JSON Schema (schema), then what a schema cannot say: defaults merged into
+merchants, limits that only hold after merging, secret file containment. Then
+across files: merchant names and pinned company ids must be unique.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.manifests import secrets
+from reconciler.manifests.errors import ManifestError, ManifestErrors
+from reconciler.manifests.model import (
+    AuthValue,
+    DesiredConnection,
+    DesiredState,
+    Location,
+    Merchant,
+    SyncFlow,
+)
+from reconciler.manifests.schema import problems
+from reconciler.manifests.yamlnodes import MAX_FILE_BYTES, Document, decode, locate, parse
+
+# Codat allows 10 tags per company; the tool keeps two for itself
+# (ownership and credential fingerprints).
+MAX_USER_TAGS = 8
+# Credential fingerprints of all authorized connections share one tag value of
+# at most 100 characters.
+MAX_AUTHORIZED_CONNECTIONS = 5
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    display: str
+    path: Path
+    # Containment root for `{file: ...}` when the manifest is not in a Git checkout.
+    fallback_root: Path
+
+
+@dataclass(slots=True)
+class _Found:
+    """What one file contributed: merchants plus where their unique fields are written.
+
+    A merchant with schema errors has no Merchant but still takes part in the
+    uniqueness checks, so one run reports those too.
+    """
+
+    merchants: list[_Entry] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    merchant: Merchant | None
+    name: str
+    name_at: Location
+    company_id: str | None = None
+    pinned_at: Location | None = None
+
+
+def load(paths: Sequence[str | Path], *, check_secrets: bool = False) -> DesiredState:
+    """Load manifests from files and directories. Raises ManifestErrors listing every problem."""
+    errors: list[ManifestError] = []
+    sources = _sources(paths, errors)
+    files: list[tuple[str, str]] = []
+    found: list[_Found] = []
+    for source in sources:
+        file_errors: list[ManifestError] = []
+        try:
+            digest, result = _load_file(source, check_secrets, file_errors)
+        except Exception as exc:  # one broken file must not hide the others' errors
+            file_errors.append(
+                ManifestError(
+                    Location(source.display, 1, 1),
+                    f"could not read this file ({exc.__class__.__name__})",
+                )
+            )
+            continue
+        finally:
+            errors.extend(file_errors)
+        if digest is not None:
+            files.append((source.display, digest))
+        found.append(result)
+    merchants = _check_unique(found, errors)
+    if errors:
+        raise ManifestErrors(errors)
+    return DesiredState(merchants=tuple(merchants), files=tuple(files))
+
+
+def _sources(paths: Sequence[str | Path], errors: list[ManifestError]) -> list[_Source]:
+    sources: list[_Source] = []
+    seen: set[Path] = set()
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            listed = [_Source(str(path / rel), path / rel, path.resolve()) for rel in _walk(path)]
+            if not listed:
+                errors.append(
+                    ManifestError(Location(str(given), 1, 1), "no *.yaml or *.yml files in here")
+                )
+        elif path.is_file():
+            listed = [_Source(str(given), path, path.resolve().parent)]
+        else:
+            errors.append(ManifestError(Location(str(given), 1, 1), "no such file or directory"))
+            continue
+        for source in listed:
+            real = source.path.resolve()
+            if real not in seen:
+                seen.add(real)
+                sources.append(source)
+    return sources
+
+
+def _walk(directory: Path) -> list[Path]:
+    """Manifest files below `directory`, relative to it, sorted; hidden directories skipped.
+
+    Skipping `.git`, `.github` and the like lets `validate .` work in a repository root.
+    """
+    found: list[Path] = []
+    for current, dirs, names in os.walk(directory):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        base = Path(current).relative_to(directory)
+        found.extend(base / n for n in names if n.endswith(MANIFEST_SUFFIXES))
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def _load_file(
+    source: _Source, check_secrets: bool, errors: list[ManifestError]
+) -> tuple[str | None, _Found]:
+    at_start = Location(source.display, 1, 1)
+    size = source.path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        errors.append(
+            ManifestError(
+                at_start,
+                f"file is {size / 1048576:.1f} MiB; a manifest may be at most 5 MiB: split it",
+            )
+        )
+        return None, _Found()
+    with source.path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    digest = hashlib.sha256(data).hexdigest()
+    text = decode(data, source.display)
+    if isinstance(text, ManifestError):
+        errors.append(text)
+        return digest, _Found()
+    document = parse(text, source.display)
+    errors.extend(document.errors)
+    if not document.usable:
+        return digest, _Found()
+    return digest, _File(source, document, check_secrets, errors).merchants()
+
+
+class _File:
+    """One schema-checked document turned into merchants, with defaults merged in."""
+
+    def __init__(
+        self, source: _Source, document: Document, check_secrets: bool, errors: list[ManifestError]
+    ) -> None:
+        self.source = source
+        self.document = document
+        self.check_secrets = check_secrets
+        self.errors = errors
+        self.manifest_dir = source.path.resolve().parent
+        self.root = secrets.repository_root(self.manifest_dir, source.fallback_root)
+
+    def at(self, path: Path_, *, key: bool = False) -> Location:
+        line, column = locate(self.document.pos, path, key=key)
+        return Location(self.source.display, line, column)
+
+    def error(self, path: Path_, message: str, *, key: bool = False) -> None:
+        self.errors.append(ManifestError(self.at(path, key=key), message))
+
+    def merchants(self) -> _Found:
+        found = _Found()
+        broken_merchants: set[int] = set()
+        file_broken = False
+        for problem in problems(self.document.value):
+            self.error(problem.path, problem.message, key=problem.at_key)
+            if len(problem.path) >= 2 and problem.path[0] == "merchants":
+                broken_merchants.add(int(problem.path[1]))
+            else:
+                file_broken = True
+        if file_broken:
+            return found
+        value: dict[str, Any] = self.document.value
+        defaults: dict[str, Any] = value.get("defaults", {})
+        default_connections = self._connections(defaults.get("connections", []), ("defaults",))
+        for index, raw in enumerate(value["merchants"]):
+            if index not in broken_merchants:
+                found.merchants.append(self._merchant(index, raw, defaults, default_connections))
+            elif isinstance(raw, dict) and isinstance(raw.get("name"), str):
+                name_at = self.at(("merchants", index, "name"))
+                found.merchants.append(_Entry(None, raw["name"], name_at))
+        return found
+
+    def _merchant(
+        self,
+        index: int,
+        raw: dict[str, Any],
+        defaults: dict[str, Any],
+        default_connections: dict[str, DesiredConnection],
+    ) -> _Entry:
+        here: Path_ = ("merchants", index)
+        tags: dict[str, str] | None = None
+        if "tags" in raw or "tags" in defaults:
+            tags = {**defaults.get("tags", {}), **raw.get("tags", {})}
+            if len(tags) > MAX_USER_TAGS:
+                self.error(
+                    (*here, "tags") if "tags" in raw else here,
+                    f"{len(tags)} tags once the file's defaults are merged in; at most "
+                    f"{MAX_USER_TAGS} (Codat allows 10 per company; codat-reconciler uses 2)",
+                    key=True,
+                )
+        flow = {**defaults.get("syncFlow", {}), **raw.get("syncFlow", {})}
+        connections = dict(default_connections)
+        connections.update(self._connections(raw.get("connections", []), here))
+        authorized = sum(1 for c in connections.values() if c.authorization is not None)
+        if authorized > MAX_AUTHORIZED_CONNECTIONS:
+            self.error(
+                (*here, "connections") if "connections" in raw else here,
+                f"{authorized} connections with an authorization; at most "
+                f"{MAX_AUTHORIZED_CONNECTIONS} per merchant (their fingerprints share one tag)",
+                key=True,
+            )
+        company_id = raw.get("companyId")
+        merchant = Merchant(
+            name=raw["name"],
+            location=self.at(here),
+            description=raw.get("description"),
+            tags=tags,
+            company_id=company_id.lower() if company_id is not None else None,
+            sync_flow=SyncFlow(
+                commerce_key=flow.get("commerceKey"),
+                accounting_key=flow.get("accountingKey"),
+                redirect_url=flow.get("redirectUrl"),
+            ),
+            connections=tuple(connections.values()),
+        )
+        pinned = self.at((*here, "companyId")) if company_id is not None else None
+        name_at = self.at((*here, "name"))
+        return _Entry(merchant, merchant.name, name_at, merchant.company_id, pinned)
+
+    def _connections(self, raw: list[dict[str, Any]], owner: Path_) -> dict[str, DesiredConnection]:
+        result: dict[str, DesiredConnection] = {}
+        for index, entry in enumerate(raw):
+            here = (*owner, "connections", index)
+            key = entry["platformKey"]
+            if key in result:
+                first = result[key].location
+                self.error(
+                    (*here, "platformKey"),
+                    f"connection '{key}' is declared twice (first at line {first.line}): "
+                    "one connection per platform key",
+                )
+                continue
+            authorization: dict[str, AuthValue] | None = None
+            if "authorization" in entry:
+                authorization = {}
+                for name, raw_value in entry["authorization"].items():
+                    value = self._auth_value(raw_value, (*here, "authorization", name))
+                    if value is not None:
+                        authorization[name] = value
+            result[key] = DesiredConnection(key, authorization, self.at(here))
+        return result
+
+    def _auth_value(self, raw: Any, path: Path_) -> AuthValue | None:
+        value = secrets.auth_value(raw, self.manifest_dir, self.root)
+        if isinstance(value, str):
+            self.error(path, value)
+            return None
+        if self.check_secrets:
+            problem = secrets.check(value)
+            if problem is not None:
+                self.error(path, problem)
+        return value
+
+
+def _check_unique(found: list[_Found], errors: list[ManifestError]) -> list[Merchant]:
+    """All merchants in file then document order; names and pinned ids used once."""
+    names: dict[str, Location] = {}
+    company_ids: dict[str, Location] = {}
+    merchants: list[Merchant] = []
+    for result in found:
+        for entry in result.merchants:
+            if entry.merchant is not None:
+                merchants.append(entry.merchant)
+            first = names.setdefault(entry.name, entry.name_at)
+            if first is not entry.name_at:
+                errors.append(
+                    ManifestError(
+                        entry.name_at,
+                        f"merchant name '{entry.name}' is already declared at {first}: "
+                        "a name (the Codat company name) must be unique across all manifests",
+                    )
+                )
+            if entry.company_id is not None and entry.pinned_at is not None:
+                first = company_ids.setdefault(entry.company_id, entry.pinned_at)
+                if first is not entry.pinned_at:
+                    errors.append(
+                        ManifestError(
+                            entry.pinned_at,
+                            f"companyId {entry.company_id} is already pinned by another "
+                            f"merchant at {first}: one company cannot be two merchants",
+                        )
+                    )
+    return merchants

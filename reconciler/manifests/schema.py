@@ -1,0 +1,164 @@
+"""The manifest JSON Schema and its errors, translated for people who did not write it.
+
+The schema file is the single source of truth for the format: this module only
+adds wording. Per-keyword wording can live in the schema itself, under
+`patternErrorMessage` (which editors using yaml-language-server show too) or
+the custom `x-errorMessage` object (keyword -> message).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+SCHEMA_RESOURCE = "manifest.schema.json"
+
+_TYPE_NAMES = {
+    "object": "a mapping (key: value)",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+@cache
+def schema() -> dict[str, Any]:
+    text = resources.files("reconciler.schemas").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@cache
+def validator() -> Any:
+    # Compiled once: building a validator costs more than validating a document.
+    # No format checker: the formats that matter are spelled out as patterns.
+    return Draft202012Validator(schema())
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
+
+
+def _field(path: tuple[str | int, ...]) -> str:
+    """How a reviewer would name the node at `path`."""
+    for step in reversed(path):
+        if isinstance(step, str):
+            return f"'{step}'"
+    return "the document"
+
+
+def _container(path: tuple[str | int, ...]) -> str:
+    if not path:
+        return "the file"
+    if len(path) >= 2 and isinstance(path[-1], int):
+        singular = {"merchants": "merchant", "connections": "connection"}
+        return f"this {singular.get(str(path[-2]), 'entry')}"
+    return _field(path)
+
+
+class SchemaProblem:
+    """One schema violation: the path of the node to point at and the words to say."""
+
+    __slots__ = ("at_key", "message", "path")
+
+    def __init__(self, path: tuple[str | int, ...], message: str, *, at_key: bool = False) -> None:
+        self.path = path
+        self.message = message
+        self.at_key = at_key
+
+
+def problems(document: Any) -> Iterator[SchemaProblem]:
+    """Every violation of the schema in `document`; nothing when it is valid."""
+    check = validator()
+    if check.is_valid(document):
+        return
+    for error in check.iter_errors(document):
+        yield from _translate(error)
+
+
+def _custom(error: ValidationError) -> str | None:
+    messages = error.schema.get("x-errorMessage", {}) if isinstance(error.schema, dict) else {}
+    message = messages.get(error.validator)
+    if message is None and error.validator == "pattern":
+        message = error.schema.get("patternErrorMessage")
+    if message is None:
+        return None
+    # Only keys are ever spelled out: values may be secrets.
+    instance = error.instance if "propertyNames" in error.relative_schema_path else ""
+    return str(message).replace("{instance}", str(instance))
+
+
+def _translate(error: ValidationError) -> Iterator[SchemaProblem]:
+    path = tuple(error.absolute_path)
+    keyword = error.validator
+    in_property_names = "propertyNames" in error.relative_schema_path
+    if in_property_names:
+        # jsonschema reports a bad key at its mapping; point at the key itself.
+        key_path = (*path, str(error.instance))
+        yield SchemaProblem(
+            key_path, _custom(error) or f"key '{error.instance}' is not allowed", at_key=True
+        )
+        return
+    if keyword == "additionalProperties" and error.schema.get("additionalProperties") is False:
+        allowed = sorted(error.schema.get("properties", {}))
+        for key in sorted(set(error.instance) - set(allowed)):
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            hint = (
+                f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
+            )
+            yield SchemaProblem((*path, key), f"unknown key '{key}'{hint}", at_key=True)
+        return
+    if keyword == "required":
+        for key in error.validator_value:
+            if isinstance(error.instance, dict) and key not in error.instance:
+                yield SchemaProblem(path, f"missing required key '{key}' in {_container(path)}")
+        return
+    custom = _custom(error)
+    if custom is not None:
+        yield SchemaProblem(path, custom)
+        return
+    yield SchemaProblem(path, _default_message(error, path))
+
+
+def _default_message(error: ValidationError, path: tuple[str | int, ...]) -> str:
+    keyword = error.validator
+    name = _field(path)
+    value = error.validator_value
+    if keyword == "type":
+        expected = " or ".join(
+            _TYPE_NAMES.get(t, t) for t in ([value] if isinstance(value, str) else value)
+        )
+        return f"{name} must be {expected}, got {_kind(error.instance)}"
+    if keyword == "minLength":
+        return f"{name} cannot be empty" if value == 1 else f"{name} is shorter than {value}"
+    if keyword == "maxLength":
+        return f"{name} is longer than {value} characters"
+    if keyword == "const":
+        return f"{name} must be {json.dumps(value)}"
+    if keyword == "pattern":
+        return f"{name} has the wrong format"
+    if keyword == "minProperties":
+        return f"{name} needs at least {value} key(s)"
+    if keyword == "maxProperties":
+        return f"{name} has more than {value} keys"
+    return f"{name}: not allowed here ({keyword})"

@@ -1,0 +1,300 @@
+"""Safe YAML reading: plain data only, bounded work, a position for every node.
+
+PyYAML's own composer is not used: its C version recurses natively (a deeply
+nested file crashes the interpreter) and neither version reports duplicate keys.
+Instead libyaml's event stream (when available) is folded into Python values
+iteratively, checking tags, duplicate keys, nesting and alias expansion as it
+goes, and recording where each node starts so schema errors can point at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml import events
+from yaml.nodes import ScalarNode
+
+from reconciler.manifests.errors import ManifestError
+from reconciler.manifests.model import Location
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 64
+# Nodes an alias may stand for, summed over all aliases of a file. Reusing a
+# connection block across a few hundred merchants stays far below; an "alias
+# bomb" (aliases of aliases, growing exponentially) hits it after a few levels.
+MAX_ALIAS_EXPANSION = 100_000
+
+_Loader: Any = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
+if _Loader is None:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+_YAML = "tag:yaml.org,2002:"
+_STR, _SEQ, _MAP = _YAML + "str", _YAML + "seq", _YAML + "map"
+_TIMESTAMP = _YAML + "timestamp"
+# Scalars built by PyYAML's safe constructor; anything else (python/object,
+# binary, set, custom `!foo`) is refused rather than constructed.
+_SCALAR_TAGS = {_YAML + "int", _YAML + "float", _YAML + "bool", _YAML + "null"}
+_RESOLVER = yaml.resolver.Resolver()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+Mark = tuple[int, int]
+
+
+@dataclass(slots=True)
+class Pos:
+    """Where a node starts; for a mapping also its keys, for both its children."""
+
+    mark: Mark
+    key_marks: dict[str, Mark] = field(default_factory=dict)
+    children: dict[str | int, Pos] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Document:
+    value: Any
+    pos: Pos
+    errors: list[ManifestError]
+    # False when the errors leave a value not worth checking further.
+    usable: bool
+
+
+class _Stop(Exception):
+    """Raised inside the fold when the file cannot be read any further."""
+
+
+def show_tag(tag: str) -> str:
+    return "!!" + tag[len(_YAML) :] if tag.startswith(_YAML) else tag
+
+
+def decode(data: bytes, file: str) -> str | ManifestError:
+    """The text of a manifest, or why it is not a text file."""
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line, column = _line_column_of_byte(data, nul)
+        return ManifestError(
+            Location(file, line, column),
+            "this is not a text file (it contains NUL bytes): manifests must be UTF-8 YAML",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _line_column_of_byte(data, exc.start)
+        return ManifestError(
+            Location(file, line, column),
+            f"invalid UTF-8 at byte {exc.start}: save the file as UTF-8",
+        )
+    return text.removeprefix("\ufeff")
+
+
+def _line_column_of_byte(data: bytes, offset: int) -> Mark:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    prefix = data[line_start:offset].decode("utf-8", errors="replace")
+    return data.count(b"\n", 0, offset) + 1, len(prefix) + 1
+
+
+def _line_column_of_char(text: str, offset: int) -> Mark:
+    offset = max(0, min(offset, len(text)))
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _mark_of(event: events.Event) -> Mark:
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+@dataclass(slots=True)
+class _Frame:
+    value: dict[str, Any] | list[Any]
+    pos: Pos
+    anchor: str | None
+    size: int = 1
+    key: str | None = None
+    key_mark: Mark = (0, 0)
+
+
+class _Folder:
+    """Turns the event stream of one document into values and positions."""
+
+    def __init__(self, text: str, file: str) -> None:
+        self.text = text
+        self.file = file
+        self.errors: list[ManifestError] = []
+        self.usable = True
+        self.anchors: dict[str, tuple[Any, Pos, int]] = {}
+        self.open_anchors: set[str] = set()
+        self.expanded = 0
+        self.stack: list[_Frame] = []
+        self.root: tuple[Any, Pos] | None = None
+
+    def error(self, mark: Mark, message: str) -> None:
+        self.errors.append(ManifestError(Location(self.file, mark[0], mark[1]), message))
+
+    def fatal(self, mark: Mark, message: str) -> _Stop:
+        self.error(mark, message)
+        self.usable = False
+        return _Stop()
+
+    def run(self) -> Document:
+        try:
+            self._fold(_Loader(self.text))
+        except _Stop:
+            pass
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            problem = exc.problem or exc.context or "invalid YAML"
+            if exc.context and exc.problem:
+                problem = f"{exc.context}: {exc.problem}"
+            self.fatal(where, f"YAML syntax error: {problem}")
+        except yaml.reader.ReaderError as exc:
+            self.fatal(_line_column_of_char(self.text, exc.position), f"invalid YAML: {exc.reason}")
+        except yaml.YAMLError as exc:
+            self.fatal((1, 1), f"invalid YAML: {exc.__class__.__name__}")
+        if self.root is None:
+            if self.usable:
+                self.fatal((1, 1), "the file is empty: a manifest starts with 'version: 1'")
+            return Document(None, Pos((1, 1)), self.errors, False)
+        value, pos = self.root
+        return Document(value, pos, self.errors, self.usable)
+
+    def _fold(self, parser: Any) -> None:
+        while True:
+            event = parser.get_event()
+            mark = _mark_of(event)
+            if isinstance(event, events.ScalarEvent):
+                frame = self.stack[-1] if self.stack else None
+                if frame is not None and isinstance(frame.value, dict) and frame.key is None:
+                    self._key(frame, event, mark)
+                else:
+                    self._complete(self._scalar(event, mark), Pos(mark), 1, event.anchor)
+            elif isinstance(event, events.AliasEvent):
+                self._alias(str(event.anchor), mark)
+            elif isinstance(event, events.CollectionStartEvent):
+                self._start(event, mark)
+            elif isinstance(event, events.CollectionEndEvent):
+                done = self.stack.pop()
+                if done.anchor is not None:
+                    self.open_anchors.discard(done.anchor)
+                self._complete(done.value, done.pos, done.size, done.anchor)
+            elif isinstance(event, events.DocumentEndEvent):
+                following = parser.get_event()
+                if isinstance(following, events.DocumentStartEvent):
+                    raise self.fatal(
+                        _mark_of(following),
+                        "a second YAML document ('---') in one file: keep one document per file",
+                    )
+                return
+            elif isinstance(event, events.StreamEndEvent):
+                return
+
+    def _key_frame_check(self, mark: Mark) -> None:
+        frame = self.stack[-1] if self.stack else None
+        if frame is not None and isinstance(frame.value, dict) and frame.key is None:
+            raise self.fatal(mark, "a key must be plain text, not a list, mapping or alias")
+
+    def _key(self, frame: _Frame, event: events.ScalarEvent, mark: Mark) -> None:
+        if event.tag not in (None, "!", _STR):
+            raise self.fatal(mark, f"YAML tag '{show_tag(event.tag)}' is not allowed on a key")
+        if event.value == "<<" and event.implicit[0]:
+            raise self.fatal(
+                mark, "YAML merge keys ('<<') are not supported: use 'defaults' for shared values"
+            )
+        key = event.value
+        assert isinstance(frame.value, dict)
+        if key in frame.pos.key_marks:
+            first = frame.pos.key_marks[key]
+            self.error(mark, f"duplicate key '{key}' (first defined at line {first[0]})")
+        frame.key = key
+        frame.key_mark = mark
+
+    def _scalar(self, event: events.ScalarEvent, mark: Mark) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            if tag == "!" or not event.implicit[0]:
+                return event.value
+            tag = _RESOLVER.resolve(ScalarNode, event.value, (True, False))  # type: ignore[no-untyped-call]
+        # A plain date (2024-01-01) resolves to a timestamp: keep the text.
+        if tag in (_STR, _TIMESTAMP):
+            return event.value
+        if tag not in _SCALAR_TAGS:
+            raise self.fatal(
+                mark, f"YAML tag '{show_tag(tag)}' is not allowed: manifests hold plain data only"
+            )
+        try:
+            return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, ScalarNode(tag, event.value))
+        except (ValueError, TypeError, yaml.YAMLError):
+            raise self.fatal(mark, f"not a valid {show_tag(tag)} value") from None
+
+    def _alias(self, anchor: str, mark: Mark) -> None:
+        self._key_frame_check(mark)
+        if anchor in self.open_anchors:
+            raise self.fatal(mark, f"alias '*{anchor}' refers to a node that contains it")
+        if anchor not in self.anchors:
+            raise self.fatal(mark, f"alias '*{anchor}' has no anchor '&{anchor}' before it")
+        value, pos, size = self.anchors[anchor]
+        self.expanded += size
+        if self.expanded > MAX_ALIAS_EXPANSION:
+            raise self.fatal(
+                mark,
+                f"alias expansion exceeds {MAX_ALIAS_EXPANSION:,} nodes "
+                "(aliases of aliases grow too large)",
+            )
+        self._complete(value, pos, size, None)
+
+    def _start(self, event: events.CollectionStartEvent, mark: Mark) -> None:
+        self._key_frame_check(mark)
+        is_map = isinstance(event, events.MappingStartEvent)
+        if event.tag not in (None, "!", _MAP if is_map else _SEQ):
+            raise self.fatal(
+                mark,
+                f"YAML tag '{show_tag(event.tag)}' is not allowed: manifests hold plain data only",
+            )
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.fatal(mark, f"nesting deeper than {MAX_DEPTH} levels")
+        if event.anchor is not None:
+            self.open_anchors.add(event.anchor)
+        container: dict[str, Any] | list[Any] = {} if is_map else []
+        self.stack.append(_Frame(container, Pos(mark), event.anchor))
+
+    def _complete(self, value: Any, pos: Pos, size: int, anchor: str | None) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = (value, pos, size)
+        if not self.stack:
+            self.root = (value, pos)
+            return
+        parent = self.stack[-1]
+        parent.size += size
+        if isinstance(parent.value, list):
+            parent.pos.children[len(parent.value)] = pos
+            parent.value.append(value)
+            return
+        key = parent.key
+        assert key is not None
+        parent.key = None
+        if key in parent.pos.key_marks:
+            return  # duplicate, already reported; the first one stands
+        parent.pos.key_marks[key] = parent.key_mark
+        parent.pos.children[key] = pos
+        parent.value[key] = value
+
+
+def parse(text: str, file: str) -> Document:
+    """One manifest's text as plain values with positions; problems as errors, never raised."""
+    return _Folder(text, file).run()
+
+
+def locate(pos: Pos, path: tuple[str | int, ...], *, key: bool = False) -> Mark:
+    """Where the node at `path` starts (with key=True: where its key is written).
+
+    Walks as far as the path exists, so a bad path still points somewhere useful.
+    """
+    for i, step in enumerate(path):
+        if key and i == len(path) - 1 and isinstance(step, str) and step in pos.key_marks:
+            return pos.key_marks[step]
+        child = pos.children.get(step)
+        if child is None:
+            break
+        pos = child
+    return pos.mark

@@ -121,19 +121,26 @@ class CodatClient:
             params["query"] = query
         if tags is not None:
             params["tags"] = tags
-        return self._json("GET", "/companies", params=params)
+        return self._body(self.request("GET", "/companies", params=params))
 
     def get_company(self, company_id: str) -> dict[str, Any]:
-        return self._json("GET", api_path("companies", company_id))
+        return self._body(self.request("GET", api_path("companies", company_id)))
 
     def create_company(self, body: Mapping[str, Any], *, idempotency_key: str) -> dict[str, Any]:
-        return self._json("POST", "/companies", json=body, idempotency_key=idempotency_key)
+        return self._body(
+            self.request("POST", "/companies", json=body, idempotency_key=idempotency_key)
+        )
 
     def update_company(
         self, company_id: str, body: Mapping[str, Any], *, idempotency_key: str
     ) -> dict[str, Any]:
-        return self._json(
-            "PATCH", api_path("companies", company_id), json=body, idempotency_key=idempotency_key
+        return self._body(
+            self.request(
+                "PATCH",
+                api_path("companies", company_id),
+                json=body,
+                idempotency_key=idempotency_key,
+            )
         )
 
     def delete_company(self, company_id: str) -> None:
@@ -144,20 +151,24 @@ class CodatClient:
     def list_connections(
         self, company_id: str, page: int = 1, page_size: int = MAX_PAGE_SIZE
     ) -> dict[str, Any]:
-        return self._json(
-            "GET",
-            api_path("companies", company_id, "connections"),
-            params={"page": page, "pageSize": page_size},
+        return self._body(
+            self.request(
+                "GET",
+                api_path("companies", company_id, "connections"),
+                params={"page": page, "pageSize": page_size},
+            )
         )
 
     def create_connection(
         self, company_id: str, platform_key: str, *, idempotency_key: str
     ) -> dict[str, Any]:
-        return self._json(
-            "POST",
-            api_path("companies", company_id, "connections"),
-            json={"platformKey": platform_key},
-            idempotency_key=idempotency_key,
+        return self._body(
+            self.request(
+                "POST",
+                api_path("companies", company_id, "connections"),
+                json={"platformKey": platform_key},
+                idempotency_key=idempotency_key,
+            )
         )
 
     def update_connection(
@@ -168,11 +179,13 @@ class CodatClient:
         *,
         idempotency_key: str,
     ) -> dict[str, Any]:
-        return self._json(
-            "PATCH",
-            api_path("companies", company_id, "connections", connection_id),
-            json=body,
-            idempotency_key=idempotency_key,
+        return self._body(
+            self.request(
+                "PATCH",
+                api_path("companies", company_id, "connections", connection_id),
+                json=body,
+                idempotency_key=idempotency_key,
+            )
         )
 
     def delete_connection(self, company_id: str, connection_id: str) -> None:
@@ -185,11 +198,13 @@ class CodatClient:
     ) -> dict[str, Any]:
         # PUT is naturally repeatable: retried without a key. The values are
         # secrets: scrubbed from anything Codat echoes back into an error.
-        return self._json(
-            "PUT",
-            api_path("companies", company_id, "connections", connection_id, "authorization"),
-            json=dict(values),
-            secrets=values.values(),
+        return self._body(
+            self.request(
+                "PUT",
+                api_path("companies", company_id, "connections", connection_id, "authorization"),
+                json=dict(values),
+                secrets=values.values(),
+            )
         )
 
     def sync_flow_url(
@@ -203,7 +218,7 @@ class CodatClient:
         if redirect_url:
             params["redirectUrl"] = redirect_url
         path = api_path("config", "sync", "commerce", commerce_key, accounting_key, "start")
-        body = self._json("GET", path, params=params)
+        body = self._body(self.request("GET", path, params=params))
         url = body.get("url")
         if not isinstance(url, str) or not url:
             raise CodatError(f"GET {path}: Codat's answer holds no sync flow URL")
@@ -284,26 +299,17 @@ class CodatClient:
         self.limiter.pause(wait)
         return True
 
-    def _json(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-        idempotency_key: str | None = None,
-        secrets: Iterable[str] = (),
-    ) -> dict[str, Any]:
-        response = self.request(
-            method, path, params=params, json=json, idempotency_key=idempotency_key, secrets=secrets
-        )
+    @staticmethod
+    def _body(response: httpx.Response) -> dict[str, Any]:
         try:
             body = response.json()
         except ValueError:
             body = None
         if not isinstance(body, dict):
+            request = response.request
             raise CodatError(
-                f"{method} {path}: Codat answered {response.status_code} without a JSON object"
+                f"{request.method} {request.url.path}: Codat answered "
+                f"{response.status_code} without a JSON object"
             )
         return body
 

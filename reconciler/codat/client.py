@@ -251,16 +251,20 @@ class CodatClient:
         for attempt in range(1, self._max_attempts + 1):
             self.limiter.acquire()
             started = self._clock()
+            failure: str | None = None
             try:
                 response = self._http.request(
                     method, path, params=params, json=json, headers=headers
                 )
             except httpx.TransportError as exc:
-                reason = describe_transport_error(exc)
-                self._observe(method, path, None, started, attempt, None, reason)
-                if attempt == self._max_attempts:
-                    raise CodatConnectionError(method, path, attempt, reason) from None
+                failure = describe_transport_error(exc)
                 maybe_applied = maybe_applied or not isinstance(exc, NOT_SENT)
+            if failure is not None:
+                # Raised outside the `except`: httpx's exception (whose request
+                # holds the Authorization header) must not ride along as __context__.
+                self._observe(method, path, None, started, attempt, None, failure)
+                if attempt == self._max_attempts:
+                    raise CodatConnectionError(method, path, attempt, failure)
                 self._sleep(backoff(attempt, self._rng))
                 continue
 

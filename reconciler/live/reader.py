@@ -43,9 +43,8 @@ def read_live_state(
         if seen.count >= seen.total and not seen.shrank:
             return seen.state()
     raise CodatError(
-        f"GET /companies: Codat reports {seen.total} companies but only {seen.count} "
-        f"could be read in {READ_ATTEMPTS} tries (companies changing during the read?); "
-        "run again"
+        f"GET /companies: companies kept changing while they were read ({READ_ATTEMPTS} "
+        f"tries; last: Codat counted {seen.total}, {seen.count} read); run again"
     )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -43,6 +44,129 @@ def validator() -> Any:
     # Compiled once: building a validator costs more than validating a document.
     # No format checker: the formats that matter are spelled out as patterns.
     return Draft202012Validator(schema())
+
+
+Check = Callable[[Any], bool]
+
+# Keywords that only annotate: they never make a document invalid.
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "$defs", "title", "description", "format", "patternErrorMessage"}
+)
+_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "integer": lambda v: (
+        not isinstance(v, bool)
+        and (isinstance(v, int) or (isinstance(v, float) and v.is_integer()))
+    ),
+}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality: true is not 1."""
+    return isinstance(a, bool) == isinstance(b, bool) and bool(a == b)
+
+
+@cache
+def fast_check() -> Check | None:
+    """A plain-Python yes/no check compiled from the schema, or None if it uses other keywords.
+
+    jsonschema spends most of a large load on bookkeeping that only matters for
+    error reports, so valid documents (nearly all of them) are confirmed by this
+    check and jsonschema runs only to explain the invalid ones. The schema stays
+    the single source of truth; tests hold the two checks to the same verdicts.
+    """
+    root = schema()
+    try:
+        return _compile(root, root)
+    except _Unsupported:
+        return None
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _compile(node: dict[str, Any], root: dict[str, Any]) -> Check:
+    checks: list[Check] = []
+    for keyword, value in node.items():
+        if keyword in _ANNOTATIONS or keyword.startswith("x-") or keyword in ("then", "else"):
+            continue
+        if keyword == "if":
+            checks.append(_conditional(node, root))
+        elif keyword in ("properties", "additionalProperties"):
+            if keyword == "properties" or "properties" not in node:
+                checks.append(_object_check(node, root))
+        else:
+            checks.append(_keyword(keyword, value, root))
+    if len(checks) == 1:
+        return checks[0]
+    return lambda v: all(c(v) for c in checks)
+
+
+def _keyword(keyword: str, value: Any, root: dict[str, Any]) -> Check:
+    if keyword == "type":
+        kinds = [_JSON_TYPES[k] for k in ([value] if isinstance(value, str) else value)]
+        return kinds[0] if len(kinds) == 1 else (lambda v: any(k(v) for k in kinds))
+    if keyword in ("minLength", "maxLength", "minProperties", "maxProperties"):
+        sized_type = str if keyword.endswith("Length") else dict
+        if keyword.startswith("min"):
+            return lambda v: not isinstance(v, sized_type) or len(v) >= value
+        return lambda v: not isinstance(v, sized_type) or len(v) <= value
+    if keyword == "required":
+        return lambda v: not isinstance(v, dict) or all(k in v for k in value)
+    if keyword == "$ref":
+        if not str(value).startswith("#/$defs/"):
+            raise _Unsupported(value)
+        return _compile(root["$defs"][value[len("#/$defs/") :]], root)
+    if keyword == "const":
+        return lambda v: _same(v, value)
+    if keyword == "enum":
+        return lambda v: any(_same(v, c) for c in value)
+    if keyword == "pattern":
+        regex = re.compile(value)
+        return lambda v: not isinstance(v, str) or bool(regex.search(v))
+    inner = _compile(value, root) if isinstance(value, dict) else None
+    if inner is None:
+        raise _Unsupported(keyword)
+    if keyword == "propertyNames":
+        return lambda v: not isinstance(v, dict) or all(inner(k) for k in v)
+    if keyword == "items":
+        return lambda v: not isinstance(v, list) or all(inner(x) for x in v)
+    if keyword == "not":
+        return lambda v: not inner(v)
+    raise _Unsupported(keyword)
+
+
+def _conditional(node: dict[str, Any], root: dict[str, Any]) -> Check:
+    condition = _compile(node["if"], root)
+    then = _compile(node.get("then", {}), root)
+    otherwise = _compile(node.get("else", {}), root)
+    return lambda v: then(v) if condition(v) else otherwise(v)
+
+
+def _object_check(node: dict[str, Any], root: dict[str, Any]) -> Check:
+    props = {k: _compile(v, root) for k, v in node.get("properties", {}).items()}
+    extra_schema = node.get("additionalProperties", True)
+    extra = extra_schema if isinstance(extra_schema, bool) else _compile(extra_schema, root)
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, dict):
+            return True
+        for key, item in value.items():
+            known = props.get(key)
+            if known is not None:
+                if not known(item):
+                    return False
+            elif extra is False or (extra is not True and not extra(item)):
+                return False
+        return True
+
+    return check
 
 
 def _kind(value: Any) -> str:
@@ -89,10 +213,10 @@ class SchemaProblem:
 
 def problems(document: Any) -> Iterator[SchemaProblem]:
     """Every violation of the schema in `document`; nothing when it is valid."""
-    check = validator()
-    if check.is_valid(document):
+    quick = fast_check()
+    if quick is not None and quick(document):
         return
-    for error in check.iter_errors(document):
+    for error in validator().iter_errors(document):
         yield from _translate(error)
 
 

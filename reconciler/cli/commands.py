@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
+from reconciler.cli.apply import apply
+from reconciler.cli.export import export
+from reconciler.cli.plan import plan
 from reconciler.cli.sandbox import sandbox
+from reconciler.cli.show import show
+from reconciler.cli.sync_url import sync_url
 from reconciler.cli.validate import validate
 
-ALL: list[click.Command] = [validate, sandbox]
+ALL: list[click.Command] = [validate, plan, apply, show, export, sync_url, sandbox]

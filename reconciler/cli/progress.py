@@ -24,6 +24,9 @@ from reconciler.plan.model import Change
 BAR_WIDTH = 30
 LINE_INTERVAL = 5.0  # seconds between plain progress lines in CI
 REDRAW_INTERVAL = 0.1
+# Work done faster than this shows no progress at all: a flash of a bar, or CI
+# lines for a read of five companies, would only be noise.
+QUIET_START = 1.0
 
 
 class Reporter:
@@ -44,7 +47,9 @@ class Reporter:
         self._lock = threading.Lock()
         self._task: tuple[str, int] | None = None
         self._done = 0
+        self._started = 0.0
         self._last_shown = float("-inf")
+        self._shown_any = False
 
     # -- logs ---------------------------------------------------------------
 
@@ -78,8 +83,9 @@ class Reporter:
         with self._lock:
             self._task = (label, total)
             self._done = 0
+            self._started = self._clock()
             self._last_shown = float("-inf")
-        self._show(force=True)
+            self._shown_any = False
 
     def update(self, done: int, total: int | None = None) -> None:
         with self._lock:
@@ -98,10 +104,12 @@ class Reporter:
         self._show()
 
     def finish(self) -> None:
-        self._show(force=True)
+        if self._shown_any:
+            self._show(force=True)
         with self._lock:
             task, self._task = self._task, None
-        if task is not None and self._terminal and not self._quiet and not self._json:
+            drawn = self._shown_any
+        if task is not None and drawn and self._terminal and not self._json:
             self._write("\n")
 
     def _show(self, force: bool = False) -> None:
@@ -113,9 +121,12 @@ class Reporter:
             label, total = self._task
             done, now = self._done, self._clock()
             interval = REDRAW_INTERVAL if self._terminal and not self._json else LINE_INTERVAL
-            if not force and done < total and now - self._last_shown < interval:
+            if not force and (
+                now - self._started < QUIET_START or now - self._last_shown < interval
+            ):
                 return
             self._last_shown = now
+            self._shown_any = True
         if self._json:
             self._emit({"event": "progress", "task": label, "done": done, "total": total})
         elif self._terminal:

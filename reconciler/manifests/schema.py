@@ -232,9 +232,21 @@ def _custom(error: ValidationError) -> str | None:
     return str(message).replace("{instance}", str(instance))
 
 
+def _suggest(key: str, allowed: list[str]) -> str | None:
+    """The allowed key the user most likely meant: a near spelling, or a shortening."""
+    lowered = {a.lower(): a for a in allowed}
+    close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.6)
+    if close:
+        return lowered[close[0]]
+    prefixed = [a for low, a in lowered.items() if len(key) >= 3 and low.startswith(key.lower())]
+    return prefixed[0] if len(prefixed) == 1 else None
+
+
 def _translate(error: ValidationError) -> Iterator[SchemaProblem]:
     path = tuple(error.absolute_path)
     keyword = error.validator
+    if keyword == "pattern" and error.instance == "" and "minLength" in error.schema:
+        return  # "cannot be empty" says it better
     in_property_names = "propertyNames" in error.relative_schema_path
     if in_property_names:
         # jsonschema reports a bad key at its mapping; point at the key itself.
@@ -246,10 +258,8 @@ def _translate(error: ValidationError) -> Iterator[SchemaProblem]:
     if keyword == "additionalProperties" and error.schema.get("additionalProperties") is False:
         allowed = sorted(error.schema.get("properties", {}))
         for key in sorted(set(error.instance) - set(allowed)):
-            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-            hint = (
-                f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
-            )
+            close = _suggest(str(key), allowed)
+            hint = f" (did you mean '{close}'?)" if close else f" (allowed: {', '.join(allowed)})"
             yield SchemaProblem((*path, key), f"unknown key '{key}'{hint}", at_key=True)
         return
     if keyword == "required":

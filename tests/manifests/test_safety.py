@@ -165,7 +165,7 @@ def test_yaml_syntax_errors_empty_files_and_second_documents(write: Write) -> No
         "b.yaml:1:1: the file is empty: a manifest starts with 'version: 1'",
         "c.yaml:3:1: a second YAML document ('---') in one file: keep one document per file",
         "d.yaml:2:12: invalid YAML: control characters are not allowed",
-        "e.yaml:1:1: 'the document' must be a mapping (key: value), got a list",
+        "e.yaml:1:1: the document must be a mapping (key: value), got a list",
     ]
 
 

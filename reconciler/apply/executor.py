@@ -7,9 +7,17 @@ in: the rest of the work finishes, and every failure is reported with its
 address and Codat's correlationId. Re-running converges, because the next plan
 starts from whatever did get done.
 
-Idempotency keys are derived, not random: the same change planned from the same
-live state gets the same key, so two applies racing on one plan (or a re-run
-after a lost response) are deduplicated by Codat instead of creating twins.
+Creating calls (POST) carry idempotency keys derived, not random: the same
+creation planned from the same live state gets the same key, so two applies
+racing on one plan are deduplicated by Codat instead of creating twins. The
+price: if a company is created, deleted and declared again while the live state
+returns to exactly what it was, the same key comes back within Codat's
+90-minute window and Codat replays the answer describing the deleted company.
+Such a replay is recognised by its `created` time, which precedes the live read
+that did not see it, and the creation is retried under a key derived from the
+stale id (still shared by racing applies). Updates (PATCH) set absolute values,
+so racing duplicates are harmless: they get a fresh key per operation, which
+the client reuses on every retry of that operation.
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from reconciler.codat.client import new_idempotency_key
 from reconciler.errors import ReconcilerError
+from reconciler.live.model import LiveState, parse_timestamp
 from reconciler.manifests.model import DesiredState, SecretUnavailable
 from reconciler.plan.model import Action, Change, Kind, Plan
 
@@ -77,6 +87,11 @@ class _MerchantIds:
     connections: dict[str, str] = field(default_factory=dict)
 
 
+# A replay is only recognised when its `created` precedes the live read; two
+# creations with the same key in a row mean something else is wrong.
+STALE_REPLAY_RETRIES = 2
+
+
 def idempotency_key(seed: str, change: Change, company_id: str | None) -> str:
     material = json.dumps(
         [seed, change.address, change.action.value, company_id, change.body], sort_keys=True
@@ -89,8 +104,8 @@ class Executor:
         self,
         client: CodatCalls,
         desired: DesiredState,
+        live: LiveState,
         *,
-        key_seed: str,
         parallelism: int = 10,
         on_change: Callable[[Change, str | None], None] | None = None,
     ) -> None:
@@ -98,7 +113,11 @@ class Executor:
         self._auth = {
             (m.name, c.platform_key): c for m in desired.merchants for c in m.connections
         }
-        self._seed = key_seed
+        self._seed = live.digest()
+        self._read_at = live.read_at
+        self._known = {c.id for c in live.companies} | {
+            x.id for c in live.companies for x in c.connections
+        }
         self._parallelism = max(1, parallelism)
         self._on_change = on_change
         self._lock = threading.Lock()
@@ -135,27 +154,34 @@ class Executor:
         client = self._client
         if change.kind is Kind.COMPANY:
             if change.action is Action.CREATE:
-                key = idempotency_key(self._seed, change, None)
-                ids.company_id = str(client.create_company(change.body, idempotency_key=key)["id"])
+                created = self._create(
+                    change, None, lambda k: client.create_company(change.body, idempotency_key=k)
+                )
+                ids.company_id = created
                 return
             company_id = _need(ids.company_id, change)
-            key = idempotency_key(self._seed, change, company_id)
             if change.action is Action.UPDATE:
-                client.update_company(company_id, change.body, idempotency_key=key)
+                client.update_company(
+                    company_id, change.body, idempotency_key=new_idempotency_key()
+                )
             elif change.action is Action.DELETE:
                 client.delete_company(company_id)
             return
 
         company_id = _need(ids.company_id, change)
         platform_key = _need(change.platform_key, change)
-        key = idempotency_key(self._seed, change, company_id)
         if change.action is Action.CREATE:
-            created = client.create_connection(company_id, platform_key, idempotency_key=key)
-            ids.connections[platform_key] = str(created["id"])
+            ids.connections[platform_key] = self._create(
+                change,
+                company_id,
+                lambda k: client.create_connection(company_id, platform_key, idempotency_key=k),
+            )
             return
         connection_id = _need(change.connection_id or ids.connections.get(platform_key), change)
         if change.action is Action.UNLINK:
-            client.update_connection(company_id, connection_id, change.body, idempotency_key=key)
+            client.update_connection(
+                company_id, connection_id, change.body, idempotency_key=new_idempotency_key()
+            )
         elif change.action is Action.AUTHORIZE:
             values = self._authorization(change)
             answer = client.authorize_connection(company_id, connection_id, values)
@@ -165,6 +191,29 @@ class Executor:
                     f"Codat accepted the authorization but the connection is {status}, "
                     "not Linked: check the credentials declared for it"
                 )
+
+    def _create(
+        self, change: Change, company_id: str | None, post: Callable[[str], dict[str, Any]]
+    ) -> str:
+        """POST under a derived key; returns the new id, never that of a stale replay."""
+        key = idempotency_key(self._seed, change, company_id)
+        for _ in range(STALE_REPLAY_RETRIES + 1):
+            answer = post(key)
+            new_id = str(answer["id"])
+            if not self._stale(new_id, answer.get("created")):
+                return new_id
+            key = str(uuid.uuid5(_KEY_NAMESPACE, f"{key}:replaced:{new_id}"))
+        raise ChangeFailed(
+            f"Codat keeps answering with {new_id}, created before this apply read the live "
+            "state yet absent from it; run apply again"
+        )
+
+    def _stale(self, new_id: str, created: object) -> bool:
+        """A replayed answer about something gone before our read (see the module doc)."""
+        if new_id in self._known or self._read_at is None:
+            return False
+        when = parse_timestamp(created)
+        return when is not None and when < self._read_at
 
     def _authorization(self, change: Change) -> dict[str, str]:
         declared = self._auth.get((change.merchant, change.platform_key or ""))

@@ -22,6 +22,7 @@ from reconciler.cli.planning import load_targeted, plan_from, read_live
 from reconciler.cli.progress import Reporter
 from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
+from reconciler.live.model import LiveState
 from reconciler.manifests.loader import load
 from reconciler.manifests.model import DesiredState
 from reconciler.plan import saved
@@ -93,8 +94,7 @@ def apply(
             return 1 if planned.plan.conflicts else 0
         if not auto_approve:
             _confirm()
-        result = _execute(client, desired, planned.plan, planned.live.digest(), parallelism,
-                          reporter)
+        result = _execute(client, desired, planned.plan, planned.live, parallelism, reporter)
     return _report(result, planned.plan)
 
 
@@ -117,7 +117,7 @@ def _execute(
     client: CodatClient,
     desired: DesiredState,
     plan: Plan,
-    key_seed: str,
+    live: LiveState,
     parallelism: int,
     reporter: Reporter,
 ) -> ApplyResult:
@@ -125,7 +125,7 @@ def _execute(
     executor = Executor(
         client,
         desired,
-        key_seed=key_seed,
+        live,
         parallelism=parallelism,
         on_change=reporter.change_applied,
     )
@@ -154,9 +154,7 @@ def _apply_saved(
                 " nothing was changed. Make a new plan and review it again."
             )
         show_plan(plan_saved.plan, "text")
-        result = _execute(
-            client, desired, plan_saved.plan, plan_saved.live_digest, parallelism, reporter
-        )
+        result = _execute(client, desired, plan_saved.plan, live, parallelism, reporter)
     return _report(result, plan_saved.plan)
 
 

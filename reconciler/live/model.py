@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 # Companies the tool creates or adopts carry this tag; only those can be pruned.
@@ -81,6 +82,10 @@ class LiveCompany:
 @dataclass(frozen=True, slots=True)
 class LiveState:
     companies: tuple[LiveCompany, ...]
+    # Codat's clock (the Date header) when the read began; None if it sent none.
+    # The executor compares it with `created` to spot a replayed idempotent
+    # answer that describes something deleted since (see apply/executor.py).
+    read_at: datetime | None = field(default=None, compare=False)
 
     def digest(self, company_ids: set[str] | None = None) -> str:
         """sha256 over what the planner reads, in a canonical order.
@@ -112,3 +117,16 @@ def parse_auth_tag(value: str) -> dict[str, str]:
 
 def format_auth_tag(fingerprints: Mapping[str, str]) -> str:
     return ",".join(f"{k}:{v}" for k, v in sorted(fingerprints.items()))
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """Codat's `created` ("2022-11-10T10:45:18.1950523Z": up to 7 fraction digits) as UTC."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().removesuffix("Z")
+    head, _, fraction = text.partition(".")
+    try:
+        moment = datetime.fromisoformat(head + (f".{fraction[:6]:0<6}" if fraction else ""))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=moment.tzinfo or UTC)

@@ -13,7 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
+
+import httpx
 
 from reconciler.codat.client import MAX_PAGE_SIZE, CodatClient
 from reconciler.codat.errors import CodatError
@@ -52,7 +56,9 @@ def _read_all_pages(
     client: CodatClient, page_size: int, parallelism: int, on_page: Progress | None
 ) -> _Companies:
     seen = _Companies(on_page)
-    last = client.list_companies(1, page_size)
+    first = client.request("GET", "/companies", params={"page": 1, "pageSize": page_size})
+    seen.read_at = _server_time(first.headers.get("date"))
+    last = _page_body(first)
     seen.add(last)
     served = len(_results(last))
     if served == 0:
@@ -84,6 +90,7 @@ class _Companies:
         self._on_page = on_page
         self.total = 0
         self.shrank = False
+        self.read_at: datetime | None = None
 
     @property
     def count(self) -> int:
@@ -104,7 +111,10 @@ class _Companies:
         return self.count > before
 
     def state(self) -> LiveState:
-        return LiveState(companies=tuple(LiveCompany.from_api(c) for c in self._by_id.values()))
+        return LiveState(
+            companies=tuple(LiveCompany.from_api(c) for c in self._by_id.values()),
+            read_at=self.read_at,
+        )
 
 
 def _results(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -112,6 +122,25 @@ def _results(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if not isinstance(results, list):
         raise CodatError("GET /companies: Codat's page holds no `results` list")
     return results
+
+
+def _server_time(date_header: str | None) -> datetime | None:
+    if not date_header:
+        return None
+    try:
+        return parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return None
+
+
+def _page_body(response: httpx.Response) -> Mapping[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise CodatError("GET /companies: Codat's answer is not a JSON object")
+    return body
 
 
 def _has_next(page: Mapping[str, Any]) -> bool:

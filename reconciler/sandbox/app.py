@@ -22,13 +22,14 @@ import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from email.utils import formatdate
 from pathlib import Path
 
 from reconciler.sandbox.clock import Clock
 from reconciler.sandbox.faults import FaultInjector, FaultSpec
 from reconciler.sandbox.idempotency import IdempotencyKeys, scope
 from reconciler.sandbox.messages import MAX_BODY_BYTES, ApiError, SandboxRequest, SandboxResponse
-from reconciler.sandbox.ratelimit import RateLimiter
+from reconciler.sandbox.ratelimit import RateDecision, RateLimiter
 from reconciler.sandbox.resources import IntegrationCatalogue
 from reconciler.sandbox.routes import Context, Route, find_route
 from reconciler.sandbox.store import SandboxStore
@@ -107,12 +108,18 @@ class SandboxApp:
             log.exception("sandbox failure on %s %s (%s)", method, path, correlation)
             response = ApiError(500).response()
         self.calls.append((request.method, path, response.status))
-        return replace(response, headers={**response.headers, **decision.headers()})
+        return replace(response, headers={**response.headers, **self._stamp(decision)})
 
     def refuse(self, status: int, message: str | None = None) -> SandboxResponse:
         """An error answered before a request could reach `handle` (e.g. by the HTTP layer)."""
         response = ApiError(status, message).response()
-        return replace(response, headers={**response.headers, **self.rate.admit(False).headers()})
+        stamp = self._stamp(self.rate.admit(False))
+        return replace(response, headers={**response.headers, **stamp})
+
+    def _stamp(self, decision: RateDecision) -> dict[str, str]:
+        # Date comes last so a replayed idempotent answer carries the time it is sent,
+        # as any HTTP message does; clients compare it with `created` timestamps.
+        return {**decision.headers(), "Date": formatdate(self.clock.now(), usegmt=True)}
 
     def _authorized(self, request: SandboxRequest) -> bool:
         if self._expected_auth is None:

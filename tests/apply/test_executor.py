@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -87,7 +88,7 @@ def test_new_merchants_run_company_connection_authorize_with_ids_carried(
     creds = {(m.name, "dfxm"): Fingerprint("f") for m in want.merchants}
     plan = make_plan(want, LiveState(()), creds)
     fake = FakeCodat()
-    result = Executor(fake, want, key_seed="s", parallelism=2).run(plan)
+    result = Executor(fake, want, LiveState(()), parallelism=2).run(plan)
     assert result.ok and len(result.done) == 6
     for name in ("a", "b"):
         created = next(c for c in fake.calls if c[:2] == ("create_company", name))
@@ -104,7 +105,7 @@ def test_a_failure_stops_its_merchant_only_and_carries_the_correlation_id(
     monkeypatch.setenv("EXEC_TEST_TOKEN", "tok-123")
     want = desired("bad", "good")
     plan = make_plan(want, LiveState(()), {})
-    result = Executor(FakeCodat(fail_on={"bad"}), want, key_seed="s").run(plan)
+    result = Executor(FakeCodat(fail_on={"bad"}), want, LiveState(())).run(plan)
     assert not result.ok
     (failure,) = result.failed
     assert failure.change.address == 'merchant["bad"]'
@@ -118,7 +119,7 @@ def test_missing_secret_fails_the_authorize_naming_the_variable(
 ) -> None:
     monkeypatch.delenv("EXEC_TEST_TOKEN", raising=False)
     want = desired("a")
-    result = Executor(FakeCodat(), want, key_seed="s").run(make_plan(want, LiveState(()), {}))
+    result = Executor(FakeCodat(), want, LiveState(())).run(make_plan(want, LiveState(()), {}))
     (failure,) = result.failed
     assert failure.change.action is Action.AUTHORIZE
     assert failure.message == "cannot authorize: environment variable EXEC_TEST_TOKEN is not set"
@@ -133,9 +134,49 @@ def test_prune_changes_unlink_and_delete() -> None:
     want = DesiredState((Merchant("keep", HERE),))
     plan = make_plan(want, live, {}, PlanOptions(prune=True))
     fake = FakeCodat()
-    assert Executor(fake, want, key_seed="s").run(plan).ok
+    assert Executor(fake, want, live).run(plan).ok
     assert sorted(c[0] for c in fake.calls) == ["delete_company", "update_connection"]
     assert ("update_connection", "c1", "x", {"status": "Unlinked"}) in fake.calls
+
+
+def test_a_stale_replay_of_a_deleted_company_is_created_again_under_a_new_key() -> None:
+    read_at = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+    live = LiveState((), read_at=read_at)
+    want = DesiredState((Merchant("back", HERE),))
+    plan = make_plan(want, live, {})
+    stale_key = idempotency_key(live.digest(), plan.changes[0], None)
+    keys: list[str] = []
+
+    class Replaying(FakeCodat):
+        def create_company(self, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+            keys.append(idempotency_key)
+            if idempotency_key == stale_key:  # Codat replays the answer of an hour ago
+                return {"id": "deleted-company", "created": "2026-11-27T11:00:00.1234567Z"}
+            return {"id": "new-company", "created": "2026-11-27T12:00:01.000Z"}
+
+    fake = Replaying()
+    result = Executor(fake, want, live).run(plan)
+    assert result.ok
+    assert len(keys) == 2 and keys[0] == stale_key and keys[1] != stale_key
+    # Racing applies that see the same replay derive the same replacement key.
+    keys_again: list[str] = keys.copy()
+    keys.clear()
+    Executor(Replaying(), want, live).run(plan)
+    assert keys == keys_again
+
+
+def test_a_concurrent_creation_replayed_is_accepted() -> None:
+    live = LiveState((), read_at=datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC))
+    want = DesiredState((Merchant("racing", HERE),))
+    calls: list[str] = []
+
+    class Racing(FakeCodat):
+        def create_company(self, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+            calls.append(idempotency_key)  # created by the other apply, after our read
+            return {"id": "theirs", "created": "2026-11-27T12:00:00.500Z"}
+
+    assert Executor(Racing(), want, live).run(make_plan(want, live, {})).ok
+    assert len(calls) == 1
 
 
 def test_idempotency_keys_are_stable_per_change_and_seed() -> None:

@@ -27,6 +27,7 @@ class Connection:
     base_url: str | None
     api_key_file: str | None
     sandbox: str | None
+    timeout: float = 30.0
 
     @property
     def is_sandbox(self) -> bool:
@@ -55,6 +56,16 @@ def codat_options(f: F) -> F:
         expose_value=False,
         callback=_refuse_api_key_flag,
         help="Refused: use CODAT_API_KEY or --api-key-file.",
+    )(f)
+    f = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.1),
+        default=30.0,
+        show_default=True,
+        envvar="CODAT_TIMEOUT",
+        metavar="SECONDS",
+        help="Give up on one attempt of a Codat call after this long (it is then retried). "
+        "Env: CODAT_TIMEOUT.",
     )(f)
     f = click.option(
         "--sandbox",
@@ -102,6 +113,7 @@ def connection_from(kwargs: dict[str, Any]) -> Connection:
         base_url=kwargs.pop("base_url"),
         api_key_file=kwargs.pop("api_key_file"),
         sandbox=kwargs.pop("sandbox"),
+        timeout=kwargs.pop("timeout"),
     )
 
 
@@ -125,6 +137,7 @@ def open_client(
             SANDBOX_URL,
             api_key=None,
             transport=transport,
+            timeout=connection.timeout,
             max_rate=max_rate,
             observer=observer,
             pool_size=parallelism + 4,
@@ -132,6 +145,7 @@ def open_client(
     return CodatClient(
         resolve_base_url(connection.base_url),
         api_key=load_api_key(connection.api_key_file),
+        timeout=connection.timeout,
         max_rate=max_rate,
         observer=observer,
         pool_size=parallelism + 4,

@@ -40,7 +40,7 @@ def manifest(file_index: int, count: int) -> str:
         "# yaml-language-server: $schema=../schemas/manifest.schema.json",
         "version: 1",
         "defaults:",
-        "  tags: {region: eu, batch: '%d'}" % file_index,
+        f"  tags: {{region: eu, batch: '{file_index}'}}",
         "  syncFlow:",
         "    commerceKey: lqai",
         "    redirectUrl: https://app.example.com/codat/done",

@@ -17,7 +17,10 @@ class ManifestError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        # Keys and names come from the file: a control or line-separator character
+        # in one must not break the one-error-per-line report.
+        line = f"{self.location}: {self.message}"
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 class ManifestErrors(ReconcilerError):

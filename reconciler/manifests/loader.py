@@ -290,27 +290,29 @@ def _check_unique(found: list[_Found], errors: list[ManifestError]) -> list[Merc
     names: dict[str, Location] = {}
     company_ids: dict[str, Location] = {}
     merchants: list[Merchant] = []
+
+    def once(seen: dict[str, Location], key: str, at: Location, problem: str) -> None:
+        first = seen.setdefault(key, at)
+        if first is not at:
+            errors.append(ManifestError(at, problem.replace("{first}", str(first), 1)))
+
     for result in found:
         for entry in result.merchants:
             if entry.merchant is not None:
                 merchants.append(entry.merchant)
-            first = names.setdefault(entry.name, entry.name_at)
-            if first is not entry.name_at:
-                errors.append(
-                    ManifestError(
-                        entry.name_at,
-                        f"merchant name '{entry.name}' is already declared at {first}: "
-                        "a name (the Codat company name) must be unique across all manifests",
-                    )
-                )
+            once(
+                names,
+                entry.name,
+                entry.name_at,
+                f"merchant name '{entry.name}' is already declared at {{first}}: "
+                "a name (the Codat company name) must be unique across all manifests",
+            )
             if entry.company_id is not None and entry.pinned_at is not None:
-                first = company_ids.setdefault(entry.company_id, entry.pinned_at)
-                if first is not entry.pinned_at:
-                    errors.append(
-                        ManifestError(
-                            entry.pinned_at,
-                            f"companyId {entry.company_id} is already pinned by another "
-                            f"merchant at {first}: one company cannot be two merchants",
-                        )
-                    )
+                once(
+                    company_ids,
+                    entry.company_id,
+                    entry.pinned_at,
+                    f"companyId {entry.company_id} is already pinned by another merchant "
+                    "at {first}: one company cannot be two merchants",
+                )
     return merchants

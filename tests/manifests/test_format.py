@@ -270,3 +270,17 @@ merchants:
     assert four.connections == () and four.sync_flow.commerce_key is None
     assert str(one.location) == "m.yaml:10:5"
     assert [f for f, _ in state.files] == ["m.yaml", "n.yaml"]
+
+
+def test_names_of_invalid_merchants_still_count_for_uniqueness(write: Write) -> None:
+    write("a.yaml", 'version: 1\nmerchants:\n  - name: "a{b}"\n  - name: "a{b}"\n    x: 1\n')
+    assert errors_of("a.yaml") == [
+        "a.yaml:3:11: name may only hold letters, digits, spaces and the characters"
+        " - ' , & @ . ? ! (Codat's rule for company names)",
+        "a.yaml:4:11: merchant name 'a{b}' is already declared at a.yaml:3:11:"
+        " a name (the Codat company name) must be unique across all manifests",
+        "a.yaml:4:11: name may only hold letters, digits, spaces and the characters"
+        " - ' , & @ . ? ! (Codat's rule for company names)",
+        "a.yaml:5:5: unknown key 'x' (allowed: companyId, connections, description, name,"
+        " syncFlow, tags)",
+    ]

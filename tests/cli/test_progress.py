@@ -1,0 +1,168 @@
+"""Progress and logs: the Reporter on plain data, then on real runs."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import progress
+from reconciler.cli.progress import Reporter
+from reconciler.codat.observe import ApiCall
+from reconciler.plan.model import Action, Change, Kind
+from reconciler.sandbox.store import SandboxStore
+from tests.cli.conftest import BASIC, TOKENS, assert_no_secret
+from tests.fixtures.cli import CliFn
+from tests.fixtures.sandbox import SandboxHandle
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def drive(reporter: Reporter, clock: FakeClock, total: int = 100) -> None:
+    reporter.start("Reading", total)
+    for done in range(1, total + 1):
+        clock.now += 0.1
+        reporter.update(done, total)
+    reporter.finish()
+
+
+def test_terminal_shows_one_bar_redrawn_in_place() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    drive(Reporter(stream=out, terminal=True, clock=clock), clock)
+    text = out.getvalue()
+    assert text.count("\r") > 10 and "\rReading [" in text
+    assert text.endswith("100/100\n") and text.count("\n") == 1
+
+
+def test_ci_gets_plain_periodic_lines_never_a_bar() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    drive(Reporter(stream=out, terminal=False, clock=clock), clock)
+    lines = out.getvalue().splitlines()
+    assert "\r" not in out.getvalue() and "[" not in out.getvalue()
+    assert lines[-1] == "Reading: 100/100"
+    assert 2 <= len(lines) <= 10 / progress.LINE_INTERVAL + 3  # every LINE_INTERVAL seconds
+
+
+def test_quiet_and_short_work_show_nothing() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    drive(Reporter(stream=out, terminal=True, quiet=True, clock=clock), clock)
+    assert out.getvalue() == ""
+    quick = Reporter(stream=out, terminal=True, clock=clock)
+    quick.start("Reading", 3)
+    quick.update(3)
+    quick.finish()
+    assert out.getvalue() == ""
+
+
+def test_json_logs_one_line_per_call_and_change() -> None:
+    out = io.StringIO()
+    reporter = Reporter(stream=out, log_format="json")
+    reporter.api_call(ApiCall("POST", "/companies", 200, 12.345, 2, "corr-1"))
+    change = Change('merchant["a"]', Action.CREATE, Kind.COMPANY, "new", "a")
+    reporter.change_applied(change, "boom (correlationId: corr-2)")
+    call, applied = (json.loads(x) for x in out.getvalue().splitlines())
+    assert call == {"event": "api_call", "method": "POST", "path": "/companies", "status": 200,
+                    "duration_ms": 12.3, "attempt": 2, "correlationId": "corr-1"}
+    assert applied == {"event": "change", "address": 'merchant["a"]', "action": "create",
+                       "result": "failed", "error": "boom (correlationId: corr-2)"}
+
+
+@pytest.fixture
+def slow_server(sandbox_server: Callable[..., SandboxHandle], tmp_path: Path) -> SandboxHandle:
+    state = tmp_path / "slow.sqlite"
+    store = SandboxStore(state)
+    store.seed({"name": f"existing {i}"} for i in range(300))
+    store.close()
+    # 3 pages of 100 at 700 ms each: the read takes ~1.4 s, past QUIET_START.
+    return sandbox_server(state_path=state, latency_ms=700, max_page_size=100)
+
+
+def _env(server: SandboxHandle) -> dict[str, str | None]:
+    """Talk to the server over HTTP, not to an embedded sandbox a developer may have set."""
+    return {"CODAT_BASE_URL": server.base_url, "CODAT_API_KEY": server.api_key,
+            "CODAT_SANDBOX": None, **TOKENS}
+
+
+def test_real_apply_logs_json_lines_without_any_secret(
+    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: Callable[..., SandboxHandle]
+) -> None:
+    server = sandbox_server()
+    run = cli("apply", str(write_manifest(BASIC)), "--auto-approve", "--log-format", "json",
+              env=_env(server))
+    assert run.code == 0, run
+    records = [json.loads(line) for line in run.stderr.splitlines()]
+    calls = [r for r in records if r["event"] == "api_call"]
+    changes = [r for r in records if r["event"] == "change"]
+    assert len(calls) == 1 + 8 and len(changes) == 8
+    for call in calls:
+        assert set(call) >= {"method", "path", "status", "duration_ms", "attempt", "correlationId"}
+    key = server.api_key
+    assert_no_secret(run, key, base64.b64encode(key.encode()).decode())
+
+
+def test_real_plan_shows_plain_progress_lines_without_a_terminal(
+    cli: CliFn, write_manifest: Callable[..., Path], slow_server: SandboxHandle
+) -> None:
+    env = _env(slow_server)
+    run = cli("plan", str(write_manifest(BASIC)), env=env)
+    assert run.code == 0, run
+    assert "Reading Codat companies: 300/300" in run.stderr
+    assert "\r" not in run.stderr
+    quiet = cli("plan", str(write_manifest(BASIC)), "--quiet", env=env)
+    assert quiet.stderr == ""
+
+
+def _run_on_terminal(args: list[str], env: dict[str, str]) -> tuple[str, str]:
+    """Run the CLI with stdout and stderr on pseudo-terminals; return what each showed."""
+    out_master, out_slave = pty.openpty()
+    err_master, err_slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", *args], stdin=subprocess.DEVNULL,
+                            stdout=out_slave, stderr=err_slave, env={**os.environ, **env})
+    os.close(out_slave)
+    os.close(err_slave)
+    chunks: dict[int, bytes] = {out_master: b"", err_master: b""}
+    open_fds = set(chunks)
+    while open_fds:
+        ready, _, _ = select.select(list(open_fds), [], [], 60)
+        if not ready:
+            break
+        for fd in ready:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                data = b""
+            if data:
+                chunks[fd] += data
+            else:
+                open_fds.discard(fd)
+    proc.wait(timeout=60)
+    os.close(out_master)
+    os.close(err_master)
+    return chunks[out_master].decode(), chunks[err_master].decode()
+
+
+def test_real_plan_on_a_terminal_shows_a_bar_and_colour_unless_no_color(
+    write_manifest: Callable[..., Path], slow_server: SandboxHandle
+) -> None:
+    root = str(write_manifest(BASIC))
+    env = {k: v or "" for k, v in _env(slow_server).items()}
+    out, err = _run_on_terminal(["plan", root], env)
+    assert "\rReading Codat companies [" in err and "300/300" in err
+    assert "\x1b[" in out  # colour on a terminal
+    out_plain, _ = _run_on_terminal(["plan", root], {**env, "NO_COLOR": "1"})
+    assert "\x1b[" not in out_plain and "Plan: 6 to create" in out_plain

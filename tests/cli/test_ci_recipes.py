@@ -1,0 +1,115 @@
+"""The CI recipes in examples/ci/: their codat-reconciler steps, run against the sandbox.
+
+GitHub and GitLab themselves are not run; the shell steps that call the tool
+are taken from the workflow files as written and run with bash, in order, on the
+repository's example manifests, so a recipe that drifts from the CLI fails here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reconciler.codat.client import CodatClient
+from reconciler.sandbox.transport import SandboxTransport
+
+ROOT = Path(__file__).resolve().parents[2]
+GITHUB = ROOT / "examples" / "ci" / "github"
+GITLAB = ROOT / "examples" / "ci" / "gitlab" / ".gitlab-ci.yml"
+SECRETS = {"ACME_DFXM_TOKEN": "recipe-secret-acme-1", "BOLT_DFXM_TOKEN": "recipe-secret-bolt-2"}
+
+
+def github_steps(workflow: str) -> list[str]:
+    doc = yaml.safe_load((GITHUB / workflow).read_text())
+    (job,) = doc["jobs"].values()
+    return [s["run"] for s in job["steps"] if "codat-reconciler " in s.get("run", "")]
+
+
+def gitlab_script(job: str) -> str:
+    doc = yaml.safe_load(GITLAB.read_text())
+    # The note-posting lines need GitLab's API; everything else runs here.
+    return "\n".join(line for line in doc[job]["script"] if "curl" not in line)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, sandbox_path: Path) -> tuple[Path, dict[str, str]]:
+    """A checkout-like directory with the example manifests, and the CI job's environment."""
+    shutil.copytree(ROOT / "manifests", tmp_path / "manifests")
+    tool_dir = str(Path(sys.executable).parent)  # where pip put the console script
+    env = {**os.environ, **SECRETS, "CODAT_SANDBOX": str(sandbox_path),
+           "PATH": tool_dir + os.pathsep + os.environ.get("PATH", ""),
+           "GITHUB_OUTPUT": str(tmp_path / "github-output")}
+    return tmp_path, env
+
+
+def run_step(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_github_recipes_plan_then_apply_then_drift_check(
+    workspace: tuple[Path, dict[str, str]], sandbox_path: Path
+) -> None:
+    cwd, env = workspace
+    for step in github_steps("codat-plan.yml"):
+        done = run_step(step, cwd, env)
+        assert done.returncode == 0, done.stderr
+    comment = (cwd / "plan.md").read_text()
+    assert comment.startswith("<!-- codat-reconciler plan -->")  # the marker the script finds
+    assert "exitcode=2" in (cwd / "github-output").read_text()
+    for step in github_steps("codat-apply.yml"):
+        done = run_step(step, cwd, env)
+        assert done.returncode == 0, done.stderr
+    (drift,) = github_steps("codat-drift.yml")
+    assert run_step(drift, cwd, env).returncode == 0
+    with CodatClient("http://127.0.0.1", transport=SandboxTransport(sandbox_path)) as codat:
+        company = codat.list_companies(1, 100)["results"][0]
+        codat.update_company(company["id"], {"description": "edited by hand"},
+                             idempotency_key="drift-1")
+    drifted = run_step(drift, cwd, env)
+    assert drifted.returncode == 2  # the nightly job fails on drift
+    for secret in SECRETS.values():
+        assert secret not in comment + drifted.stdout + drifted.stderr
+
+
+def test_github_apply_workflow_never_runs_twice_at_once() -> None:
+    doc = yaml.safe_load((GITHUB / "codat-apply.yml").read_text())
+    assert doc["concurrency"] == {"group": "codat-apply", "cancel-in-progress": False}
+    assert "--auto-approve" in " ".join(github_steps("codat-apply.yml"))
+
+
+def test_gitlab_recipes_plan_apply_drift(workspace: tuple[Path, dict[str, str]]) -> None:
+    cwd, env = workspace
+    planned = run_step(gitlab_script("plan"), cwd, env)
+    assert planned.returncode == 0, planned.stderr
+    assert (cwd / "plan.md").read_text().startswith("<!-- codat-reconciler plan -->")
+    applied = run_step(gitlab_script("apply"), cwd, env)
+    assert applied.returncode == 0, applied.stderr
+    assert run_step(gitlab_script("drift"), cwd, env).returncode == 0
+    doc = yaml.safe_load(GITLAB.read_text())
+    assert doc["apply"]["resource_group"] == "codat-apply"
+    assert "CODAT_API_KEY" not in GITLAB.read_text().split("stages:")[1]  # set in CI settings
+
+
+def test_secrets_come_from_the_ci_secret_store_only() -> None:
+    for workflow in GITHUB.glob("*.yml"):
+        env = yaml.safe_load(workflow.read_text())["jobs"]
+        for job in env.values():
+            for name, value in job.get("env", {}).items():
+                assert str(value).startswith("${{ secrets."), f"{workflow.name}: {name}"
+
+
+def test_pre_commit_hook_runs_validate_on_manifests() -> None:
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["entry"] == "codat-reconciler validate"
+    assert hook["files"] == r"^manifests/.*\.ya?ml$"
+    changed = sorted(str(p) for p in (ROOT / "manifests").glob("*.yaml"))
+    done = subprocess.run([sys.executable, "-m", "reconciler", "validate", *changed],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("OK:")

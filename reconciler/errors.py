@@ -10,3 +10,6 @@ class ReconcilerError(Exception):
     """A failure the user can act on; str(err) is the whole message."""
 
     exit_code = 1
+    # Shown before the message. Reports whose every line must start with
+    # FILE:LINE:COLUMN (for editors and CI annotations) set it to "".
+    prefix = "Error: "

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="codat-reconciler", standalone_mode=False)
     except ReconcilerError as err:
-        click.echo(f"Error: {err}", err=True)
+        click.echo(f"{err.prefix}{err}", err=True)
         sys.exit(err.exit_code)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from reconciler.manifests.errors import ManifestErrors
 from reconciler.manifests.loader import load
 
 
@@ -16,8 +15,7 @@ from reconciler.manifests.loader import load
     help="Also resolve every {env: NAME} and {file: PATH} reference and report those "
     "that cannot be read. Values are never printed.",
 )
-@click.pass_context
-def validate(ctx: click.Context, paths: tuple[str, ...], check_secrets: bool) -> None:
+def validate(paths: tuple[str, ...], check_secrets: bool) -> None:
     """Check manifests offline: no API key, no network call.
 
     PATH is a manifest file or a directory (every *.yaml / *.yml below it,
@@ -29,13 +27,7 @@ def validate(ctx: click.Context, paths: tuple[str, ...], check_secrets: bool) ->
       codat-reconciler validate manifests/
       codat-reconciler validate manifests/uk.yaml --check-secrets
     """
-    try:
-        state = load(paths, check_secrets=check_secrets)
-    except ManifestErrors as err:
-        # Printed bare (no "Error: " prefix) so every line starts with FILE:LINE:COLUMN,
-        # which editors and CI annotations can jump to.
-        click.echo(str(err), err=True)
-        ctx.exit(1)
+    state = load(paths, check_secrets=check_secrets)
     merchants = len(state.merchants)
     files = len(state.files)
     click.echo(

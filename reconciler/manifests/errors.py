@@ -26,6 +26,8 @@ class ManifestError:
 class ManifestErrors(ReconcilerError):
     """All the problems found in all the files of one load; str() is the report."""
 
+    prefix = ""
+
     def __init__(self, errors: Iterable[ManifestError]) -> None:
         unique = set(errors)
         self.errors: tuple[ManifestError, ...] = tuple(

@@ -165,3 +165,16 @@ def test_api_key_as_flag_and_plain_http_to_a_remote_host_are_refused(
                  env={"CODAT_API_KEY": "key-123456"})
     assert remote.code == 1 and "plain http is only allowed to localhost" in remote.stderr
     assert "Traceback" not in flag.output + remote.output
+
+
+def test_invalid_manifests_stop_plan_and_apply_before_any_call(
+    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], codat: CodatClient
+) -> None:
+    root = write_manifest("version: 1\nmerchants:\n  - name: shop\n    platfromKey: dfxm\n")
+    for command in ("plan", "apply"):
+        run = cli(command, str(root), "--auto-approve" if command == "apply" else "-q", env=env)
+        assert run.code == 1
+        first = run.stderr.splitlines()[0]
+        assert first.startswith(f"{root / 'merchants.yaml'}:4:5: unknown key 'platfromKey'"), first
+        assert "Traceback" not in run.output
+    assert companies(codat) == []

@@ -1,0 +1,69 @@
+"""Fixtures of the reliability suite: a fleet of merchants on a sandbox server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.codat.client import CodatClient
+from tests.fixtures.cli import CliFn, Run
+from tests.fixtures.sandbox import SandboxHandle
+from tests.reliability.harness import Fleet, Secrets, apply_args, make_fleet
+from tests.reliability.invariants import Company, snapshot
+
+
+@dataclass
+class World:
+    """A sandbox server, a fleet declared for it, and the in-process CLI."""
+
+    sb: SandboxHandle
+    fleet: Fleet
+    cli: CliFn
+    context: str
+
+    @property
+    def secrets(self) -> Secrets:
+        return self.fleet.secrets
+
+    def env(self) -> dict[str, str]:
+        return self.secrets.env()
+
+    def apply(self, *extra: str) -> Run:
+        run = self.cli(*apply_args(self.fleet, self.sb, *extra), env=self.env())
+        self.secrets.scan_run(run, f"apply ({self.context})")
+        return run
+
+    def snapshot(self) -> list[Company]:
+        return snapshot(self.sb.state_path)
+
+    def bystander(self, name: str = "99999999") -> Company:
+        """An unmanaged company nobody declared: it must survive every scenario."""
+        with CodatClient("http://127.0.0.1", transport=_transport(self.sb), max_rate=0) as c:
+            return c.create_company({"name": name, "description": "not ours"},
+                                    idempotency_key=f"bystander-{name}")
+
+
+def _transport(sb: SandboxHandle) -> Any:
+    from reconciler.sandbox.transport import SandboxTransport
+
+    return SandboxTransport(sb.state_path)
+
+
+@pytest.fixture
+def world(
+    sandbox_server: Callable[..., SandboxHandle], cli: CliFn, tmp_path: Path
+) -> Callable[..., World]:
+    """world(context, merchants=N, **sandbox_options) -> World."""
+
+    def make(context: str, merchants: int | None = None, **options: Any) -> World:
+        sb = sandbox_server(**options)
+        kwargs = {} if merchants is None else {"count": merchants}
+        fleet = make_fleet(tmp_path / "manifests", **kwargs)
+        fleet.secrets = fleet.secrets.with_api_key(sb.api_key)
+        return World(sb, fleet, cli, context)
+
+    return make

@@ -32,8 +32,11 @@ class World:
     def env(self) -> dict[str, str]:
         return self.secrets.env()
 
+    def apply_command(self, *extra: str) -> list[str]:
+        return apply_args(self.fleet, self.sb, *extra)
+
     def apply(self, *extra: str) -> Run:
-        run = self.cli(*apply_args(self.fleet, self.sb, *extra), env=self.env())
+        run = self.cli(*self.apply_command(*extra), env=self.env())
         self.secrets.scan_run(run, f"apply ({self.context})")
         return run
 

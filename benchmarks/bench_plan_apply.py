@@ -1,6 +1,6 @@
 """plan and apply against `sandbox serve`, each beside a naive per-merchant loop.
 
-    python benchmarks/bench_plan_apply.py [--skip-rate-limited]
+    python benchmarks/bench_plan_apply.py [--only plan|apply|rate-limited]
 
 Three measurements, all on a real `codat-reconciler sandbox serve` subprocess on
 loopback, driven by the real CLI in a subprocess (start-up included):
@@ -45,7 +45,7 @@ CLI = [sys.executable, "-m", "reconciler"]
 
 
 def write_manifests(root: Path, merchants: int, files: int) -> list[str]:
-    root.mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
     names = [f"{30_000_000 + i}" for i in range(merchants)]
     per_file = -(-merchants // files)
     for f in range(files):
@@ -187,13 +187,15 @@ def bench_apply(tmp: Path, sample: int, rate_limited: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-sample", type=int, default=50)
-    parser.add_argument("--skip-rate-limited", action="store_true",
-                        help="skip the ~2 minute run against --rate-limit 1000")
+    parser.add_argument("--only", choices=["plan", "apply", "rate-limited"],
+                        help="run one measurement (rate-limited takes about 2 minutes)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        bench_plan(Path(tmp), args.baseline_sample)
-        bench_apply(Path(tmp), args.baseline_sample, rate_limited=False)
-        if not args.skip_rate_limited:
+        if args.only in (None, "plan"):
+            bench_plan(Path(tmp), args.baseline_sample)
+        if args.only in (None, "apply"):
+            bench_apply(Path(tmp), args.baseline_sample, rate_limited=False)
+        if args.only in (None, "rate-limited"):
             bench_apply(Path(tmp), args.baseline_sample, rate_limited=True)
 
 

@@ -12,7 +12,8 @@ loopback, driven by the real CLI in a subprocess (start-up included):
    calls, at most 25 s.
 3. apply, the same 1,000 merchants, against a sandbox enforcing
    --rate-limit 1000 (per minute) with the default client cap (1,000 per 60 s).
-   Target: within 10% of the ~120 s the limit allows, no 429 reaching the user.
+   Target: close to what the limit allows, no 429 reaching the user. (The issue
+   says ~120 s; for 3,001 requests a sliding window allows no less than 180 s.)
 
 The baseline is the script people write by hand: for each merchant, list
 companies by name, list its connections, create, create the connection,
@@ -180,8 +181,10 @@ def bench_apply(tmp: Path, sample: int, rate_limited: bool) -> None:
         print(f"  per-merchant loop: {per * 1000:.0f} ms/merchant -> {per * 1000:.0f} s for "
               f"1,000 (timed on {sample}); ratio {per * 1000 / elapsed:.1f}x (target: <= 25 s)")
     else:
-        print(f"  the limit allows ~120 s for 3,001 calls; measured {elapsed / 120:.2f}x of it "
-              "(target: within 10%)")
+        # Request n + 1000 starts >= 60 s after request n: 3,001 requests need >= 180 s.
+        bound = 60.0 * ((len(calls) - 1) // 1000)
+        print(f"  a sliding 1,000-per-60-s limit allows {len(calls)} calls in no less than "
+              f"{bound:.0f} s; measured {elapsed / bound:.3f}x of that bound")
 
 
 def main() -> None:

@@ -65,7 +65,7 @@ def test_recreate_within_the_same_second_is_safe(world: Callable[..., World]) ->
     """Without the guard the replay may be unrecognisable (same second): then the
     apply must fail cleanly (the replayed company is gone: 404), make no twin, and a
     re-run (a later second) must recreate it."""
-    w = world("recreate in the same second")
+    w = world("recreate in the same second", merchants=1)
     old_id, again = delete_then_redeclare(w, 0)
     if again.code != 0:
         assert "404" in again.stderr and "Re-run apply to finish" in again.stderr, again

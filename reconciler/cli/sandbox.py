@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import signal
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -138,7 +139,7 @@ def serve(
         server.start()
         click.echo(f"Sandbox listening on {server.base_url}")
         click.echo(f"API key: {app.api_key}")
-        click.get_text_stream("stdout").flush()
+        sys.stdout.flush()  # the two lines are a contract: scripts wait for them
         while not stop.wait(0.5):
             pass
         server.stop()

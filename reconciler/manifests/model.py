@@ -68,10 +68,11 @@ class SecretRef:
 class LiteralValue:
     """A literal authorization value written in the manifest.
 
-    Still treated as sensitive: never printed, logged or written to a plan file.
+    Still treated as sensitive: never printed, logged or written to a plan file,
+    and kept out of repr() so a debug print or a test failure cannot show it.
     """
 
-    value: str
+    value: str = field(repr=False)
 
     def describe(self) -> str:
         return "(sensitive: literal)"

@@ -47,6 +47,21 @@ def api_path(*segments: str) -> str:
     return "/" + "/".join(quote(s, safe="") for s in segments)
 
 
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """The response's JSON object body, or a CodatError naming the call."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        request = response.request
+        raise CodatError(
+            f"{request.method} {request.url.path}: Codat answered "
+            f"{response.status_code} without a JSON object"
+        )
+    return body
+
+
 class CodatClient:
     def __init__(
         self,
@@ -121,20 +136,20 @@ class CodatClient:
             params["query"] = query
         if tags is not None:
             params["tags"] = tags
-        return self._body(self.request("GET", "/companies", params=params))
+        return json_object(self.request("GET", "/companies", params=params))
 
     def get_company(self, company_id: str) -> dict[str, Any]:
-        return self._body(self.request("GET", api_path("companies", company_id)))
+        return json_object(self.request("GET", api_path("companies", company_id)))
 
     def create_company(self, body: Mapping[str, Any], *, idempotency_key: str) -> dict[str, Any]:
-        return self._body(
+        return json_object(
             self.request("POST", "/companies", json=body, idempotency_key=idempotency_key)
         )
 
     def update_company(
         self, company_id: str, body: Mapping[str, Any], *, idempotency_key: str
     ) -> dict[str, Any]:
-        return self._body(
+        return json_object(
             self.request(
                 "PATCH",
                 api_path("companies", company_id),
@@ -151,7 +166,7 @@ class CodatClient:
     def list_connections(
         self, company_id: str, page: int = 1, page_size: int = MAX_PAGE_SIZE
     ) -> dict[str, Any]:
-        return self._body(
+        return json_object(
             self.request(
                 "GET",
                 api_path("companies", company_id, "connections"),
@@ -162,7 +177,7 @@ class CodatClient:
     def create_connection(
         self, company_id: str, platform_key: str, *, idempotency_key: str
     ) -> dict[str, Any]:
-        return self._body(
+        return json_object(
             self.request(
                 "POST",
                 api_path("companies", company_id, "connections"),
@@ -179,7 +194,7 @@ class CodatClient:
         *,
         idempotency_key: str,
     ) -> dict[str, Any]:
-        return self._body(
+        return json_object(
             self.request(
                 "PATCH",
                 api_path("companies", company_id, "connections", connection_id),
@@ -198,7 +213,7 @@ class CodatClient:
     ) -> dict[str, Any]:
         # PUT is naturally repeatable: retried without a key. The values are
         # secrets: scrubbed from anything Codat echoes back into an error.
-        return self._body(
+        return json_object(
             self.request(
                 "PUT",
                 api_path("companies", company_id, "connections", connection_id, "authorization"),
@@ -218,7 +233,7 @@ class CodatClient:
         if redirect_url:
             params["redirectUrl"] = redirect_url
         path = api_path("config", "sync", "commerce", commerce_key, accounting_key, "start")
-        body = self._body(self.request("GET", path, params=params))
+        body = json_object(self.request("GET", path, params=params))
         url = body.get("url")
         if not isinstance(url, str) or not url:
             raise CodatError(f"GET {path}: Codat's answer holds no sync flow URL")
@@ -302,20 +317,6 @@ class CodatClient:
             return False
         self.limiter.pause(wait)
         return True
-
-    @staticmethod
-    def _body(response: httpx.Response) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            request = response.request
-            raise CodatError(
-                f"{request.method} {request.url.path}: Codat answered "
-                f"{response.status_code} without a JSON object"
-            )
-        return body
 
     def _observe(
         self,

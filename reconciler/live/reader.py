@@ -17,9 +17,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx
-
-from reconciler.codat.client import MAX_PAGE_SIZE, CodatClient
+from reconciler.codat.client import MAX_PAGE_SIZE, CodatClient, json_object
 from reconciler.codat.errors import CodatError
 from reconciler.live.model import LiveCompany, LiveState
 
@@ -58,7 +56,7 @@ def _read_all_pages(
     seen = _Companies(on_page)
     first = client.request("GET", "/companies", params={"page": 1, "pageSize": page_size})
     seen.read_at = _server_time(first.headers.get("date"))
-    last = _page_body(first)
+    last = json_object(first)
     seen.add(last)
     served = len(_results(last))
     if served == 0:
@@ -131,16 +129,6 @@ def _server_time(date_header: str | None) -> datetime | None:
         return parsedate_to_datetime(date_header)
     except (TypeError, ValueError):
         return None
-
-
-def _page_body(response: httpx.Response) -> Mapping[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise CodatError("GET /companies: Codat's answer is not a JSON object")
-    return body
 
 
 def _has_next(page: Mapping[str, Any]) -> bool:

@@ -117,9 +117,13 @@ class _Frame:
 class _Folder:
     """Turns the event stream of one document into values and positions."""
 
-    def __init__(self, text: str, file: str) -> None:
+    def __init__(self, text: str, file: str, loader: Any = None) -> None:
         self.text = text
         self.file = file
+        self.loader = loader or _Loader
+        # Set when libyaml gave up on nesting before our own, lower, limit could
+        # see it (recent libyaml scans far ahead inside flow collections).
+        self.too_deep_for_libyaml = False
         self.errors: list[ManifestError] = []
         self.usable = True
         self.anchors: dict[str, tuple[Any, Pos, int]] = {}
@@ -138,10 +142,12 @@ class _Folder:
 
     def run(self) -> Document:
         try:
-            self._fold(_Loader(self.text))
+            self._fold(self.loader(self.text))
         except _Stop:
             pass
         except yaml.MarkedYAMLError as exc:
+            if "maximum nesting depth" in str(exc.problem) and self.loader is not yaml.SafeLoader:
+                self.too_deep_for_libyaml = True
             mark = exc.problem_mark or exc.context_mark
             where = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
             problem = exc.problem or exc.context or "invalid YAML"
@@ -282,7 +288,13 @@ class _Folder:
 
 def parse(text: str, file: str) -> Document:
     """One manifest's text as plain values with positions; problems as errors, never raised."""
-    return _Folder(text, file).run()
+    folder = _Folder(text, file)
+    document = folder.run()
+    if folder.too_deep_for_libyaml:
+        # The pure-Python parser has no such limit and streams events, so our own
+        # depth check stops it at the first level too deep, at the right place.
+        return _Folder(text, file, yaml.SafeLoader).run()
+    return document
 
 
 def locate(pos: Pos, path: tuple[str | int, ...], *, key: bool = False) -> Mark:

@@ -47,10 +47,16 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         lines += _legend(plan, paint)
         for change in plan.changes:
             lines += _change_lines(change, paint)
+    # One blank line before each group, not before each entry: a few thousand
+    # merchants waiting for the sync flow must stay readable.
+    if plan.conflicts:
+        lines.append("")
     for conflict in plan.conflicts:
-        lines += ["", paint("Error:", _RED, _BOLD) + _addressed(conflict.address, conflict.message)]
+        lines.append(paint("Error:", _RED, _BOLD) + _addressed(conflict.address, conflict.message))
+    if plan.notes:
+        lines.append("")
     for note in plan.notes:
-        lines += ["", "Note:" + _addressed(note.address, note.message)]
+        lines.append("Note:" + _addressed(note.address, note.message))
     if lines:
         lines.append("")
     lines.append(paint(summary_line(plan), _BOLD))

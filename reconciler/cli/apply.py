@@ -11,13 +11,14 @@ from reconciler.cli.options import (
     Connection,
     codat_options,
     connection_from,
+    merchant_option,
     open_client,
     output_options,
+    prune_options,
     reporter_from,
     stdin_is_terminal,
 )
 from reconciler.cli.output import show_plan
-from reconciler.cli.plan import merchant_option, prune_options
 from reconciler.cli.planning import load_targeted, plan_from, read_live
 from reconciler.cli.progress import Reporter
 from reconciler.codat.client import CodatClient

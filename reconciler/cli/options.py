@@ -9,11 +9,13 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler import render
 from reconciler.cli.progress import Reporter
 from reconciler.codat.client import CodatClient
 from reconciler.codat.config import load_api_key, resolve_base_url
 from reconciler.codat.observe import ApiCall
 from reconciler.errors import ReconcilerError
+from reconciler.plan.guard import DEFAULT_MAX_DELETES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -105,6 +107,36 @@ def output_options(f: F) -> F:
 
 def reporter_from(kwargs: dict[str, Any]) -> Reporter:
     return Reporter(quiet=kwargs.pop("quiet"), log_format=kwargs.pop("log_format"))
+
+
+FORMATS = click.Choice(render.FORMATS)
+
+
+def prune_options(f: F) -> F:
+    f = click.option(
+        "--max-deletes",
+        type=click.IntRange(min=0),
+        metavar="N",
+        help=f"With --prune: refuse a plan deleting more than N companies "
+        f"(default {DEFAULT_MAX_DELETES}; required to prune with an empty manifest set).",
+    )(f)
+    f = click.option(
+        "--prune",
+        is_flag=True,
+        help="Also unlink connections and delete companies the manifests no longer declare "
+        "(only on companies carrying the ownership tag).",
+    )(f)
+    return f
+
+
+def merchant_option(f: F) -> F:
+    return click.option(
+        "--merchant",
+        "merchants",
+        multiple=True,
+        metavar="NAME",
+        help="Plan only this merchant (repeatable).",
+    )(f)
 
 
 def connection_from(kwargs: dict[str, Any]) -> Connection:

@@ -7,45 +7,18 @@ from typing import Any
 import click
 
 from reconciler.cli.options import (
+    FORMATS,
     codat_options,
     connection_from,
+    merchant_option,
     open_client,
     output_options,
+    prune_options,
     reporter_from,
 )
 from reconciler.cli.output import plan_exit_code, show_plan
 from reconciler.cli.planning import load_targeted, plan_from
 from reconciler.plan import saved
-from reconciler.plan.guard import DEFAULT_MAX_DELETES
-
-FORMATS = click.Choice(["text", "json", "markdown"])
-
-
-def prune_options(f: Any) -> Any:
-    f = click.option(
-        "--max-deletes",
-        type=click.IntRange(min=0),
-        metavar="N",
-        help=f"With --prune: refuse a plan deleting more than N companies "
-        f"(default {DEFAULT_MAX_DELETES}; required to prune with an empty manifest set).",
-    )(f)
-    f = click.option(
-        "--prune",
-        is_flag=True,
-        help="Also unlink connections and delete companies the manifests no longer declare "
-        "(only on companies carrying the ownership tag).",
-    )(f)
-    return f
-
-
-def merchant_option(f: Any) -> Any:
-    return click.option(
-        "--merchant",
-        "merchants",
-        multiple=True,
-        metavar="NAME",
-        help="Plan only this merchant (repeatable).",
-    )(f)
 
 
 @click.command()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from reconciler.cli.options import FORMATS
 from reconciler.cli.output import show_plan
-from reconciler.cli.plan import FORMATS
 from reconciler.plan import saved
 
 

@@ -15,6 +15,7 @@ from reconciler.cli.options import (
     reporter_from,
 )
 from reconciler.cli.planning import read_live
+from reconciler.errors import ReconcilerError
 from reconciler.manifests.export import export_documents
 
 
@@ -61,8 +62,11 @@ def export(
             click.echo(text, nl=False)
         return
     target = Path(out_dir)
-    target.mkdir(parents=True, exist_ok=True)
-    for name, text in files:
-        (target / name).write_text(text, encoding="utf-8")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for name, text in files:
+            (target / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ReconcilerError(f"{out_dir}: cannot write the manifests: {exc.strerror}") from None
     total = sum(text.count("\n  - name:") + text.count("\n- name:") for _, text in files)
     click.echo(f"Wrote {len(files)} file(s) to {target}/ ({total} merchants).", err=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,15 @@ def dumps(saved: SavedPlan) -> str:
 
 
 def write(saved: SavedPlan, path: str | Path) -> None:
-    Path(path).write_text(dumps(saved), encoding="utf-8")
+    """Write atomically: a reader never sees half a plan, and a failure leaves no file."""
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        temporary.write_text(dumps(saved), encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise SavedPlanError(f"{path}: cannot write the plan: {exc.strerror}") from None
 
 
 def read(path: str | Path) -> SavedPlan:

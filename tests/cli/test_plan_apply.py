@@ -178,3 +178,13 @@ def test_invalid_manifests_stop_plan_and_apply_before_any_call(
         assert first.startswith(f"{root / 'merchants.yaml'}:4:5: unknown key 'platfromKey'"), first
         assert "Traceback" not in run.output
     assert companies(codat) == []
+
+
+def test_unwritable_plan_file_is_a_clean_error(
+    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], tmp_path: Path
+) -> None:
+    target = tmp_path / "missing-dir" / "plan.json"
+    run = cli("plan", str(write_manifest(BASIC)), "--out", str(target), env=env)
+    assert run.code == 1
+    assert f"Error: {target}: cannot write the plan: No such file or directory" in run.stderr
+    assert "Traceback" not in run.output and not target.parent.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -161,9 +162,10 @@ def open_client(
 
         try:
             transport = SandboxTransport(connection.sandbox)
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise ReconcilerError(
-                f"cannot open sandbox state {connection.sandbox}: {exc}"
+                f"cannot open the sandbox state file {connection.sandbox}: {exc} "
+                "(--sandbox / CODAT_SANDBOX names an SQLite file, created if missing)"
             ) from None
         return CodatClient(
             SANDBOX_URL,

@@ -188,3 +188,13 @@ def test_unwritable_plan_file_is_a_clean_error(
     assert run.code == 1
     assert f"Error: {target}: cannot write the plan: No such file or directory" in run.stderr
     assert "Traceback" not in run.output and not target.parent.exists()
+
+
+@pytest.mark.parametrize("state", ["missing-dir/x.sqlite", "not-a-db.sqlite"])
+def test_unusable_sandbox_state_is_a_clean_error(
+    cli: CliFn, write_manifest: Callable[..., Path], tmp_path: Path, state: str
+) -> None:
+    (tmp_path / "not-a-db.sqlite").write_text("hello, not SQLite\n" * 100)
+    run = cli("plan", str(write_manifest(BASIC)), "--sandbox", str(tmp_path / state))
+    assert run.code == 1 and "cannot open the sandbox state file" in run.stderr
+    assert "Traceback" not in run.output

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler.codat.client import CodatClient
+from reconciler.sandbox.transport import SandboxTransport
 from tests.fixtures.cli import CliFn, Run
 from tests.fixtures.sandbox import SandboxHandle
 from tests.reliability.harness import Fleet, Secrets, apply_args, make_fleet
@@ -45,15 +46,10 @@ class World:
 
     def bystander(self, name: str = "99999999") -> Company:
         """An unmanaged company nobody declared: it must survive every scenario."""
-        with CodatClient("http://127.0.0.1", transport=_transport(self.sb), max_rate=0) as c:
+        transport = SandboxTransport(self.sb.state_path)
+        with CodatClient("http://127.0.0.1", transport=transport, max_rate=0) as c:
             return c.create_company({"name": name, "description": "not ours"},
                                     idempotency_key=f"bystander-{name}")
-
-
-def _transport(sb: SandboxHandle) -> Any:
-    from reconciler.sandbox.transport import SandboxTransport
-
-    return SandboxTransport(sb.state_path)
 
 
 @pytest.fixture

@@ -150,6 +150,7 @@ class Fleet:
     secrets: Secrets
     prefix: str
     declared: dict[str, dict[str, bool]] = field(default_factory=dict)
+    all_names: list[str] = field(default_factory=list)  # every merchant it can declare
 
     @property
     def names(self) -> list[str]:
@@ -170,8 +171,6 @@ class Fleet:
                 encoding="utf-8",
             )
         return self
-
-    all_names: list[str] = field(default_factory=list)
 
     def _index(self, name: str) -> int:
         return int(name[len(self.prefix):])

@@ -39,7 +39,7 @@ def converge(w: World, *, max_runs: int = MAX_RUNS) -> int:
     raise AssertionError(f"{w.context}: apply did not converge in {max_runs} runs")
 
 
-@pytest.mark.parametrize("trial", trials(3))
+@pytest.mark.parametrize("trial", trials(6))
 def test_lost_answers_never_make_a_duplicate(world: Callable[..., World], trial: int) -> None:
     rate = RATES[trial % len(RATES)]
     seed = seed_for("lost", trial)

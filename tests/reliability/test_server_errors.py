@@ -45,7 +45,7 @@ def assert_resumable_report(run: Run, context: str) -> None:
         assert any("GET /companies" in x for x in errors), f"{context}: unclear\n{errors}"
 
 
-@pytest.mark.parametrize("trial", trials(4))
+@pytest.mark.parametrize("trial", trials(8))
 def test_server_errors_converge_or_stop_resumably(
     world: Callable[..., World], trial: int
 ) -> None:

@@ -159,7 +159,7 @@ def test_secret_reference_shapes(write: Write) -> None:
     )
     assert errors_of("m.yaml") == [
         "m.yaml:7:15: unknown key 'evn' (did you mean 'env'?)",
-        "m.yaml:8:14: a secret reference is either {env: NAME} or {file: PATH}, not both",
+        "m.yaml:8:14: a secret reference has one key only: {env: NAME} or {file: PATH}",
         "m.yaml:9:14: a secret reference is {env: NAME} or {file: PATH}",
         "m.yaml:10:20: an environment variable name is letters, digits and _"
         " and does not start with a digit",

@@ -125,6 +125,10 @@ def test_real_plan_shows_plain_progress_lines_without_a_terminal(
     assert "\r" not in run.stderr
     quiet = cli("plan", str(write_manifest(BASIC)), "--quiet", env=env)
     assert quiet.stderr == ""
+    # Applying 8 changes at 700 ms a call takes a few seconds: progress lines too.
+    applied = cli("apply", str(write_manifest(BASIC)), "--auto-approve", env=env)
+    assert applied.code == 0, applied
+    assert "Applying changes: 8/8" in applied.stderr and "\r" not in applied.stderr
 
 
 def _run_on_terminal(args: list[str], env: dict[str, str]) -> tuple[str, str]:

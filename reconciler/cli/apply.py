@@ -19,7 +19,7 @@ from reconciler.cli.options import (
     stdin_is_terminal,
 )
 from reconciler.cli.output import show_plan
-from reconciler.cli.planning import load_targeted, plan_from, read_live
+from reconciler.cli.planning import PlanRequest, load_targeted, plan_from, read_live
 from reconciler.cli.progress import Reporter
 from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
@@ -78,18 +78,11 @@ def apply(
         raise click.UsageError("give the manifest PATHs to apply, or --plan FILE")
 
     desired = load_targeted(paths, merchants)
+    request = PlanRequest(desired, prune, merchants, max_deletes)
     with open_client(
         connection, max_rate=max_rate, parallelism=parallelism, observer=reporter.api_call
     ) as client:
-        planned = plan_from(
-            client,
-            desired,
-            prune=prune,
-            merchants=merchants,
-            max_deletes=max_deletes,
-            sandbox=connection.is_sandbox,
-            reporter=reporter,
-        )
+        planned = plan_from(client, request, sandbox=connection.is_sandbox, reporter=reporter)
         show_plan(planned.plan, "text")
         if not planned.plan.has_changes:
             return 1 if planned.plan.conflicts else 0

@@ -17,7 +17,7 @@ from reconciler.cli.options import (
     reporter_from,
 )
 from reconciler.cli.output import plan_exit_code, show_plan
-from reconciler.cli.planning import load_targeted, plan_from
+from reconciler.cli.planning import PlanRequest, load_targeted, plan_from
 from reconciler.plan import saved
 
 
@@ -55,16 +55,9 @@ def plan(
     connection = connection_from(kwargs)
     reporter = reporter_from(kwargs)
     desired = load_targeted(paths, merchants)
+    request = PlanRequest(desired, prune, merchants, max_deletes)
     with open_client(connection, observer=reporter.api_call) as client:
-        planned = plan_from(
-            client,
-            desired,
-            prune=prune,
-            merchants=merchants,
-            max_deletes=max_deletes,
-            sandbox=connection.is_sandbox,
-            reporter=reporter,
-        )
+        planned = plan_from(client, request, sandbox=connection.is_sandbox, reporter=reporter)
     show_plan(planned.plan, fmt)
     if out:
         saved.write(

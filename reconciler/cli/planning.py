@@ -50,20 +50,27 @@ def read_live(client: CodatClient, reporter: Reporter) -> LiveState:
     return live
 
 
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """What `plan` and `apply` were asked to plan, from their shared options."""
+
+    desired: DesiredState
+    prune: bool
+    merchants: tuple[str, ...]
+    max_deletes: int | None
+
+
 def plan_from(
-    client: CodatClient,
-    desired: DesiredState,
-    *,
-    prune: bool,
-    merchants: Sequence[str],
-    max_deletes: int | None,
-    sandbox: bool,
-    reporter: Reporter,
+    client: CodatClient, request: PlanRequest, *, sandbox: bool, reporter: Reporter
 ) -> Planned:
+    desired = request.desired
     live = read_live(client, reporter)
-    options = PlanOptions(prune=prune, targets=frozenset(merchants) if merchants else None)
+    targets = frozenset(request.merchants) if request.merchants else None
+    options = PlanOptions(prune=request.prune, targets=targets)
     key = credentials.fingerprint_key(sandbox=sandbox)
     plan = make_plan(desired, live, credentials.collect(desired, key), options)
-    if prune:
-        check_deletes(plan, max_deletes=max_deletes, declared_merchants=len(desired.merchants))
+    if request.prune:
+        check_deletes(
+            plan, max_deletes=request.max_deletes, declared_merchants=len(desired.merchants)
+        )
     return Planned(desired, live, plan, options)

@@ -262,7 +262,7 @@ def _plan_connection(
                 kind=Kind.CONNECTION,
                 reason=f"no active {conn.platform_key} connection"
                 if company
-                else "new company",
+                else "the company is new",
                 merchant=merchant.name,
                 after={"platformKey": conn.platform_key, "status": "PendingAuth"},
                 platform_key=conn.platform_key,

@@ -185,3 +185,23 @@ def test_sync_url_is_fresh_and_names_the_company(
     assert first.stdout != second.stdout  # a fresh one-time code each time
     missing = cli("sync-url", str(root), "--merchant", "nobody", env=env)
     assert missing.code == 1
+
+
+def test_export_of_a_base_made_by_hand_adopts_it_in_one_apply(
+    cli: CliFn, env: dict[str, str], codat: CodatClient, tmp_path: Path
+) -> None:
+    made = codat.create_company({"name": "30000001", "description": "Made by hand",
+                                 "tags": {"crm": "77"}}, idempotency_key="k-hand")
+    conn = codat.create_connection(made["id"], "dfxm", idempotency_key="k-hand-conn")
+    codat.authorize_connection(made["id"], conn["id"], {"apiToken": "set-by-hand-secret"})
+    out = tmp_path / "exported"
+    assert cli("export", "--out", str(out), env=env).code == 0
+    plan = cli("plan", str(out), env=env)
+    # The only change: the ownership tag. Nothing is recreated or re-authorized
+    # (its credentials, never exported, are unset placeholders: noted, not sent).
+    assert "Plan: 0 to create, 1 to update, 0 to authorize" in plan.stdout, plan
+    assert "adopt: existing company taken under management" in plan.stdout
+    assert "CODAT_AUTH_30000001_DFXM_APITOKEN is not set" in plan.stdout
+    run = cli("apply", str(out), "--auto-approve", "--log-format", "json", env=env)
+    assert mutating(run) == [f"PATCH /companies/{made['id']}"]
+    assert cli("plan", str(out), "--detailed-exitcode", env=env).code == 0

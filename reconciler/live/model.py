@@ -87,18 +87,13 @@ class LiveState:
     # answer that describes something deleted since (see apply/executor.py).
     read_at: datetime | None = field(default=None, compare=False)
 
-    def digest(self, company_ids: set[str] | None = None) -> str:
+    def digest(self) -> str:
         """sha256 over what the planner reads, in a canonical order.
 
-        With `company_ids`, only those companies count (a plan targeted with
-        `--merchant` depends on nothing else); names are always included so a
-        company appearing with a declared name also makes the plan stale.
+        A saved plan keeps it; `apply --plan` refuses when Codat's digest differs.
         """
         h = hashlib.sha256()
         for c in sorted(self.companies, key=lambda c: c.id):
-            if company_ids is not None and c.id not in company_ids:
-                h.update(json.dumps(["name", c.id, c.name]).encode())
-                continue
             conns = sorted((x.id, x.platform_key, x.status.lower()) for x in c.connections)
             row = [c.id, c.name, c.description, sorted(c.tags.items()), conns]
             h.update(json.dumps(row).encode())

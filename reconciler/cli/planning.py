@@ -24,10 +24,10 @@ from reconciler.plan.planner import PlanOptions, make_plan
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    desired: DesiredState
+    """The plan, and the live state it was made from (its digest seeds the executor's keys)."""
+
     live: LiveState
     plan: Plan
-    options: PlanOptions
 
 
 def load_targeted(paths: Sequence[str], merchants: Sequence[str]) -> DesiredState:
@@ -73,4 +73,4 @@ def plan_from(
         check_deletes(
             plan, max_deletes=request.max_deletes, declared_merchants=len(desired.merchants)
         )
-    return Planned(desired, live, plan, options)
+    return Planned(live, plan)

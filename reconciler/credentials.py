@@ -7,6 +7,8 @@ secret can be brute-forced offline by anyone who can read the Codat account, so
 the fingerprint is an HMAC-SHA256 keyed with a secret that never goes to Codat
 (`CODAT_RECONCILER_KEY`), over the merchant name, the platform key and the
 values, truncated to 72 bits: enough to notice a change, useless to guess from.
+Beside them the record keeps a short id of the key (`key_id`), so a plan can
+tell "the credentials changed" from "the key changed".
 
 This module is the imperative side of planning: it resolves secrets (reads the
 environment and files) and hands the pure planner ready-made fingerprints.
@@ -33,6 +35,8 @@ SANDBOX_KEY = b"codat-reconciler sandbox fingerprint key (not for real accounts)
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     value: str
+    # Which key made it (see `key_id`); empty when unknown.
+    key_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,16 @@ def fingerprint_key(*, sandbox: bool) -> bytes | None:
     return SANDBOX_KEY if sandbox else None
 
 
+def key_id(key: bytes) -> str:
+    """Four characters (24 bits) naming the key without revealing it.
+
+    They let anyone holding a candidate key check it offline, so the key must be
+    random (`openssl rand -hex 32`): against 256 random bits, 24 say nothing.
+    """
+    digest = hmac.new(key, b"codat-reconciler key id", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:3]).decode("ascii")
+
+
 def fingerprint(key: bytes, merchant: str, platform_key: str, values: Mapping[str, str]) -> str:
     # Merchant and platform key are mixed in so equal credentials on two
     # merchants do not show as equal fingerprints.
@@ -64,6 +78,7 @@ def fingerprint(key: bytes, merchant: str, platform_key: str, values: Mapping[st
 def collect(desired: DesiredState, key: bytes | None) -> dict[tuple[str, str], Credential]:
     """A fingerprint, or the reason there is none, for every declared authorization."""
     out: dict[tuple[str, str], Credential] = {}
+    kid = key_id(key) if key is not None else ""
     for merchant in desired.merchants:
         for conn in merchant.connections:
             if conn.authorization is None:
@@ -77,5 +92,6 @@ def collect(desired: DesiredState, key: bytes | None) -> dict[tuple[str, str], C
             except SecretUnavailable as exc:
                 out[where] = Unverifiable(str(exc))
                 continue
-            out[where] = Fingerprint(fingerprint(key, merchant.name, conn.platform_key, values))
+            value = fingerprint(key, merchant.name, conn.platform_key, values)
+            out[where] = Fingerprint(value, kid)
     return out

@@ -135,6 +135,12 @@ class Executor:
         for index, change in enumerate(changes):
             try:
                 self._execute(change, ids)
+                if change.record is not None:  # what only this change's success may record
+                    self._client.update_company(
+                        _need(ids.company_id, change),
+                        change.record,
+                        idempotency_key=new_idempotency_key(),
+                    )
             except ReconcilerError as exc:
                 message = str(exc)
                 with self._lock:

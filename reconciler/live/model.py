@@ -16,8 +16,8 @@ from typing import Any
 
 # Companies the tool creates or adopts carry this tag; only those can be pruned.
 OWNERSHIP_TAG = ("managed-by", "codat-reconciler")
-# Fingerprints of the credentials the tool last applied, per platform key
-# (see reconciler/credentials.py for why this is safe to store in Codat).
+# The tool's record: the connections it made, fingerprints of the credentials it
+# last applied (see reconciler/plan/record.py and reconciler/credentials.py).
 AUTH_TAG = "codat-reconciler-auth"
 TOOL_TAG_KEYS = frozenset({OWNERSHIP_TAG[0], AUTH_TAG})
 
@@ -54,10 +54,6 @@ class LiveCompany:
     @property
     def user_tags(self) -> dict[str, str]:
         return {k: v for k, v in self.tags.items() if k not in TOOL_TAG_KEYS}
-
-    @property
-    def applied_fingerprints(self) -> dict[str, str]:
-        return parse_auth_tag(self.tags.get(AUTH_TAG, ""))
 
     @classmethod
     def from_api(cls, body: Mapping[str, Any]) -> LiveCompany:
@@ -98,20 +94,6 @@ class LiveState:
             row = [c.id, c.name, c.description, sorted(c.tags.items()), conns]
             h.update(json.dumps(row).encode())
         return "sha256:" + h.hexdigest()
-
-
-def parse_auth_tag(value: str) -> dict[str, str]:
-    """`dfxm:AbC123,lqai:XyZ789` -> {"dfxm": "AbC123", "lqai": "XyZ789"}; junk is ignored."""
-    out: dict[str, str] = {}
-    for item in value.split(","):
-        key, sep, fp = item.partition(":")
-        if sep and key and fp:
-            out[key.strip()] = fp.strip()
-    return out
-
-
-def format_auth_tag(fingerprints: Mapping[str, str]) -> str:
-    return ",".join(f"{k}:{v}" for k, v in sorted(fingerprints.items()))
 
 
 def parse_timestamp(value: object) -> datetime | None:

@@ -31,6 +31,16 @@ class Kind(StrEnum):
     CONNECTION = "connection"
 
 
+class NoteKind(StrEnum):
+    """What a note is about, for scripts (see docs/plan-json.md)."""
+
+    WAITING_FOR_MERCHANT = "waiting_for_merchant"
+    CREDENTIALS_NOT_CHECKED = "credentials_not_checked"
+    MERCHANT_CONNECTION = "merchant_connection"  # left alone by --prune: not the tool's
+    RECORD_FULL = "record_full"
+    UNDECLARED_COMPANIES = "undeclared_companies"  # managed, undeclared, kept without --prune
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """One API call's worth of change.
@@ -40,6 +50,11 @@ class Change:
     carries the new id forward). `body` is the request body to send, already
     free of secrets: for AUTHORIZE it is empty and the executor resolves the
     merchant's declared authorization at the moment of the call.
+
+    `record`, when set, is the body of one company PATCH to send once this
+    change went through: the tool's record (reconciler/plan/record.py) of what
+    can only be recorded after the fact, such as the fingerprint of credentials
+    just sent to a Linked connection. `before`/`after` show it as `companyTags`.
     """
 
     address: str
@@ -53,6 +68,7 @@ class Change:
     company_id: str | None = None
     connection_id: str | None = None
     body: dict[str, Any] = field(default_factory=dict)
+    record: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +83,11 @@ class Conflict:
 class Note:
     """Something worth telling that is neither a change nor an error
     (a connection waiting for the merchant to authorize, a check that could not
-    be made without secrets)."""
+    be made without secrets). `address` is empty for a note about the whole plan."""
 
     address: str
     message: str
+    kind: NoteKind | None = None
 
 
 @dataclass(frozen=True, slots=True)

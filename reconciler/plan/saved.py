@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ReconcilerError
-from reconciler.plan.model import Action, Change, Conflict, Kind, Note, Plan
+from reconciler.plan.model import Action, Change, Conflict, Kind, Note, NoteKind, Plan
 
 FORMAT_VERSION = 1
 KIND = "codat-reconciler/saved-plan"
@@ -103,7 +103,7 @@ def loads(text: str, *, source: str = "<plan>") -> SavedPlan:
         plan = Plan(
             changes=tuple(_change(c) for c in body["changes"]),
             conflicts=tuple(Conflict(**c) for c in body["conflicts"]),
-            notes=tuple(Note(**n) for n in body["notes"]),
+            notes=tuple(_note(n) for n in body["notes"]),
         )
         targets = body["targets"]
         return SavedPlan(
@@ -123,3 +123,8 @@ def _change(raw: dict[str, Any]) -> Change:
     fields["action"] = Action(fields["action"])
     fields["kind"] = Kind(fields["kind"])
     return Change(**fields)
+
+
+def _note(raw: dict[str, Any]) -> Note:
+    kind = raw.get("kind")
+    return Note(str(raw["address"]), str(raw["message"]), NoteKind(kind) if kind else None)

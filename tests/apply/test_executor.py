@@ -11,7 +11,7 @@ import pytest
 from reconciler.apply.executor import Executor, idempotency_key
 from reconciler.codat.errors import CodatAPIError
 from reconciler.credentials import Fingerprint
-from reconciler.live.model import LiveCompany, LiveConnection, LiveState
+from reconciler.live.model import AUTH_TAG, LiveCompany, LiveConnection, LiveState
 from reconciler.manifests.model import (
     DesiredConnection,
     DesiredState,
@@ -125,18 +125,41 @@ def test_missing_secret_fails_the_authorize_naming_the_variable(
     assert failure.message == "cannot authorize: environment variable EXEC_TEST_TOKEN is not set"
 
 
-def test_prune_changes_unlink_and_delete() -> None:
+def test_prune_changes_unlink_and_delete_and_the_record_follows_the_unlink() -> None:
     owned = {"managed-by": "codat-reconciler"}
     live = LiveState((
-        LiveCompany("c1", "keep", None, owned, (LiveConnection("x", "lqai", "Linked"),)),
+        LiveCompany("c1", "keep", None, {**owned, AUTH_TAG: "lqai"},
+                    (LiveConnection("x", "lqai", "Linked"),)),
         LiveCompany("c2", "gone", None, owned),
     ))
     want = DesiredState((Merchant("keep", HERE),))
     plan = make_plan(want, live, {}, PlanOptions(prune=True))
     fake = FakeCodat()
     assert Executor(fake, want, live).run(plan).ok
-    assert sorted(c[0] for c in fake.calls) == ["delete_company", "update_connection"]
-    assert ("update_connection", "c1", "x", {"status": "Unlinked"}) in fake.calls
+    keep = [c for c in fake.calls if c[1] == "c1"]
+    assert keep == [
+        ("update_connection", "c1", "x", {"status": "Unlinked"}),
+        ("update_company", "c1", {"tags": owned}),  # lqai is no longer the tool's
+    ]
+    assert ("delete_company", "c2") in fake.calls
+
+
+def test_a_failed_change_records_nothing_after_it() -> None:
+    live = LiveState((
+        LiveCompany("c1", "keep", None, {"managed-by": "codat-reconciler", AUTH_TAG: "lqai"},
+                    (LiveConnection("x", "lqai", "Linked"),)),
+    ))
+    want = DesiredState((Merchant("keep", HERE),))
+    plan = make_plan(want, live, {}, PlanOptions(prune=True))
+
+    class Refusing(FakeCodat):
+        def update_connection(self, company_id: str, connection_id: str, body: dict[str, Any],
+                              *, idempotency_key: str) -> dict[str, Any]:
+            raise CodatAPIError("PATCH", "/x", 500, correlation_id="c", codat_message="no")
+
+    fake = Refusing()
+    result = Executor(fake, want, live).run(plan)
+    assert not result.ok and fake.calls == []
 
 
 def test_a_stale_replay_of_a_deleted_company_is_created_again_under_a_new_key() -> None:

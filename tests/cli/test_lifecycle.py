@@ -138,18 +138,36 @@ def test_prune_refused_by_the_guard_then_carried_out(
     assert [c["name"] for c in companies(codat)] == ["not-ours"]
 
 
-def test_prune_unlinks_undeclared_connections(
+def test_prune_unlinks_only_the_connections_the_tool_made(
     cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], codat: CodatClient
 ) -> None:
-    root = write_manifest(ONE)
-    applied(cli, root, env)
+    root = write_manifest(ONE + "      - platformKey: lqai\n")
+    applied(cli, root, env)  # the tool creates dfxm (authorized) and lqai (left to the merchant)
     (company,) = companies(codat)
-    codat.create_connection(company["id"], "gbol", idempotency_key="k-extra")
-    assert "gbol" not in cli("plan", str(root), env=env).stdout  # not without --prune
-    applied(cli, root, env, "--prune")
+    # The merchant links their accounting software through the sync flow.
+    gbol = codat.create_connection(company["id"], "gbol", idempotency_key="k-merchant")
+    codat.authorize_connection(company["id"], gbol["id"], {"token": "merchant-xero-secret"})
+    write_manifest(ONE)  # lqai is no longer declared
+
+    plan = cli("plan", str(root), "--prune", env=env)
+    assert plan.code == 0, plan
+    assert '- merchant["20000001"].connection["lqai"]' in plan.stdout
+    assert "Plan: 0 to create, 0 to update, 0 to authorize, 1 to unlink" in plan.stdout
+    assert ('merchant["20000001"].connection["gbol"]: connection gbol was made by the '
+            "merchant, not by this tool: left alone") in plan.stdout
+    run = cli("apply", str(root), "--auto-approve", "--prune", "--log-format", "json", env=env)
+    assert run.code == 0, run
+    lqai = next(c for c in company["dataConnections"] if c["integrationKey"] == "lqai")
+    assert mutating(run) == [
+        f"PATCH /companies/{company['id']}/connections/{lqai['id']}",
+        f"PATCH /companies/{company['id']}",  # lqai leaves the tool's record
+    ]
     (company,) = companies(codat)
     by_key = {c["integrationKey"]: c["status"] for c in company["dataConnections"]}
-    assert by_key == {"dfxm": "Linked", "gbol": "Unlinked"}
+    assert by_key == {"dfxm": "Linked", "lqai": "Unlinked", "gbol": "Linked"}
+    again = cli("apply", str(root), "--auto-approve", "--prune", "--log-format", "json", env=env)
+    assert again.code == 0 and mutating(again) == []
+    assert "connection gbol was made by the merchant" in again.stdout
 
 
 def test_export_then_plan_shows_no_changes(

@@ -14,6 +14,7 @@ from reconciler.manifests.model import (
     Merchant,
     SecretRef,
 )
+from reconciler.plan.merchant import LAST_APPLIED, UNKNOWN
 from reconciler.plan.model import Action, Kind, Plan
 from reconciler.plan.planner import PlanOptions, make_plan
 
@@ -87,18 +88,27 @@ def test_converged_merchant_has_no_changes() -> None:
 def test_rotated_credentials_authorize_then_record_fingerprint() -> None:
     live = company("m1", live_conn("Linked"), tags={**OWNED, AUTH_TAG: "dfxm:fp-old"})
     p = plan([merchant("m1", conn())], [live], FP)
-    assert [c.action for c in p.changes] == [Action.AUTHORIZE, Action.UPDATE]
-    auth, record = p.changes
+    (auth,) = p.changes  # the fingerprint is recorded by the authorization's follow-up PATCH
+    assert auth.action is Action.AUTHORIZE
     assert auth.reason == "declared credentials changed since last applied"
     assert auth.connection_id == "c1" and auth.company_id == "id-m1"
-    assert record.body == {"tags": {**OWNED, AUTH_TAG: "dfxm:fp-new"}}
+    assert auth.record == {"tags": {**OWNED, AUTH_TAG: "dfxm:fp-new"}}
+    assert auth.before == {
+        "status": "Linked",
+        "authorization": {"apiToken": LAST_APPLIED, "storeId": LAST_APPLIED},
+        "companyTags": {AUTH_TAG: "dfxm:fp-old"},
+    }
+    assert auth.after is not None and auth.after["companyTags"] == {AUTH_TAG: "dfxm:fp-new"}
 
 
-def test_unknown_fingerprint_on_linked_connection_is_authorized_once() -> None:
+def test_linked_connection_never_authorized_by_the_tool_is_authorized_once() -> None:
     live = company("m1", live_conn("Linked"))
     p = plan([merchant("m1", conn())], [live], FP)
-    assert [c.action for c in p.changes] == [Action.AUTHORIZE, Action.UPDATE]
-    assert "unknown" in p.changes[0].reason
+    (auth,) = p.changes
+    assert auth.action is Action.AUTHORIZE
+    assert auth.reason == "never authorized by this tool (adopted or renamed)"
+    assert auth.before is not None and auth.before["authorization"]["apiToken"] == UNKNOWN
+    assert auth.record == {"tags": {**OWNED, AUTH_TAG: "dfxm:fp-new"}}
 
 
 def test_unverifiable_credentials_leave_linked_connection_alone_with_a_note() -> None:
@@ -206,9 +216,10 @@ def test_prune_deletes_only_managed_undeclared_companies() -> None:
     assert plan([merchant("kept")], live).changes == ()  # no prune, no delete
 
 
-def test_prune_unlinks_undeclared_connections_on_managed_companies_only() -> None:
+def test_prune_unlinks_undeclared_connections_of_the_tool_on_managed_companies_only() -> None:
     linked = live_conn("Linked", key="lqai", id="x")
-    p = plan([merchant("m1")], [company("m1", linked)], prune=True)
+    owned = {**OWNED, AUTH_TAG: "lqai:fp-old"}
+    p = plan([merchant("m1")], [company("m1", linked, tags=owned)], prune=True)
     assert [(c.action, c.connection_id) for c in p.changes] == [(Action.UNLINK, "x")]
     p2 = plan([merchant("m1", tags={})], [company("m1", linked, tags={})], prune=True)
     assert [c.action for c in p2.changes] == [Action.UPDATE]  # adoption only

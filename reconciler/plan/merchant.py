@@ -1,0 +1,377 @@
+"""One merchant's changes: its company, its connections, their authorizations, and
+the tool's record on the company (see reconciler/plan/record.py).
+
+Changes come in the order the executor makes them: the company (created, or
+updated once: description, tags, adoption, and whatever of the record may be
+written before anything else), then each connection's creation and
+authorization, then (with --prune) unlinks. What may only be recorded after the
+fact (the fingerprint of credentials sent to a Linked connection: written
+earlier, a failed authorization would look applied; the end of the tool's claim
+on a connection it unlinks) rides on the last such change as its `record`: one
+PATCH after it, never a second change to the company.
+
+A connection the tool is about to create or authorize from PendingAuth or
+Deauthorized is recorded up front, as a new company's record rides in its
+create call: if that change then fails, the next run makes it again whatever
+the record says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from reconciler.credentials import Credentials, Fingerprint, Unverifiable
+from reconciler.live.model import (
+    AUTH_TAG,
+    OWNERSHIP_TAG,
+    STATUS_PREFERENCE,
+    LiveCompany,
+    LiveConnection,
+)
+from reconciler.manifests.model import DesiredConnection, Merchant, connection_address
+from reconciler.plan import record
+from reconciler.plan.fields import describe_field_changes
+from reconciler.plan.model import Action, Change, Kind, Note, NoteKind
+
+# Stand-ins for the authorization a connection holds, which Codat never returns.
+LAST_APPLIED = "(sensitive: last applied)"
+UNKNOWN = "(sensitive: unknown)"
+
+CREDENTIALS_CHANGED = "declared credentials changed since last applied"
+KEY_CHANGED = "CODAT_RECONCILER_KEY changed since the fingerprints were written"
+EITHER_CHANGED = (
+    "declared credentials or CODAT_RECONCILER_KEY changed since last applied "
+    "(the record predates key ids, so which one cannot be told)"
+)
+NEVER_AUTHORIZED = "never authorized by this tool (adopted or renamed)"
+
+
+@dataclass(slots=True)
+class _Merchant:
+    """What planning one merchant builds up."""
+
+    merchant: Merchant
+    company: LiveCompany | None
+    recorded: record.Record
+    # Fingerprints recorded under the company's former name no longer apply.
+    renamed: bool
+    # The record as it may be written before any connection change.
+    entries: dict[str, str | None]
+    changes: list[Change] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    # Platform keys whose fingerprint was made now, with `key_id`.
+    fresh: set[str] = field(default_factory=set)
+    key_id: str = ""
+    # Recorded only once the change carrying them went through.
+    late: dict[str, str] = field(default_factory=dict)
+    unlinked: set[str] = field(default_factory=set)
+    carrier: int | None = None  # index in `changes` of the change that records them
+
+
+def plan_merchant(
+    merchant: Merchant, company: LiveCompany | None, credentials: Credentials, *, prune: bool
+) -> tuple[list[Change], list[Note]]:
+    recorded = record.parse(company.tags.get(AUTH_TAG)) if company else record.EMPTY
+    declared = {c.platform_key for c in merchant.connections}
+    active = (
+        {c.platform_key for c in company.connections if not c.status_is("Unlinked")}
+        if company
+        else set()
+    )
+    work = _Merchant(
+        merchant,
+        company,
+        recorded,
+        renamed=company is not None and company.name != merchant.name,
+        # A claim on a connection that is gone and undeclared is dropped; a fingerprint
+        # of an undeclared connection says nothing any more, its ownership still counts.
+        entries={
+            k: (v if k in declared else None)
+            for k, v in recorded.entries.items()
+            if k in declared or k in active
+        },
+    )
+    for conn in sorted(merchant.connections, key=lambda c: c.platform_key):
+        _plan_connection(work, conn, credentials.get((merchant.name, conn.platform_key)))
+    if prune and company is not None and company.managed:
+        _prune_connections(work, declared)
+    return _with_company(work), work.notes
+
+
+def _plan_connection(
+    work: _Merchant, conn: DesiredConnection, credential: Fingerprint | Unverifiable | None
+) -> None:
+    merchant, company, key = work.merchant, work.company, conn.platform_key
+    address = connection_address(merchant.name, key)
+    live_conn = _match_connection(company, key) if company else None
+    linked = live_conn is not None and live_conn.status_is("Linked")
+    if live_conn is None:
+        work.entries[key] = None  # the tool creates it: it is the tool's
+        work.changes.append(_create_connection(merchant, conn, company))
+        if conn.authorization is not None:
+            work.changes.append(_authorize(work, conn, None, "new connection" if company
+                                           else "the company is new"))
+    elif conn.authorization is not None and not linked:
+        lost = " (access lost)" if live_conn.status_is("Deauthorized") else ""
+        work.changes.append(
+            _authorize(work, conn, live_conn, f"connection is {live_conn.status}{lost}")
+        )
+
+    if conn.authorization is None:
+        if key in work.entries:
+            work.entries[key] = None  # nothing declared to compare a fingerprint with
+        if not linked:
+            work.notes.append(
+                Note(
+                    address,
+                    f"waiting for the merchant to authorize {key} "
+                    "through the sync flow (no authorization declared)",
+                    NoteKind.WAITING_FOR_MERCHANT,
+                )
+            )
+        return
+    if isinstance(credential, Fingerprint):
+        work.key_id = credential.key_id or work.key_id
+        if not linked:  # authorized in this run whatever the record says
+            work.entries[key] = credential.value
+            work.fresh.add(key)
+        elif credential.value == work.recorded.fingerprint(key) and not work.renamed:
+            work.fresh.add(key)
+        else:
+            work.late[key] = credential.value
+            work.carrier = len(work.changes)
+            work.changes.append(
+                _authorize(work, conn, live_conn, _reauthorize_reason(work, key, credential))
+            )
+    elif not linked:
+        work.entries[key] = None  # authorized now, with values it cannot fingerprint
+    else:
+        reason = credential.reason if credential is not None else "no fingerprint"
+        work.notes.append(
+            Note(
+                address,
+                f"could not check for changed credentials: {reason}",
+                NoteKind.CREDENTIALS_NOT_CHECKED,
+            )
+        )
+
+
+def _reauthorize_reason(work: _Merchant, key: str, credential: Fingerprint) -> str:
+    recorded = work.recorded
+    if recorded.fingerprint(key) is None or work.renamed:
+        return NEVER_AUTHORIZED
+    if credential.key_id and recorded.key_id and recorded.key_id != credential.key_id:
+        return KEY_CHANGED
+    if credential.key_id and not recorded.key_id:
+        return EITHER_CHANGED
+    return CREDENTIALS_CHANGED
+
+
+def _create_connection(
+    merchant: Merchant, conn: DesiredConnection, company: LiveCompany | None
+) -> Change:
+    key = conn.platform_key
+    return Change(
+        address=connection_address(merchant.name, key),
+        action=Action.CREATE,
+        kind=Kind.CONNECTION,
+        reason=f"no active {key} connection" if company else "the company is new",
+        merchant=merchant.name,
+        after={"platformKey": key, "status": "PendingAuth"},
+        platform_key=key,
+        company_id=company.id if company else None,
+        body={"platformKey": key},
+    )
+
+
+def _authorize(
+    work: _Merchant, conn: DesiredConnection, live_conn: LiveConnection | None, reason: str
+) -> Change:
+    assert conn.authorization is not None
+    markers = {k: v.describe() for k, v in sorted(conn.authorization.items())}
+    before: dict[str, object] | None = None
+    if live_conn is not None:
+        before = {"status": live_conn.status}
+        if not live_conn.status_is("PendingAuth"):
+            # It holds credentials: sending others updates them. Codat never says
+            # which; the record says whether they were the tool's.
+            known = work.recorded.fingerprint(conn.platform_key) and not work.renamed
+            before["authorization"] = dict.fromkeys(markers, LAST_APPLIED if known else UNKNOWN)
+    company = work.company
+    return Change(
+        address=connection_address(work.merchant.name, conn.platform_key),
+        action=Action.AUTHORIZE,
+        kind=Kind.CONNECTION,
+        reason=reason,
+        merchant=work.merchant.name,
+        before=before,
+        after={"authorization": markers},
+        platform_key=conn.platform_key,
+        company_id=company.id if company else None,
+        connection_id=live_conn.id if live_conn else None,
+    )
+
+
+def _prune_connections(work: _Merchant, declared: set[str]) -> None:
+    """Unlink the undeclared connections the tool made; leave the merchant's alone."""
+    assert work.company is not None
+    name, company = work.merchant.name, work.company
+    for c in sorted(company.connections, key=lambda c: (c.platform_key, c.id)):
+        key = c.platform_key
+        if key in declared or c.status_is("Unlinked"):
+            continue
+        address = connection_address(name, key)
+        if work.recorded.owns(key):
+            work.unlinked.add(key)
+            # Still the tool's until the unlink went through: recorded after it.
+            work.entries[key] = work.recorded.fingerprint(key)
+            work.carrier = len(work.changes)
+            work.changes.append(
+                Change(
+                    address=address,
+                    action=Action.UNLINK,
+                    kind=Kind.CONNECTION,
+                    reason=f"{key} is not declared (prune)",
+                    merchant=name,
+                    before={"id": c.id, "platformKey": key, "status": c.status},
+                    after={"status": "Unlinked"},
+                    platform_key=key,
+                    company_id=company.id,
+                    connection_id=c.id,
+                    body={"status": "Unlinked"},
+                )
+            )
+        elif not any(n.address == address for n in work.notes):
+            work.notes.append(
+                Note(
+                    address,
+                    f"connection {key} was made by the merchant, not by this tool: left alone",
+                    NoteKind.MERCHANT_CONNECTION,
+                )
+            )
+
+
+def _with_company(work: _Merchant) -> list[Change]:
+    """The merchant's changes with the company's own change first and the record's
+    follow-up attached to its carrier."""
+    company, recorded = work.company, work.recorded
+    foreign = work.renamed or bool(
+        work.key_id and recorded.key_id and recorded.key_id != work.key_id
+    )
+    key_id = work.key_id or recorded.key_id
+    if company is not None and work.entries == dict(recorded.entries):
+        early: str | None = company.tags.get(AUTH_TAG)  # nothing to record up front
+    else:
+        early = _format(work, _record(work.entries, work.fresh, foreign, key_id))
+    changes = work.changes
+    if work.carrier is not None and company is not None:
+        final = dict(work.entries)
+        final.update(work.late)
+        for key in work.unlinked:
+            final.pop(key, None)
+        text = _format(work, _record(final, work.fresh | work.late.keys(), foreign, key_id))
+        if text != early:
+            carrier = changes[work.carrier]
+            changes[work.carrier] = replace(
+                carrier,
+                before={**(carrier.before or {}), "companyTags": {AUTH_TAG: early}},
+                after={**(carrier.after or {}), "companyTags": {AUTH_TAG: text}},
+                record={"tags": {**_user_tags(work.merchant, company), **_tool_tags(text)}},
+            )
+    company_change = _plan_company(work.merchant, company, early)
+    return [company_change, *changes] if company_change else changes
+
+
+def _record(
+    entries: dict[str, str | None], fresh: set[str], foreign: bool, key_id: str | None
+) -> record.Record:
+    if foreign:
+        # Fingerprints made with another key or under another name: ownership only.
+        entries = {k: (v if k in fresh else None) for k, v in entries.items()}
+    return record.Record(entries, key_id)
+
+
+def _format(work: _Merchant, rec: record.Record) -> str | None:
+    text, left_out = rec.format()
+    for key in left_out:
+        address = connection_address(work.merchant.name, key)
+        note = Note(
+            address,
+            f"the record of the tool's connections is full (Codat allows 100 characters a "
+            f"tag): {key} is not recorded as the tool's, so --prune will leave it alone",
+            NoteKind.RECORD_FULL,
+        )
+        if note not in work.notes:
+            work.notes.append(note)
+    return text
+
+
+def _user_tags(merchant: Merchant, company: LiveCompany) -> dict[str, str]:
+    # Undeclared tags are left as they are; declared ones replace the user's set.
+    return merchant.tags if merchant.tags is not None else company.user_tags
+
+
+def _tool_tags(record_text: str | None) -> dict[str, str]:
+    tags = {OWNERSHIP_TAG[0]: OWNERSHIP_TAG[1]}
+    if record_text:
+        tags[AUTH_TAG] = record_text
+    return tags
+
+
+def _plan_company(
+    merchant: Merchant, company: LiveCompany | None, record_text: str | None
+) -> Change | None:
+    if company is None:
+        body: dict[str, object] = {"name": merchant.name}
+        if merchant.description is not None:
+            body["description"] = merchant.description
+        body["tags"] = {**(merchant.tags or {}), **_tool_tags(record_text)}
+        return Change(
+            address=merchant.address,
+            action=Action.CREATE,
+            kind=Kind.COMPANY,
+            reason=f'no company named "{merchant.name}" in Codat',
+            merchant=merchant.name,
+            after=dict(body),
+            body=body,
+        )
+
+    tags = {**_user_tags(merchant, company), **_tool_tags(record_text)}
+    want: dict[str, object] = {"tags": tags}
+    have: dict[str, object] = {"tags": company.tags}
+    if merchant.description is not None:
+        want["description"] = merchant.description
+        have["description"] = company.description or ""  # Codat may answer null or ""
+    if merchant.company_id and company.name != merchant.name:
+        want["name"] = merchant.name
+        have["name"] = company.name
+    if want == have:
+        return None
+    changed = sorted(k for k in want if want[k] != have[k])
+    reasons = describe_field_changes(
+        {k: have[k] for k in changed}, {k: want[k] for k in changed}
+    )
+    if not company.managed:
+        reasons.insert(0, "adopt: existing company taken under management (ownership tag)")
+    return Change(
+        address=merchant.address,
+        action=Action.UPDATE,
+        kind=Kind.COMPANY,
+        reason="; ".join(reasons),
+        merchant=merchant.name,
+        before={k: have[k] for k in changed},
+        after={k: want[k] for k in changed},
+        company_id=company.id,
+        body={k: want[k] for k in changed},
+    )
+
+
+def _match_connection(company: LiveCompany, platform_key: str) -> LiveConnection | None:
+    candidates = [
+        c
+        for c in company.connections
+        if c.platform_key == platform_key and c.status.lower() in STATUS_PREFERENCE
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (STATUS_PREFERENCE[c.status.lower()], c.created, c.id))

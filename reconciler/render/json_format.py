@@ -25,7 +25,10 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "changes": [_change(c) for c in plan.changes],
         "conflicts": [{"address": c.address, "message": c.message} for c in plan.conflicts],
-        "notes": [{"address": n.address, "message": n.message} for n in plan.notes],
+        "notes": [
+            {"address": n.address, "message": n.message, "kind": n.kind and n.kind.value}
+            for n in plan.notes
+        ],
         "summary": summary,
     }
 

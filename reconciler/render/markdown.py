@@ -160,6 +160,8 @@ def _removal_item(change: Change, what: str | None) -> str:
 
 
 def _list_item(address: str, message: str, *, which: str = "", bullet: str = "- ") -> str:
+    if not address:  # a note about the plan as a whole
+        return f"{bullet}{_text(message)}\n"
     return f"{bullet}{_code(address)}{which}: {_text(message)}\n"
 
 

@@ -78,7 +78,9 @@ def _legend(plan: Plan, paint: _Painter) -> list[str]:
 
 
 def _addressed(address: str, message: str) -> str:
-    return f" {printable(address)}: {printable(message)}"
+    # A note about the plan as a whole has no address.
+    where = f"{printable(address)}: " if address else ""
+    return f" {where}{printable(message)}"
 
 
 def _change_lines(change: Change, paint: _Painter) -> list[str]:

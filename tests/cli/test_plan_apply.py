@@ -101,6 +101,24 @@ def test_saved_plan_is_applied_exactly_and_refused_when_stale(
     assert cli("apply", "--plan", str(plan_file), env=env).code == 1
 
 
+def test_plan_without_prune_notes_the_managed_companies_no_manifest_declares(
+    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str]
+) -> None:
+    root = write_manifest(BASIC)
+    assert cli("apply", str(root), "--auto-approve", env=env).code == 0
+    write_manifest(BASIC.split('  - name: "10000002"')[0])  # only 10000001 is left
+    note = ('2 managed companies are not declared in any manifest; --prune would delete them:'
+            ' "10000002", "10000003"')
+    text = cli("plan", str(root), "--detailed-exitcode", env=env)
+    assert text.code == 0 and f"Note: {note}" in text.stdout  # a note, not a change
+    doc = json.loads(cli("plan", str(root), "--format", "json", env=env).stdout)
+    assert {"address": "", "message": note, "kind": "undeclared_companies"} in doc["notes"]
+    markdown = cli("plan", str(root), "--format", "markdown", env=env).stdout
+    assert f"- {note}" in markdown.replace("\\", "")
+    pruning = cli("plan", str(root), "--prune", env=env)
+    assert note not in pruning.stdout and pruning.stdout.count("will be DELETED") == 2
+
+
 def test_hand_edited_saved_plan_is_refused(
     cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], codat: CodatClient,
     tmp_path: Path,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan.model import Action, Change, Conflict, Kind, Note, Plan
+from reconciler.plan.model import Action, Change, Conflict, Kind, Note, NoteKind, Plan
 
 # Appears only in request bodies: no renderer may ever show it.
 BODY_SECRET = "s3cr3t-b0dy-value-never-rendered"
@@ -60,24 +60,35 @@ def create_connection(name: str, platform: str = "dfxm") -> Change:
 
 
 def authorize(name: str, platform: str = "dfxm", *, linked: bool = False) -> Change:
+    """A new connection's first authorization, or (`linked`) a rotation: then the
+    authorization replaces the last one applied, and the fingerprint follows."""
+    markers = {
+        "apiToken": "(sensitive: env ACME_DFXM_TOKEN)",
+        "signingKey": "(sensitive: file secrets/acme.key)",
+        "storeId": "(sensitive: literal)",
+    }
+    before: dict[str, object] | None = None
+    after: dict[str, object] = {"authorization": markers}
+    if linked:
+        before = {
+            "status": "Linked",
+            "authorization": dict.fromkeys(markers, "(sensitive: last applied)"),
+            "companyTags": {"codat-reconciler-auth": f"@Ab3x,{platform}:AAAAAAAAAAAA"},
+        }
+        after["companyTags"] = {"codat-reconciler-auth": f"@Ab3x,{platform}:BBBBBBBBBBBB"}
     return Change(
         address=connection(name, platform),
         action=Action.AUTHORIZE,
         kind=Kind.CONNECTION,
         reason="declared credentials changed since last applied" if linked else "new connection",
         merchant=name,
-        before={"status": "Linked"} if linked else None,
-        after={
-            "authorization": {
-                "apiToken": "(sensitive: env ACME_DFXM_TOKEN)",
-                "signingKey": "(sensitive: file secrets/acme.key)",
-                "storeId": "(sensitive: literal)",
-            }
-        },
+        before=before,
+        after=after,
         platform_key=platform,
         company_id=f"co-{name}" if linked else None,
         connection_id=f"cn-{name}" if linked else None,
         body={"apiToken": BODY_SECRET},
+        record={"tags": {"x": BODY_SECRET}} if linked else None,
     )
 
 
@@ -121,6 +132,17 @@ def waiting(name: str, platform: str = "dfxm") -> Note:
     return Note(
         connection(name, platform),
         f"waiting for the merchant to authorize {platform} through the sync flow",
+        NoteKind.WAITING_FOR_MERCHANT,
+    )
+
+
+def undeclared(n: int = 3) -> Note:
+    """A note about the plan as a whole: it has no address."""
+    return Note(
+        "",
+        f"{n} managed companies are not declared in any manifest; --prune would delete them: "
+        '"gone-1", "gone-2", "gone-3"',
+        NoteKind.UNDECLARED_COMPANIES,
     )
 
 
@@ -137,7 +159,7 @@ def every_action() -> Plan:
             delete("44444444"),
         ),
         conflicts=(duplicate_names("55555555"),),
-        notes=(waiting("12345678"),),
+        notes=(waiting("12345678"), undeclared()),
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import jsonschema
 
-from reconciler.plan.model import Action, Change, Kind, Plan
+from reconciler.plan.model import Action, Change, Kind, Note, NoteKind, Plan
 from reconciler.render.json_format import render_json
 from tests.render import plans
 
@@ -20,6 +20,25 @@ _MESSAGE = {
     "additionalProperties": False,
     "required": ["address", "message"],
     "properties": {"address": {"type": "string"}, "message": {"type": "string"}},
+}
+_NOTE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["address", "message", "kind"],
+    "properties": {
+        "address": {"type": "string"},
+        "message": {"type": "string"},
+        "kind": {
+            "enum": [
+                "waiting_for_merchant",
+                "credentials_not_checked",
+                "merchant_connection",
+                "record_full",
+                "undeclared_companies",
+                None,
+            ]
+        },
+    },
 }
 _COUNT = {"type": "integer", "minimum": 0}
 
@@ -64,7 +83,7 @@ SCHEMA: dict[str, Any] = {
             },
         },
         "conflicts": {"type": "array", "items": _MESSAGE},
-        "notes": {"type": "array", "items": _MESSAGE},
+        "notes": {"type": "array", "items": _NOTE},
         "summary": {
             "type": "object",
             "additionalProperties": False,
@@ -135,6 +154,14 @@ def test_deterministic() -> None:
     assert render_json(plans.every_action()) == render_json(plans.every_action())
 
 
+def test_notes_say_their_kind_and_a_note_on_the_whole_plan_has_no_address() -> None:
+    doc = json.loads(render_json(plans.every_action()))
+    assert [(n["address"], n["kind"]) for n in doc["notes"]] == [
+        ('merchant["12345678"].connection["dfxm"]', "waiting_for_merchant"),
+        ("", "undeclared_companies"),
+    ]
+
+
 def test_the_documented_example_is_real_output() -> None:
     plan = Plan(
         changes=(
@@ -142,18 +169,43 @@ def test_the_documented_example_is_real_output() -> None:
                 address='merchant["12345678"].connection["dfxm"]',
                 action=Action.AUTHORIZE,
                 kind=Kind.CONNECTION,
-                reason="new connection",
+                reason="declared credentials changed since last applied",
                 merchant="12345678",
+                before={
+                    "status": "Linked",
+                    "authorization": {
+                        "apiToken": "(sensitive: last applied)",
+                        "storeId": "(sensitive: last applied)",
+                    },
+                    "companyTags": {"codat-reconciler-auth": "@Ab3x,dfxm:Q2hhbmdlTWUx,lqai"},
+                },
                 after={
                     "authorization": {
                         "apiToken": "(sensitive: env ACME_DFXM_TOKEN)",
                         "storeId": "(sensitive: literal)",
-                    }
+                    },
+                    "companyTags": {"codat-reconciler-auth": "@Ab3x,dfxm:TmV3VmFsdWUy,lqai"},
                 },
                 platform_key="dfxm",
+                company_id="0498e921-9b53-4396-a412-4f2f5983b0a2",
+                connection_id="51baa045-4836-4317-a42e-3542e991e581",
+                record={"tags": {"managed-by": "codat-reconciler"}},
             ),
         ),
-        notes=(plans.waiting("12345678"),),
+        notes=(
+            Note(
+                'merchant["12345678"].connection["lqai"]',
+                "waiting for the merchant to authorize lqai through the sync flow "
+                "(no authorization declared)",
+                NoteKind.WAITING_FOR_MERCHANT,
+            ),
+            Note(
+                "",
+                "2 managed companies are not declared in any manifest; --prune would delete "
+                'them: "10000001", "10000002"',
+                NoteKind.UNDECLARED_COMPANIES,
+            ),
+        ),
     )
     example = DOC.read_text().split("```json\n", 1)[1].split("\n```", 1)[0]
     assert render_json(plan) == example + "\n"

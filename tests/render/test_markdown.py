@@ -139,6 +139,14 @@ def test_conflicts_come_before_changes() -> None:
     assert out.index("#### Conflicts") < out.index("#### Changes")
 
 
+def test_a_note_on_the_whole_plan_is_listed_without_an_address() -> None:
+    notes = render_markdown(plans.every_action()).split("#### Notes\n\n", 1)[1]
+    assert notes.splitlines()[1] == (
+        "- 3 managed companies are not declared in any manifest; --prune would delete them:"
+        ' "gone-1", "gone-2", "gone-3"'
+    )
+
+
 def test_no_cut_note_when_it_fits() -> None:
     assert "left out" not in render_markdown(plans.every_action())
 

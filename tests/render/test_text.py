@@ -65,12 +65,25 @@ def test_create_shows_the_new_company() -> None:
     assert '        + managed-by: "codat-reconciler"' in out
 
 
-def test_authorize_shows_markers_bare_and_the_status_it_starts_from() -> None:
-    lines = lines_of(Plan(changes=(plans.authorize("22222222", linked=True),)))
-    assert '      status: "Linked"' in lines
+def test_a_first_authorization_adds_its_fields_with_markers_bare() -> None:
+    lines = lines_of(Plan(changes=(plans.authorize("12345678"),)))
     assert "        + apiToken: (sensitive: env ACME_DFXM_TOKEN)" in lines
     assert "        + signingKey: (sensitive: file secrets/acme.key)" in lines
     assert "        + storeId: (sensitive: literal)" in lines
+
+
+def test_a_rotation_updates_the_authorization_and_shows_the_record_that_follows() -> None:
+    lines = lines_of(Plan(changes=(plans.authorize("22222222", linked=True),)))
+    at = lines.index('      status: "Linked"')
+    assert lines[at + 1 : at + 8] == [
+        "      authorization:",
+        "        ~ apiToken: (sensitive: last applied) -> (sensitive: env ACME_DFXM_TOKEN)",
+        "        ~ signingKey: (sensitive: last applied) -> (sensitive: file secrets/acme.key)",
+        "        ~ storeId: (sensitive: last applied) -> (sensitive: literal)",
+        "      companyTags:",
+        '        ~ codat-reconciler-auth: "@Ab3x,dfxm:AAAAAAAAAAAA" -> "@Ab3x,dfxm:BBBBBBBBBBBB"',
+        "",
+    ]
 
 
 def test_unlink_shows_the_status_change() -> None:
@@ -104,7 +117,11 @@ def test_conflicts_are_errors_and_notes_follow_before_the_summary() -> None:
         'Note: merchant["12345678"].connection["dfxm"]:'
         " waiting for the merchant to authorize dfxm through the sync flow"
     )
-    assert lines.index(error) < lines.index(note) < len(lines) - 2
+    whole = (
+        "Note: 3 managed companies are not declared in any manifest; --prune would delete"
+        ' them: "gone-1", "gone-2", "gone-3"'
+    )
+    assert lines.index(error) < lines.index(note) < lines.index(whole) < len(lines) - 2
     assert lines[-1] == "1 merchant left unchanged by a conflict; resolve it and plan again."
 
 

@@ -19,7 +19,13 @@ from reconciler.cli.options import (
     stdin_is_terminal,
 )
 from reconciler.cli.output import show_plan
-from reconciler.cli.planning import PlanRequest, load_targeted, plan_from, read_live
+from reconciler.cli.planning import (
+    PlanRequest,
+    guard_deletes,
+    load_targeted,
+    plan_from,
+    read_live,
+)
 from reconciler.cli.progress import Reporter
 from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
@@ -84,6 +90,7 @@ def apply(
     ) as client:
         planned = plan_from(client, request, sandbox=connection.is_sandbox, reporter=reporter)
         show_plan(planned.plan, "text")
+        guard_deletes(planned.plan, request)
         if not planned.plan.has_changes:
             return 1 if planned.plan.conflicts else 0
         if not auto_approve:

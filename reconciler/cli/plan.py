@@ -17,7 +17,7 @@ from reconciler.cli.options import (
     reporter_from,
 )
 from reconciler.cli.output import plan_exit_code, show_plan
-from reconciler.cli.planning import PlanRequest, load_targeted, plan_from
+from reconciler.cli.planning import PlanRequest, guard_deletes, load_targeted, plan_from
 from reconciler.plan import saved
 
 
@@ -59,6 +59,7 @@ def plan(
     with open_client(connection, observer=reporter.api_call) as client:
         planned = plan_from(client, request, sandbox=connection.is_sandbox, reporter=reporter)
     show_plan(planned.plan, fmt)
+    guard_deletes(planned.plan, request)
     if out:
         saved.write(
             saved.SavedPlan(

@@ -69,8 +69,13 @@ def plan_from(
     options = PlanOptions(prune=request.prune, targets=targets)
     key = credentials.fingerprint_key(sandbox=sandbox)
     plan = make_plan(desired, live, credentials.collect(desired, key), options)
+    return Planned(live, plan)
+
+
+def guard_deletes(plan: Plan, request: PlanRequest) -> None:
+    """The mass-deletion guard, once the plan is shown: a refused plan is still one a
+    reviewer should see, to tell a wrong path from an intended clean-up."""
     if request.prune:
         check_deletes(
-            plan, max_deletes=request.max_deletes, declared_merchants=len(desired.merchants)
+            plan, max_deletes=request.max_deletes, declared_merchants=len(request.desired.merchants)
         )
-    return Planned(live, plan)

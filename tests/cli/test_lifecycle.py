@@ -126,11 +126,20 @@ def test_prune_refused_by_the_guard_then_carried_out(
     codat.create_company({"name": "not-ours"}, idempotency_key="k-foreign")
     (root / "merchants.yaml").write_text("version: 1\nmerchants: []\n")
 
-    refused = cli("apply", str(root), "--auto-approve", "--prune", env=env)
+    refused = cli("apply", str(root), "--auto-approve", "--prune", "--log-format", "json",
+                  env=env)
     assert refused.code == 1 and "declare no merchants" in refused.stderr
-    assert len(companies(codat)) == 4
-    limited = cli("plan", str(root), "--prune", "--max-deletes", "2", env=env)
-    assert limited.code == 1 and "deletes 3 companies, more than --max-deletes 2" in limited.stderr
+    # The refused plan is shown first, so a reviewer sees what it would have deleted.
+    assert refused.stdout.count("will be DELETED") == 3 and "Apply" not in refused.stdout
+    assert len(companies(codat)) == 4 and mutating(refused) == []
+    plan_file = root.parent / "plan.json"
+    for fmt, shown in (("text", "will be DELETED"), ("json", '"action": "delete"'),
+                       ("markdown", "This plan DELETES 3 companies")):
+        limited = cli("plan", str(root), "--prune", "--max-deletes", "2", "--format", fmt,
+                      "--out", str(plan_file), env=env)
+        assert limited.code == 1, limited
+        assert "deletes 3 companies, more than --max-deletes 2" in limited.stderr
+        assert shown in limited.stdout and not plan_file.exists()  # shown, never saved
 
     plan = cli("plan", str(root), "--prune", "--max-deletes", "3", env=env)
     assert plan.code == 0 and plan.stdout.count("will be DELETED") == 3

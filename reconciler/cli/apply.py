@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
+from reconciler import credentials
 from reconciler.apply.executor import ApplyResult, Executor
 from reconciler.cli.options import (
     Connection,
@@ -25,6 +27,7 @@ from reconciler.cli.planning import (
     load_targeted,
     plan_from,
     read_live,
+    target_of,
 )
 from reconciler.cli.progress import Reporter
 from reconciler.codat.client import CodatClient
@@ -32,7 +35,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.live.model import LiveState
 from reconciler.manifests.loader import load
 from reconciler.manifests.model import DesiredState
-from reconciler.plan import saved
+from reconciler.plan import freshness, saved
 from reconciler.plan.model import Plan
 
 
@@ -138,21 +141,22 @@ def _execute(
 def _apply_saved(
     plan_file: str, connection: Connection, reporter: Reporter, *, parallelism: int, max_rate: int
 ) -> int:
+    """Every check that needs no call comes first: a refused plan changes nothing."""
     plan_saved = saved.read(plan_file)
-    desired = load(plan_saved.paths)
-    if tuple(desired.files) != tuple(plan_saved.manifests):
-        raise ReconcilerError(
-            f"{plan_file}: the manifests changed since this plan was made; "
-            "nothing was changed. Make a new plan."
-        )
+    freshness.check_target(plan_saved, target_of(connection), plan_file)
+    paths, expected = freshness.manifest_paths(plan_saved, Path.cwd(), plan_file)
+    desired = load(paths)
+    freshness.check_manifests(desired, expected, plan_file)
+    key = credentials.fingerprint_key(sandbox=connection.is_sandbox)
+    now = credentials.collect(desired, key)
+    freshness.check_secrets(plan_saved.plan, desired, now, plan_file)
     with open_client(
         connection, max_rate=max_rate, parallelism=parallelism, observer=reporter.api_call
     ) as client:
         live = read_live(client, reporter)
         if live.digest() != plan_saved.live_digest:
             raise ReconcilerError(
-                f"{plan_file}: Codat changed since this plan was made (live state digest differs);"
-                " nothing was changed. Make a new plan and review it again."
+                freshness.stale_live_message(plan_saved, desired, live, now, plan_file)
             )
         show_plan(plan_saved.plan, "text")
         result = _execute(client, desired, plan_saved.plan, live, parallelism, reporter)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -17,7 +18,13 @@ from reconciler.cli.options import (
     reporter_from,
 )
 from reconciler.cli.output import plan_exit_code, show_plan
-from reconciler.cli.planning import PlanRequest, guard_deletes, load_targeted, plan_from
+from reconciler.cli.planning import (
+    PlanRequest,
+    guard_deletes,
+    load_targeted,
+    plan_from,
+    target_of,
+)
 from reconciler.plan import saved
 
 
@@ -69,6 +76,8 @@ def plan(
                 live_digest=planned.live.digest(),
                 prune=prune,
                 targets=merchants or None,
+                base=str(Path.cwd()),
+                target=target_of(connection),
             ),
             out,
         )

@@ -2,8 +2,9 @@
 
 A saved plan holds what it will do (every change with its request body, which
 never contains a secret: authorization values are resolved from the manifests
-at apply time), the inputs it was made from (manifest paths and their sha256,
-prune and target options), a digest of the live state it was planned against,
+at apply time), the inputs it was made from (manifest paths, the folder they
+are relative to and their sha256, prune and target options, the Codat it was
+planned against), a digest of the live state it was planned against,
 and a checksum over all of that so a hand-edited file is refused.
 """
 
@@ -35,6 +36,10 @@ class SavedPlan:
     live_digest: str
     prune: bool
     targets: tuple[str, ...] | None
+    # Where it was made: the folder its manifest paths are relative to, and the Codat
+    # it was planned against (a base URL, or "sandbox PATH"). None in older plans.
+    base: str | None = None
+    target: str | None = None
 
 
 def _checksum(body: dict[str, Any]) -> str:
@@ -51,6 +56,8 @@ def dumps(saved: SavedPlan) -> str:
         "live_digest": saved.live_digest,
         "prune": saved.prune,
         "targets": list(saved.targets) if saved.targets is not None else None,
+        "base": saved.base,
+        "target": saved.target,
         "changes": [asdict(c) for c in saved.plan.changes],
         "conflicts": [asdict(c) for c in saved.plan.conflicts],
         "notes": [asdict(n) for n in saved.plan.notes],
@@ -113,6 +120,8 @@ def loads(text: str, *, source: str = "<plan>") -> SavedPlan:
             live_digest=str(body["live_digest"]),
             prune=bool(body["prune"]),
             targets=tuple(targets) if targets is not None else None,
+            base=_optional(body.get("base")),
+            target=_optional(body.get("target")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SavedPlanError(f"{source}: malformed saved plan ({exc})") from None
@@ -128,3 +137,7 @@ def _change(raw: dict[str, Any]) -> Change:
 def _note(raw: dict[str, Any]) -> Note:
     kind = raw.get("kind")
     return Note(str(raw["address"]), str(raw["message"]), NoteKind(kind) if kind else None)
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)

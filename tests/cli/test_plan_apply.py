@@ -98,7 +98,8 @@ def test_saved_plan_is_applied_exactly_and_refused_when_stale(
     assert done.code == 0, done
     assert cli("plan", str(root), "--detailed-exitcode", env=env).code == 0
     # Applying the same plan again: Codat changed (by the plan itself), so it is refused.
-    assert cli("apply", "--plan", str(plan_file), env=env).code == 1
+    again = cli("apply", "--plan", str(plan_file), env=env)
+    assert again.code == 1 and "this plan was already applied" in again.stderr
 
 
 def test_plan_without_prune_notes_the_managed_companies_no_manifest_declares(

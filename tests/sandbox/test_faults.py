@@ -58,10 +58,7 @@ def test_stopping_the_server_releases_a_held_request(sandbox_server: Start) -> N
 
     thread = threading.Thread(target=call)
     thread.start()
-    deadline = time.monotonic() + 30  # a hang guard: wait until the server holds it
-    while not handle.app.calls:
-        assert time.monotonic() < deadline, "the request never reached the server"
-        time.sleep(0.01)
+    handle.wait_for_calls(1)  # the server holds it now
     handle.stop()
     thread.join(20)  # held for 120 s or until the 30 s client timeout otherwise
     assert not thread.is_alive()

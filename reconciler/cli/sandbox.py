@@ -114,7 +114,9 @@ def _integrations(ctx: click.Context, param: click.Parameter, values: tuple[str,
     multiple=True,
     callback=_integrations,
     metavar="KEY",
-    help="Accept this platform key too (repeatable), besides those in API-NOTES.md.",
+    help="Accept this platform key too (repeatable), besides the built-in ones: "
+    + ", ".join(sorted(DEFAULT_INTEGRATIONS))
+    + ".",
 )
 def serve(
     host: str,

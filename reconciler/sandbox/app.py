@@ -58,7 +58,7 @@ class SandboxApp:
     `faults` (specs or `KIND:METHOD:PATH_GLOB:RATE` strings), `seed`,
     `rate_limit` (requests per minute, None for none), `max_page_size` (pages
     smaller than asked), `integrations` (the accepted platform keys; None for
-    those in API-NOTES.md), `clock` (move it with `app.clock.advance(s)`),
+    the built-in DEFAULT_INTEGRATIONS), `clock` (move it with `app.clock.advance(s)`),
     `daily_quota` (requests per UTC day), `clock_skew_ms` and `date_header`
     (see the module doc).
     """

@@ -11,7 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# The keys API-NOTES.md lists; a platformKey outside the configured set is refused.
+# Platform keys from Codat's integration docs, plus `lqai` (a commerce platform) and
+# `dfxm` (a partner's own connector), which the example manifests use. A
+# platformKey outside the configured set is refused.
 DEFAULT_INTEGRATIONS: dict[str, tuple[str, str]] = {
     "qudb": ("Exact (NL)", "Accounting"),
     "pbbf": ("Exact (UK)", "Accounting"),

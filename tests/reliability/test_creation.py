@@ -14,6 +14,7 @@ and answers of the wrong shape, and a redirect where a DELETE was expected.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping
 
@@ -86,11 +87,29 @@ def test_clock_skew_makes_exactly_one_company_per_merchant(
     record("2-clock-skew", 0, skew_ms=skew_ms, outcome="one company each")
 
 
-def _wait_for_companies(w: World, count: int, proc_alive: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 60  # a hang guard, not a timing assertion
-    while len(w.snapshot()) < count and proc_alive():
-        assert time.monotonic() < deadline, f"{w.context}: the first apply made no progress"
-        time.sleep(0.02)
+def hold_creations_after(w: World, count: int) -> threading.Event:
+    """After `count` companies were created, further creations wait (30 s at most)
+    until the next read of /companies has been answered: the second apply's read."""
+    original: Handle = w.sb.app.handle
+    read_after = threading.Event()
+    created = [0]
+    lock = threading.Lock()
+
+    def handle(method: str, path: str, query: str, headers: Mapping[str, str],
+               body: bytes) -> SandboxResponse:
+        if method == "POST" and path == "/companies":
+            with lock:
+                created[0] += 1
+                held = created[0] > count
+            if held:
+                read_after.wait(30)
+        answer = original(method, path, query, headers, body)
+        if method == "GET" and path == "/companies" and created[0] >= count:
+            read_after.set()
+        return answer
+
+    w.sb.app.handle = handle  # type: ignore[method-assign]
+    return read_after
 
 
 @pytest.mark.parametrize("second_has_key", [True, False])
@@ -100,12 +119,16 @@ def test_a_second_apply_started_half_way_makes_no_twin(
 ) -> None:
     seed = seed_for("staggered", trial)
     w = world(f"staggered, second has key={second_has_key} seed={seed}", merchants=20,
-              latency_ms=100)
+              latency_ms=10)
+    read_after = hold_creations_after(w, 10)
     command = [*w.apply_command(), "--parallelism", "2"]
     first = spawn(command, w.env())
     second = None
     try:
-        _wait_for_companies(w, 10, lambda: first.poll() is None)
+        deadline = time.monotonic() + 60  # a hang guard, not a timing assertion
+        while len(w.snapshot()) < 10:
+            assert time.monotonic() < deadline and first.poll() is None, w.context
+            time.sleep(0.02)
         env = w.env()
         if not second_has_key:
             env = {**env, "CODAT_RECONCILER_KEY": ""}
@@ -115,12 +138,20 @@ def test_a_second_apply_started_half_way_makes_no_twin(
         kill(first)
         if second is not None:
             kill(second)
+    assert read_after.is_set(), f"{w.context}: the second apply never read"
     for run in runs:
         w.secrets.scan_run(run, w.context)
         assert "Traceback" not in run.output, f"{w.context}\n{run}"
     codes = assert_lost_only_to_a_twin(w, runs)
-    # The race happened: the second created some merchants the first also created.
-    assert company_posts(runs[1]), f"{w.context}: the second apply created nothing"
+    # The race happened: both created some of the same merchants.
+    both = {c["path"] for c in company_posts(runs[0])} & {c["path"] for c in company_posts(runs[1])}
+    assert company_posts(runs[1]) and both, f"{w.context}: no race"
+    if not second_has_key:
+        # No twin, but what the keyless apply authorized carries no fingerprint under
+        # the operator's key: the next apply re-authorizes it once (README, rotation).
+        names = [c["name"] for c in w.snapshot()]
+        assert len(names) == len(set(names)) == 20, f"{w.context}: {sorted(names)}"
+        assert w.apply().code == 0, w.context
     assert_converged(w.fleet, w.sb.state_path, w.cli, context=w.context)
     record("4-staggered", seed, second_has_key=second_has_key, codes=codes, outcome="converged")
 

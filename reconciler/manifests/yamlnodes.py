@@ -19,7 +19,6 @@ from yaml.nodes import ScalarNode
 from reconciler.manifests.errors import ManifestError
 from reconciler.manifests.model import Location
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
 # Nodes an alias may stand for, summed over all aliases of a file. Reusing a
 # connection block across a few hundred merchants stays far below; an "alias

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.manifests import discovery, secrets
+from reconciler.manifests import discovery, names, secrets
 from reconciler.manifests.discovery import Source
 from reconciler.manifests.errors import ManifestError, ManifestErrors
 from reconciler.manifests.model import (
@@ -233,33 +233,38 @@ class _File:
 
 
 def _check_unique(found: list[_Found], errors: list[ManifestError]) -> list[Merchant]:
-    """All merchants in file then document order; names and pinned ids used once."""
-    names: dict[str, Location] = {}
+    """All merchants in file then document order; names and pinned ids used once.
+
+    Names are compared in their look-alike form: two names that read the same are
+    one name declared twice, whatever invisible difference the other checks report.
+    """
+    declared: dict[str, tuple[str, Location]] = {}
     company_ids: dict[str, Location] = {}
     merchants: list[Merchant] = []
-
-    def once(seen: dict[str, Location], key: str, at: Location, problem: str) -> None:
-        first = seen.setdefault(key, at)
-        if first is not at:
-            errors.append(ManifestError(at, problem.replace("{first}", str(first), 1)))
-
     for result in found:
         for entry in result.merchants:
             if entry.merchant is not None:
                 merchants.append(entry.merchant)
-            once(
-                names,
-                entry.name,
-                entry.name_at,
-                f"merchant name '{entry.name}' is already declared at {{first}}: "
-                "a name (the Codat company name) must be unique across all manifests",
+            first_name, first = declared.setdefault(
+                names.lookalike(entry.name), (entry.name, entry.name_at)
             )
-            if entry.company_id is not None and entry.pinned_at is not None:
-                once(
-                    company_ids,
-                    entry.company_id,
-                    entry.pinned_at,
-                    f"companyId {entry.company_id} is already pinned by another merchant "
-                    "at {first}: one company cannot be two merchants",
+            if first is not entry.name_at:
+                same = "is" if first_name == entry.name else f"looks the same as '{first_name}',"
+                errors.append(
+                    ManifestError(
+                        entry.name_at,
+                        f"merchant name '{entry.name}' {same} already declared at {first}: "
+                        "a name (the Codat company name) must be unique across all manifests",
+                    )
                 )
+            if entry.company_id is not None and entry.pinned_at is not None:
+                pinned = company_ids.setdefault(entry.company_id, entry.pinned_at)
+                if pinned is not entry.pinned_at:
+                    errors.append(
+                        ManifestError(
+                            entry.pinned_at,
+                            f"companyId {entry.company_id} is already pinned by another "
+                            f"merchant at {pinned}: one company cannot be two merchants",
+                        )
+                    )
     return merchants

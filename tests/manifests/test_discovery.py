@@ -222,3 +222,15 @@ def test_files_and_folders_without_read_permission_are_refused_by_name(
         "m/locked.yaml:1:1: cannot read this file: permission denied",
         "m/private:1:1: cannot list this folder: permission denied",
     ]
+
+
+def test_help_states_the_discovery_rules_and_the_file_listing(cli: CliFn) -> None:
+    validate = " ".join(cli("validate", "--help").stdout.split())
+    for words in ("any letter case", "symlinked folders are followed, each real folder once",
+                  "'.' (.git) are skipped", "never skipped", "--verbose", "--format [text|json]",
+                  "manifest_files [{path, sha256}]"):
+        assert words in validate
+    plan = " ".join(cli("plan", "--help").stdout.split())
+    for words in ("any letter case", "symlinked folders followed once",
+                  "`manifest_files` lists every manifest file read"):
+        assert words in plan

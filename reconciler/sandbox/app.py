@@ -78,14 +78,10 @@ class SandboxApp:
         self.faults = FaultInjector(faults, seed)
         self.rate = RateLimiter(rate_limit, self.clock)
         self.idempotency = IdempotencyKeys(self.store, self.clock)
+        catalogue = IntegrationCatalogue(integrations, disabled_integrations)
+        # Last: the sender starts a thread, which nothing may fail after.
         self.webhooks = webhook_sender(webhook_url, webhook_secret, self.clock)
-        self.context = Context(
-            self.clock,
-            IntegrationCatalogue(integrations, disabled_integrations),
-            max_page_size,
-            client_id,
-            self.webhooks,
-        )
+        self.context = Context(self.clock, catalogue, max_page_size, client_id, self.webhooks)
         self._expected_auth = (
             None if api_key is None else "Basic " + base64.b64encode(api_key.encode()).decode()
         )

@@ -145,6 +145,10 @@ class WebhookSender:
             self._pending.append((message_id, body))
             self._ready.notify()
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def close(self, timeout: float = 5.0) -> None:
         """Stop: events still queued get one last attempt each, without retries."""
         with self._ready:

@@ -121,7 +121,10 @@ def test_refused_and_unchanged_requests_send_nothing(
     new_connection(api, company["id"], "gbol")
     assert api.post(base, json={"platformKey": "qhyg"}).status_code == 409
     assert api.post(base, json={"platformKey": "fztf"}).status_code == 403
-    other = new_connection(api, company["id"], "lqai")
+    keyed = {"Idempotency-Key": "one-lqai"}
+    other = api.post(base, json={"platformKey": "lqai"}, headers=keyed).json()
+    replayed = api.post(base, json={"platformKey": "lqai"}, headers=keyed).json()
+    assert replayed == other  # a replay repeats the answer, not the change or its event
     api.patch(f"{base}/{other['id']}", json={"status": "Unlinked"})
     api.patch(f"{base}/{other['id']}", json={"status": "Unlinked"})  # no change, no event
     api.patch(f"{base}/{other['id']}", json={})

@@ -12,7 +12,7 @@ from types import FrameType
 
 import click
 
-from reconciler.sandbox.app import SandboxApp
+from reconciler.sandbox.app import DATE_HEADER_MODES, SandboxApp
 from reconciler.sandbox.faults import FaultSpec, parse_fault
 from reconciler.sandbox.resources import DEFAULT_INTEGRATIONS
 from reconciler.sandbox.server import SandboxServer
@@ -87,7 +87,9 @@ def _webhook_secret(ctx: click.Context, param: click.Parameter, value: str | Non
     multiple=True,
     callback=_faults,
     metavar="KIND:METHOD:PATH_GLOB:RATE",
-    help="Inject a fault (repeatable). KIND: 500, 503, 429, timeout, lost. "
+    help="Inject a fault (repeatable). KIND: 500, 503 (before the change), 500-after "
+    "(the change commits, the answer is 500), 429, timeout, lost (the change commits, "
+    "no answer). A keyed POST/PATCH keeps a 500/503 and replays it, as Codat does. "
     "RATE: a probability 0..1 or first:N.",
 )
 @click.option(
@@ -102,6 +104,28 @@ def _webhook_secret(ctx: click.Context, param: click.Parameter, value: str | Non
     default=None,
     help="Serve pages no bigger than N, whatever pageSize asks.",
 )
+@click.option(
+    "--daily-quota",
+    type=click.IntRange(1),
+    default=None,
+    help="At most N requests per UTC day; beyond it 429 with a Retry-After reaching "
+    "to 00:00 UTC. X-Rate-Limit-* report this quota.",
+)
+@click.option(
+    "--clock-skew-ms",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Run the Date header N ms ahead of the clock that stamps `created` "
+    "(behind when negative), as Codat's edge and API servers may disagree.",
+)
+@click.option(
+    "--date-header",
+    type=click.Choice(DATE_HEADER_MODES),
+    default="send",
+    show_default=True,
+    help="omit or repeat the Date header, as a proxy may.",
+)
 @click.option("--seed", type=int, default=None, help="Seed for fault decisions (repeatable runs).")
 @click.option(
     "--integration",
@@ -109,7 +133,9 @@ def _webhook_secret(ctx: click.Context, param: click.Parameter, value: str | Non
     multiple=True,
     callback=_platform_keys,
     metavar="KEY",
-    help="Accept this platform key too (repeatable), besides those in API-NOTES.md.",
+    help="Accept this platform key too (repeatable), besides the built-in ones: "
+    + ", ".join(sorted(DEFAULT_INTEGRATIONS))
+    + ".",
 )
 @click.option(
     "--disabled-integration",
@@ -143,6 +169,9 @@ def serve(
     faults: list[FaultSpec],
     rate_limit: int | None,
     max_page_size: int | None,
+    daily_quota: int | None,
+    clock_skew_ms: int,
+    date_header: str,
     seed: int | None,
     integrations: tuple[str, ...],
     disabled_integrations: tuple[str, ...],
@@ -183,6 +212,9 @@ def serve(
             disabled_integrations=disabled_integrations,
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
+            daily_quota=daily_quota,
+            clock_skew_ms=clock_skew_ms,
+            date_header=date_header,
         )
         try:
             server = SandboxServer(app, host, port)

@@ -33,7 +33,7 @@ def _refuse_second_accounting(
     # Codat allows one active accounting connection per company (the Connection
     # schema's description: "Accounting data - 1 active connection"). The spec
     # documents no status for the refusal; 409 is Codat's "conflicts with the
-    # current state" (API-NOTES.md, Errors), and retrying cannot help.
+    # current state" in its error docs, and retrying cannot help.
     if not integration.accounting:
         return
     active = active_accounting(ctx, tx, company_id)
@@ -53,7 +53,7 @@ def create(
     if not integration.enabled:
         # 403 is the refusal the spec documents for POST .../connections that fits
         # "not allowed for this client"; Codat's word is that a key which is not
-        # enabled cannot get a connection (API-NOTES.md).
+        # enabled cannot get a connection.
         raise ApiError(
             403,
             f"Integration {integration.key} is not enabled for this client.",

@@ -11,9 +11,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# The keys API-NOTES.md lists; a platformKey outside the configured set is refused.
-# sourceType is the spec's enum; dfxm (a partner's own connector) and keys added
-# with `--integration` are "Other": what matters is that they are not Accounting.
+# Platform keys from Codat's integration docs, plus `lqai` (a commerce platform) and
+# `dfxm` (a partner's own connector), which the example manifests use. A
+# platformKey outside the configured set is refused. sourceType is the spec's
+# enum; dfxm and keys added with `--integration` are "Other": what matters is
+# that they are not Accounting.
 DEFAULT_INTEGRATIONS: dict[str, tuple[str, str]] = {
     "qudb": ("Exact (NL)", "Accounting"),
     "pbbf": ("Exact (UK)", "Accounting"),

@@ -5,7 +5,7 @@ that transaction has committed (a rolled-back change sends nothing), and a
 background thread posts it, so no API answer waits for a receiver. Each event is
 tried a few times; the queue is bounded and drops (with a warning) when full.
 
-Signature (Svix, as API-NOTES.md describes): `svix-signature` is `v1,` +
+Signature (Svix, as Codat documents it): `svix-signature` is `v1,` +
 base64(HMAC-SHA256(key, f"{svix-id}.{svix-timestamp}.{body}")), the key being
 the base64 part of the `whsec_` secret. Timestamps come from the sandbox clock.
 """

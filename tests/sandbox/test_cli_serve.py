@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -51,9 +50,9 @@ def test_serve_prints_two_lines_serves_and_stops_on_signal(
         idle = httpx.Client(base_url=base_url, headers=auth)
         assert idle.get("/companies").json()["totalResults"] == 1
         process.send_signal(signum)
-        started = time.monotonic()
-        assert process.wait(10) == 0
-        assert time.monotonic() - started < 5
+        # A hang guard only: the idle connection must not hold the server (idle
+        # keep-alive connections time out after 300 s).
+        assert process.wait(60) == 0
         idle.close()
     finally:
         process.kill()

@@ -50,10 +50,12 @@ NEEDED: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             "Companies",  # GET /companies
             "Company",  # /companies/{companyId}
+            "CompanyWebhook",  # company.deleted deliveries
             "CompanyRequestBody",  # POST /companies, PUT /companies/{companyId}
             "CompanyUpdateRequest",  # PATCH /companies/{companyId}
             "Connection",  # /companies/{companyId}/connections/{connectionId}
             "Connections",  # GET /companies/{companyId}/connections
+            "ConnectionWebhook",  # connection.created/.connected/.disconnected deliveries
             "ErrorMessage",  # every 4xx and 5xx
             "Integration",  # GET /integrations/{platformKey}
             "Integrations",  # GET /integrations

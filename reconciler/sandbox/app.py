@@ -43,6 +43,7 @@ from reconciler.sandbox.ratelimit import RateDecision, RateLimiter
 from reconciler.sandbox.resources import IntegrationCatalogue
 from reconciler.sandbox.routes import Context, Route, find_route
 from reconciler.sandbox.store import SandboxStore
+from reconciler.sandbox.webhooks import webhook_sender
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,11 @@ class SandboxApp:
     `faults` (specs or `KIND:METHOD:PATH_GLOB:RATE` strings), `seed`,
     `rate_limit` (requests per minute, None for none), `max_page_size` (pages
     smaller than asked), `integrations` (the accepted platform keys; None for
-    the built-in DEFAULT_INTEGRATIONS), `clock` (move it with `app.clock.advance(s)`),
-    `daily_quota` (requests per UTC day), `clock_skew_ms` and `date_header`
-    (see the module doc).
+    the built-in DEFAULT_INTEGRATIONS), `disabled_integrations` (listed with
+    `enabled: false`, refused a connection), `clock` (move it with
+    `app.clock.advance(s)`), `daily_quota` (requests per UTC day), `clock_skew_ms`
+    and `date_header` (see the module doc), `webhook_url` and `webhook_secret`
+    (`whsec_...`: Svix-signed events for committed changes, see webhooks.py).
     """
 
     def __init__(
@@ -74,10 +77,13 @@ class SandboxApp:
         rate_limit: int | None = None,
         max_page_size: int | None = None,
         integrations: Iterable[str] | None = None,
+        disabled_integrations: Iterable[str] = (),
         clock: Clock | None = None,
         daily_quota: int | None = None,
         clock_skew_ms: int = 0,
         date_header: str = "send",
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
         client_id: str = "6a2d3f0e-5c4b-4a39-8e7d-1f0c9b8a7d6e",
     ) -> None:
         self.store = store if isinstance(store, SandboxStore) else SandboxStore(store)
@@ -91,9 +97,10 @@ class SandboxApp:
         self.skew = clock_skew_ms / 1000
         self.date_header = date_header
         self.idempotency = IdempotencyKeys(self.store, self.clock)
-        self.context = Context(
-            self.clock, IntegrationCatalogue(integrations), max_page_size, client_id
-        )
+        catalogue = IntegrationCatalogue(integrations, disabled_integrations)
+        # Last: the sender starts a thread, which nothing may fail after.
+        self.webhooks = webhook_sender(webhook_url, webhook_secret, self.clock)
+        self.context = Context(self.clock, catalogue, max_page_size, client_id, self.webhooks)
         self._expected_auth = (
             None if api_key is None else "Basic " + base64.b64encode(api_key.encode()).decode()
         )
@@ -102,8 +109,9 @@ class SandboxApp:
         self.calls: deque[tuple[str, str, int]] = deque(maxlen=100_000)
 
     def stop(self) -> None:
-        """Cut short every latency wait and held `timeout` request."""
+        """Cut short every latency wait and held `timeout` request; stop webhook deliveries."""
         self._stopping.set()
+        self.webhooks.close()
 
     def wait(self, seconds: float) -> bool:
         """Sleep up to `seconds`; True if the app was stopped meanwhile."""

@@ -30,6 +30,7 @@ from reconciler.apply.creation import (
     create_once,
     resolve_twins,
 )
+from reconciler.codat.errors import QuotaExhausted
 from reconciler.errors import ReconcilerError
 from reconciler.live.model import LiveState
 from reconciler.manifests.model import DesiredState, SecretUnavailable
@@ -63,10 +64,13 @@ class ApplyResult:
     done: list[Change] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     skipped: list[Change] = field(default_factory=list)  # after a failure in the same merchant
+    not_started: list[Change] = field(default_factory=list)  # after the run was told to stop
+    stopped: str | None = None  # why no new change started (quota used up, a signal)
+    exit_code: int | None = None  # set when a signal stopped the run (130, 143)
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.not_started
 
 
 @dataclass(slots=True)
@@ -99,20 +103,29 @@ class Executor:
         self._on_change = on_change
         self._lock = threading.Lock()
         self._created: dict[str, str] = {}  # merchant name -> company id this run created
+        self._stop = threading.Event()
 
-    def run(self, plan: Plan) -> ApplyResult:
+    def run(self, plan: Plan, stop: threading.Event | None = None) -> ApplyResult:
+        """Carry out `plan`. Once `stop` is set no new change starts; those in flight finish."""
         result = ApplyResult()
+        self._stop = stop or threading.Event()
         groups = list(_by_merchant(plan.changes))
         with ThreadPoolExecutor(max_workers=self._parallelism) as pool:
-            for future in [pool.submit(self._run_group, g, result) for g in groups]:
+            futures = [pool.submit(self._run_group, g, result) for g in groups]
+            for future in futures:
                 future.result()
         if self._created:
+            # Also after a stop: what was created must be confirmed and free of twins.
             self._confirm_created(result)
         return result
 
     def _run_group(self, changes: list[Change], result: ApplyResult) -> None:
         ids = _MerchantIds(company_id=changes[0].company_id)
         for index, change in enumerate(changes):
+            if self._stop.is_set():
+                with self._lock:
+                    result.not_started.extend(changes[index:])
+                return
             try:
                 self._execute(change, ids)
             except ReconcilerError as exc:
@@ -120,6 +133,9 @@ class Executor:
                 with self._lock:
                     result.failed.append(Failure(change, message))
                     result.skipped.extend(changes[index + 1 :])
+                    if isinstance(exc, QuotaExhausted):
+                        result.stopped = message
+                        self._stop.set()
                 self._notify(change, message)
                 return
             with self._lock:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -35,6 +36,7 @@ from reconciler.codat.errors import (
     CodatAPIError,
     CodatConnectionError,
     CodatError,
+    QuotaExhausted,
     describe_transport_error,
     header_correlation_id,
 )
@@ -105,6 +107,8 @@ class CodatClient:
         self._clock = clock
         self._rng = rng or random.Random()
         self.limiter = RateLimiter(max_rate, clock=clock, sleep=sleep)
+        self._quota_lock = threading.Lock()
+        self._refused_until = 0.0  # epoch seconds: Codat's quota is used up until then
 
     def __repr__(self) -> str:
         return f"CodatClient({str(self._http.base_url)!r})"
@@ -262,6 +266,9 @@ class CodatClient:
         Codat means that attempt did the work. A 404 on the first try is an error.
         """
         method = method.upper()
+        if time.time() < self._refused_until:
+            # Every later call would only be refused too: none is sent.
+            raise QuotaExhausted(method, path, self._refused_until)
         keyed = method in KEYED_METHODS
         key = (idempotency_key or new_idempotency_key()) if keyed else None
         hidden = (*self._secrets, *secrets)
@@ -289,8 +296,9 @@ class CodatClient:
             )
             error.may_have_applied = ambiguous
             # A 429 holds back every thread, even when this operation gives up.
-            waiting_ok = status != 429 or self._pause_as_told(response, attempt)
-            if not retry or ambiguous or last or not waiting_ok:
+            if status == 429 and not self._pause_as_told(response, attempt):
+                raise self._quota_exhausted(error)
+            if not retry or ambiguous or last:
                 raise error
             if status != 429:
                 self._sleep(backoff(attempt, self._rng))
@@ -340,9 +348,17 @@ class CodatClient:
         if wait is None:
             wait = backoff(attempt, self._rng)
         elif wait > MAX_RETRY_AFTER:
+            with self._quota_lock:
+                self._refused_until = max(self._refused_until, time.time() + wait)
             return False
         self.limiter.pause(wait)
         return True
+
+    def _quota_exhausted(self, error: CodatAPIError) -> QuotaExhausted:
+        # Codat's daily quota resets at 00:00 UTC: hours away is "stop and say when",
+        # never a sleep in CI.
+        return QuotaExhausted(error.method, error.path, self._refused_until,
+                              correlation_id=error.correlation_id)
 
     def _observe(
         self,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from types import FrameType
 
 import click
 
@@ -31,17 +34,41 @@ def _register() -> None:
         cli.add_command(command)
 
 
+class _Terminated(BaseException):
+    """SIGTERM outside a running apply (which handles it itself): nothing was changing."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every user-caused failure ends as a message and exit 1, never a traceback."""
     _register()
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
+    try:
+        _run(argv)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: list[str] | None) -> None:
     try:
         code = cli.main(args=argv, prog_name="codat-reconciler", standalone_mode=False)
     except ReconcilerError as err:
         click.echo(f"{err.prefix}{err}", err=True)
         sys.exit(err.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as err:
+        if isinstance(err.__cause__, KeyboardInterrupt):  # click wraps Ctrl-C in Abort
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
         click.echo("Aborted.", err=True)
         sys.exit(1)
+    except _Terminated:
+        click.echo("Terminated (SIGTERM).", err=True)
+        sys.exit(143)
     except click.ClickException as err:
         # Usage errors exit 1, not click's 2: exit 2 means "plan has changes" to CI.
         err.show()

@@ -9,6 +9,7 @@ import click
 
 from reconciler import credentials
 from reconciler.apply.executor import ApplyResult, Executor
+from reconciler.cli.interrupt import graceful_stop
 from reconciler.cli.options import (
     Connection,
     codat_options,
@@ -133,8 +134,12 @@ def _execute(
         parallelism=parallelism,
         on_change=reporter.change_applied,
     )
-    result = executor.run(plan)
+    with graceful_stop() as stop:
+        result = executor.run(plan, stop.event)
     reporter.finish()
+    if stop.exit_code is not None:
+        result.stopped = f"stopped by {stop.signal.name if stop.signal else 'a signal'}"
+        result.exit_code = stop.exit_code
     return result
 
 
@@ -169,12 +174,19 @@ def _report(result: ApplyResult, plan: Plan) -> int:
     for change in result.skipped:
         click.echo(f"  skipped {change.address} ({change.action.value}): an earlier change "
                    "of this merchant failed", err=True)
+    if result.not_started:
+        click.echo(f"  not started: {len(result.not_started)} changes "
+                   f"({result.stopped or 'the run was stopped'})", err=True)
+    state = "interrupted" if result.exit_code else "complete" if result.ok else "incomplete"
+    not_started = f", {len(result.not_started)} not started" if result.not_started else ""
     click.echo(
-        f"\nApply {'complete' if result.ok else 'incomplete'}: {len(result.done)} done, "
-        f"{len(result.failed)} failed, {len(result.skipped)} skipped."
+        f"\nApply {state}: {len(result.done)} done, "
+        f"{len(result.failed)} failed, {len(result.skipped)} skipped{not_started}."
     )
     if not result.ok:
         click.echo("Re-run apply to finish: it plans again from what did get done.", err=True)
+    if result.exit_code:
+        return result.exit_code
     if plan.conflicts:
         click.echo(f"{len(plan.conflicts)} merchant(s) left alone because of conflicts "
                    "(see the plan above).", err=True)

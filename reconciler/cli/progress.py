@@ -47,6 +47,7 @@ class Reporter:
         self._lock = threading.Lock()
         self._task: tuple[str, int] | None = None
         self._done = 0
+        self._failed = 0
         self._started = 0.0
         self._last_shown = float("-inf")
         self._shown_any = False
@@ -75,6 +76,9 @@ class Reporter:
                 "result": "failed" if error else "ok",
                 **({"error": error} if error else {}),
             })
+        if error:
+            with self._lock:
+                self._failed += 1
         self.advance()
 
     # -- progress -----------------------------------------------------------
@@ -83,6 +87,7 @@ class Reporter:
         with self._lock:
             self._task = (label, total)
             self._done = 0
+            self._failed = 0
             self._started = self._clock()
             self._last_shown = float("-inf")
             self._shown_any = False
@@ -119,7 +124,7 @@ class Reporter:
             if self._task is None:
                 return
             label, total = self._task
-            done, now = self._done, self._clock()
+            done, failed, now = self._done, self._failed, self._clock()
             interval = REDRAW_INTERVAL if self._terminal and not self._json else LINE_INTERVAL
             if not force and (
                 now - self._started < QUIET_START or now - self._last_shown < interval
@@ -127,14 +132,23 @@ class Reporter:
                 return
             self._last_shown = now
             self._shown_any = True
+        elapsed = now - self._started
         if self._json:
-            self._emit({"event": "progress", "task": label, "done": done, "total": total})
-        elif self._terminal:
+            self._emit({"event": "progress", "task": label, "done": done, "total": total,
+                        "failed": failed, "elapsed_s": round(elapsed, 1)})
+            return
+        tail = f"  {_clock(elapsed)} elapsed"
+        if 0 < done < total:
+            tail += f", about {_clock(elapsed / done * (total - done))} left"
+        if failed:
+            tail += f", {failed} failed"
+        if self._terminal:
             filled = BAR_WIDTH * done // total if total else BAR_WIDTH
             bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-            self._write(f"\r{label} [{bar}] {done}/{total}")
+            # Pad so a shorter line fully covers the one it redraws.
+            self._write(f"\r{label} [{bar}] {done}/{total}{tail}".ljust(100))
         else:
-            self._write(f"{label}: {done}/{total}\n")
+            self._write(f"{label}: {done}/{total}{tail}\n")
 
     def _emit(self, record: dict[str, Any]) -> None:
         self._write(json.dumps(record, separators=(",", ":")) + "\n")
@@ -143,3 +157,9 @@ class Reporter:
         with self._lock:
             self._stream.write(text)
             self._stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

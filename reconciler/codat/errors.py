@@ -7,27 +7,27 @@ never included, and no httpx exception is chained (its text is not ours to vet).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
 import httpx
 
+from reconciler.codat.redaction import redact
 from reconciler.errors import ReconcilerError
-
-REDACTED = "***"
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        # Tiny values ("1", "a") would shred the message and reveal nothing.
-        if len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 class CodatError(ReconcilerError):
-    """Anything that went wrong between this tool and Codat."""
+    """Anything that went wrong between this tool and Codat.
+
+    `may_have_applied`: a creating request whose outcome is unknown (a 5xx that
+    Codat keeps for its key, or no answer at all): the change may exist. Only a
+    read can tell.
+    """
+
+    may_have_applied: bool = False
 
 
 class CodatAPIError(CodatError):
@@ -82,6 +82,27 @@ class CodatAPIError(CodatError):
             correlation_id=correlation_id(response, body),
             retryable=retryable,
         )
+
+
+class QuotaExhausted(CodatAPIError):
+    """Codat refuses requests until `resume_at` (epoch seconds): its daily quota is used up."""
+
+    def __init__(
+        self, method: str, path: str, resume_at: float, *, correlation_id: str | None = None
+    ) -> None:
+        self.resume_at = resume_at
+        super().__init__(method, path, 429, correlation_id=correlation_id)
+
+    def _describe(self) -> str:
+        when = datetime.fromtimestamp(self.resume_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        left = max(0, round(self.resume_at - time.time()))
+        text = (
+            f"{self.method} {self.path}: Codat's request quota is used up until {when} "
+            f"(in {left // 3600} h {left % 3600 // 60} min); run again after that"
+        )
+        if self.correlation_id:
+            text += f" (correlationId: {self.correlation_id})"
+        return text
 
 
 class CodatConnectionError(CodatError):

@@ -46,7 +46,7 @@ def test_terminal_shows_one_bar_redrawn_in_place() -> None:
     drive(Reporter(stream=out, terminal=True, clock=clock), clock)
     text = out.getvalue()
     assert text.count("\r") > 10 and "\rReading [" in text
-    assert text.endswith("100/100\n") and text.count("\n") == 1
+    assert "100/100  0:10 elapsed" in text and text.endswith("\n") and text.count("\n") == 1
 
 
 def test_ci_gets_plain_periodic_lines_never_a_bar() -> None:
@@ -54,8 +54,27 @@ def test_ci_gets_plain_periodic_lines_never_a_bar() -> None:
     drive(Reporter(stream=out, terminal=False, clock=clock), clock)
     lines = out.getvalue().splitlines()
     assert "\r" not in out.getvalue() and "[" not in out.getvalue()
-    assert lines[-1] == "Reading: 100/100"
+    assert lines[-1] == "Reading: 100/100  0:10 elapsed"
     assert 2 <= len(lines) <= 10 / progress.LINE_INTERVAL + 3  # every LINE_INTERVAL seconds
+
+
+def test_progress_shows_elapsed_time_what_is_left_and_failures() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    reporter = Reporter(stream=out, terminal=True, clock=clock)
+    reporter.start("Applying changes", 4)
+    change = Change('merchant["a"]', Action.CREATE, Kind.COMPANY, "new", "a")
+    for error in (None, "boom", None):
+        clock.now += 30
+        reporter.change_applied(change, error)
+    text = out.getvalue()
+    # Three done in 90 s: one left, at 30 s each.
+    assert "3/4  1:30 elapsed, about 0:30 left, 1 failed" in text
+    lines = io.StringIO()
+    ci = Reporter(stream=lines, terminal=False, clock=clock)
+    ci.start("Applying changes", 2)
+    clock.now += 3700
+    ci.change_applied(change, "boom")
+    assert "1/2  1:01:40 elapsed, about 1:01:40 left, 1 failed" in lines.getvalue()
 
 
 def test_quiet_and_short_work_show_nothing() -> None:
@@ -108,7 +127,9 @@ def test_real_apply_logs_json_lines_without_any_secret(
     records = [json.loads(line) for line in run.stderr.splitlines()]
     calls = [r for r in records if r["event"] == "api_call"]
     changes = [r for r in records if r["event"] == "change"]
-    assert len(calls) == 1 + 8 and len(changes) == 8
+    # One read to plan, 8 changes, one read at the end confirming what was created.
+    assert len(calls) == 1 + 8 + 1 and len(changes) == 8
+    assert [c["method"] for c in calls].count("GET") == 2
     for call in calls:
         assert set(call) >= {"method", "path", "status", "duration_ms", "attempt", "correlationId"}
     key = server.api_key

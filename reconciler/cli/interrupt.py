@@ -1,0 +1,59 @@
+"""Ctrl-C and SIGTERM during `apply`: stop starting changes, finish those in flight.
+
+The first SIGINT or SIGTERM sets the stop event the executor checks before each
+change and says so on stderr; the changes in flight finish (each bounded by the
+request timeout), then the summary lists what was done and what was not
+started, and the process exits 130 (SIGINT) or 143 (SIGTERM). A second SIGINT
+stops at once, as a person pressing Ctrl-C twice means.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+class GracefulStop:
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signal: signal.Signals | None = None
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self.signal is None else EXIT_CODES[self.signal]
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        received = signal.Signals(signum)
+        if self.signal is not None and received is signal.SIGINT:
+            sys.stderr.write("\nStopped at once: changes in flight may or may not be done. "
+                             "Run plan to see where things stand.\n")
+            sys.stderr.flush()
+            os._exit(130)
+        if self.signal is None:
+            self.signal = received
+            self.event.set()
+            sys.stderr.write(f"\n{received.name} received: no new change starts; waiting for "
+                             "those in flight (Ctrl-C again to stop at once).\n")
+            sys.stderr.flush()
+
+
+@contextmanager
+def graceful_stop() -> Iterator[GracefulStop]:
+    """Handlers for SIGINT and SIGTERM while the block runs (main thread only)."""
+    stop = GracefulStop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # signals reach only the main thread: nothing to install here
+        return
+    previous = {s: signal.signal(s, stop._handle) for s in EXIT_CODES}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

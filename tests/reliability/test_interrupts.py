@@ -1,0 +1,87 @@
+"""Ctrl-C and SIGTERM during apply, and Codat's daily quota running out.
+
+A real `python -m reconciler apply` child works through a fleet on a slow
+sandbox server; the signal comes once a few changes reached the server. What
+must hold: no new change starts after it, the ones in flight finish, a summary
+of done / not started is printed, exit 130 (SIGINT) or 143 (SIGTERM), and a
+re-run converges. A second Ctrl-C stops at once.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+
+import pytest
+
+from tests.reliability.conftest import World
+from tests.reliability.harness import finish, kill, spawn
+from tests.reliability.invariants import assert_converged
+
+PARALLELISM = 2
+
+
+def mutations_seen(w: World) -> int:
+    return sum(1 for method, _, _ in list(w.sb.app.calls) if method != "GET")
+
+
+def wait_for_mutations(w: World, count: int) -> None:
+    deadline = time.monotonic() + 60  # a hang guard, not a timing assertion
+    while mutations_seen(w) < count:
+        assert time.monotonic() < deadline, f"{w.context}: the child made no progress"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_new_changes_and_reports_what_was_not_started(
+    world: Callable[..., World], sig: signal.Signals, code: int
+) -> None:
+    w = world(f"{sig.name} during apply", merchants=20, latency_ms=60)
+    child = spawn([*w.apply_command(), "--parallelism", str(PARALLELISM)], w.env())
+    try:
+        wait_for_mutations(w, 4)
+        child.send_signal(sig)
+        at_signal = mutations_seen(w)
+        run = finish(child)
+    finally:
+        kill(child)
+    assert run.code == code, f"{w.context}\n{run}"
+    assert f"{sig.name} received" in run.stderr and "Traceback" not in run.output, run
+    assert "Apply interrupted:" in run.stdout and "not started" in run.stdout, run
+    # In flight at the signal: at most one change per worker, then nothing new.
+    after = mutations_seen(w) - at_signal
+    assert after <= PARALLELISM, f"{w.context}: {after} mutations after the signal"
+    total = 20 * 3  # company, connection, authorization per merchant at least
+    assert mutations_seen(w) < total // 2, f"{w.context}: the apply ran on"
+    w.secrets.scan_run(run, w.context)
+    rerun = w.apply()
+    assert rerun.code == 0, f"{w.context}: the re-run failed\n{rerun}"
+    assert_converged(w.fleet, w.sb.state_path, w.cli, context=w.context)
+
+
+def test_a_second_ctrl_c_stops_at_once(world: Callable[..., World]) -> None:
+    w = world("two Ctrl-C", merchants=20, latency_ms=300)
+    child = spawn([*w.apply_command(), "--parallelism", str(PARALLELISM)], w.env())
+    try:
+        wait_for_mutations(w, 1)
+        child.send_signal(signal.SIGINT)
+        time.sleep(0.1)  # let the first one be handled: the second must find it set
+        child.send_signal(signal.SIGINT)
+        run = finish(child, timeout=60)
+    finally:
+        kill(child)
+    assert run.code == 130 and "Stopped at once" in run.stderr, run
+    assert "Traceback" not in run.output, run
+
+
+def test_a_daily_quota_used_up_stops_the_run_and_says_when(world: Callable[..., World]) -> None:
+    # Enough for the plan's read and a few changes, far from what 10 merchants need.
+    w = world("daily quota", merchants=10, daily_quota=8)
+    run = w.apply()
+    assert run.code == 1, run
+    assert "request quota is used up until" in run.stderr and "00:00 UTC" in run.stderr, run
+    assert "not started" in run.stdout and "Traceback" not in run.output, run
+    refused = [m for m, _, status in list(w.sb.app.calls) if status == 429]
+    # The client stops sending once told: no flood of refused requests.
+    assert len(refused) <= PARALLELISM * 5, f"{len(refused)} requests refused"

@@ -73,25 +73,27 @@ def plan_merchant(
 ) -> tuple[list[Change], list[Note]]:
     recorded = record.parse(company.tags.get(AUTH_TAG)) if company else record.EMPTY
     declared = {c.platform_key for c in merchant.connections}
-    active = (
-        {c.platform_key for c in company.connections if not c.status_is("Unlinked")}
-        if company
-        else set()
-    )
+    entries = dict(recorded.entries)
+    if company is not None and not entries.keys() <= declared:
+        # A claim on a connection that is gone and undeclared is dropped; a fingerprint
+        # of an undeclared connection says nothing any more, its ownership still counts.
+        active = {c.platform_key for c in company.connections if not c.status_is("Unlinked")}
+        entries = {
+            k: (v if k in declared else None)
+            for k, v in entries.items()
+            if k in declared or k in active
+        }
     work = _Merchant(
         merchant,
         company,
         recorded,
         renamed=company is not None and company.name != merchant.name,
-        # A claim on a connection that is gone and undeclared is dropped; a fingerprint
-        # of an undeclared connection says nothing any more, its ownership still counts.
-        entries={
-            k: (v if k in declared else None)
-            for k, v in recorded.entries.items()
-            if k in declared or k in active
-        },
+        entries=entries,
     )
-    for conn in sorted(merchant.connections, key=lambda c: c.platform_key):
+    connections = merchant.connections
+    if len(connections) > 1:
+        connections = tuple(sorted(connections, key=lambda c: c.platform_key))
+    for conn in connections:
         _plan_connection(work, conn, credentials.get((merchant.name, conn.platform_key)))
     if prune and company is not None and company.managed:
         _prune_connections(work, declared)
@@ -102,7 +104,6 @@ def _plan_connection(
     work: _Merchant, conn: DesiredConnection, credential: Fingerprint | Unverifiable | None
 ) -> None:
     merchant, company, key = work.merchant, work.company, conn.platform_key
-    address = connection_address(merchant.name, key)
     live_conn = _match_connection(company, key) if company else None
     linked = live_conn is not None and live_conn.status_is("Linked")
     if live_conn is None:
@@ -123,7 +124,7 @@ def _plan_connection(
         if not linked:
             work.notes.append(
                 Note(
-                    address,
+                    connection_address(merchant.name, key),
                     f"waiting for the merchant to authorize {key} "
                     "through the sync flow (no authorization declared)",
                     NoteKind.WAITING_FOR_MERCHANT,
@@ -149,7 +150,7 @@ def _plan_connection(
         reason = credential.reason if credential is not None else "no fingerprint"
         work.notes.append(
             Note(
-                address,
+                connection_address(merchant.name, key),
                 f"could not check for changed credentials: {reason}",
                 NoteKind.CREDENTIALS_NOT_CHECKED,
             )
@@ -259,7 +260,7 @@ def _with_company(work: _Merchant) -> list[Change]:
         work.key_id and recorded.key_id and recorded.key_id != work.key_id
     )
     key_id = work.key_id or recorded.key_id
-    if company is not None and work.entries == dict(recorded.entries):
+    if company is not None and work.entries == recorded.entries:
         early: str | None = company.tags.get(AUTH_TAG)  # nothing to record up front
     else:
         early = _format(work, _record(work.entries, work.fresh, foreign, key_id))
@@ -292,8 +293,10 @@ def _record(
 
 
 def _format(work: _Merchant, rec: record.Record) -> str | None:
-    text, left_out = rec.format()
+    text, left_out = rec.format({c.platform_key for c in work.merchant.connections})
     for key in left_out:
+        if key in work.unlinked:
+            continue  # unlinked in this run anyway
         address = connection_address(work.merchant.name, key)
         note = Note(
             address,

@@ -20,13 +20,14 @@ Budget: Codat caps a tag value at 100 characters. A fingerprinted item takes 17
 5, plus a comma between items. The manifests allow at most
 MAX_AUTHORIZED_CONNECTIONS (5) authorized connections per merchant: with the
 key id that is 5 + 5 x 18 = 95 characters, which leaves room for one bare item.
-A record that would not fit leaves out bare items, last first: those connections
-are then not the tool's for `--prune` (the safe side), and the plan says so.
+A record that would not fit leaves out undeclared connections, then bare items,
+last first: those connections are then not the tool's for `--prune` (the safe
+side), and the plan says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 # Codat's limit on a tag value.
@@ -48,19 +49,22 @@ class Record:
     def fingerprint(self, platform_key: str) -> str | None:
         return self.entries.get(platform_key)
 
-    def format(self) -> tuple[str | None, tuple[str, ...]]:
+    def format(self, declared: Collection[str] = ()) -> tuple[str | None, tuple[str, ...]]:
         """The tag value (None when there is nothing to record) and the platform keys left
-        out to keep it within MAX_LENGTH."""
-        items = [f"{k}:{v}" for k, v in sorted(self.entries.items()) if v is not None]
-        bare = sorted(k for k, v in self.entries.items() if v is None)
-        if items and self.key_id:
-            items.insert(0, KEY_ID_MARK + self.key_id)
-        items += bare
+        out to keep it within MAX_LENGTH: first undeclared connections, then bare claims,
+        last first; `declared` fingerprints fit by the manifests' limit."""
+        ranked = sorted(
+            self.entries.items(), key=lambda e: (e[0] not in declared, e[1] is None, e[0])
+        )
+        items = [f"{k}:{v}" if v is not None else k for k, v in ranked]
+        head = [KEY_ID_MARK + self.key_id] if self.key_id else []
         left_out: list[str] = []
-        while len(",".join(items)) > MAX_LENGTH and bare:
-            left_out.insert(0, bare.pop())
+        while items and len(",".join(head + items)) > MAX_LENGTH:
+            left_out.insert(0, ranked[len(items) - 1][0])
             items.pop()
-        return (",".join(items) or None), tuple(left_out)
+        if not any(v is not None for k, v in ranked if k not in left_out):
+            head = []  # a key id with no fingerprint says nothing
+        return (",".join(head + items) or None), tuple(left_out)
 
 
 EMPTY = Record()

@@ -139,3 +139,23 @@ def test_undeclared_managed_companies_are_noted_without_prune() -> None:
     )
     assert plan([merchant("kept")], live, prune=True).notes == ()
     assert plan([merchant("kept")], live, targets=frozenset({"kept"})).notes == ()
+
+
+def test_a_full_record_leaves_out_undeclared_connections_first_and_says_so() -> None:
+    keys = ["aaaa", "bbbb", "cccc", "dddd", "eeee"]
+    fps = {(f"m{0}", k): Fingerprint(f"fp-{k}-00000"[:12], "kNEW") for k in keys}
+    gone = ",".join(f"{k}:{'x' * 12}" for k in ("vvvv", "wwww"))
+    live = company(
+        "m0",
+        *(live_conn("PendingAuth", key=k, id=k) for k in keys),
+        live_conn("Linked", key="vvvv", id="v"),
+        live_conn("Linked", key="wwww", id="w"),
+        tags=tagged(gone),
+    )
+    for prune, noted in ((False, ["wwww"]), (True, [])):
+        p = plan([merchant("m0", *(conn(k) for k in keys))], [live], fps, prune=prune)
+        text = p.changes[0].body["tags"][AUTH_TAG]
+        assert len(text) <= 100 and all(f"{k}:fp-{k}" in text for k in keys)
+        assert "wwww" not in text
+        full = [n.address for n in p.notes if n.kind is NoteKind.RECORD_FULL]
+        assert full == [f'merchant["m0"].connection["{k}"]' for k in noted]

@@ -37,17 +37,28 @@ def test_junk_is_ignored() -> None:
     assert record.parse(None) == record.EMPTY == record.parse("")
 
 
-@given(st.dictionaries(KEYS, st.one_of(st.none(), FINGERPRINTS), max_size=6), st.booleans())
-def test_round_trip_within_the_budget(entries: dict[str, str | None], with_key: bool) -> None:
+@given(
+    st.dictionaries(KEYS, st.one_of(st.none(), FINGERPRINTS), max_size=9),
+    st.sets(KEYS),
+    st.booleans(),
+)
+def test_never_over_the_budget_and_declared_fingerprints_kept(
+    entries: dict[str, str | None], declared: set[str], with_key: bool
+) -> None:
     original = Record(entries, "Ab3x" if with_key else None)
-    text, left_out = original.format()
+    text, left_out = original.format(declared)
     assert text is None or len(text) <= MAX_LENGTH
     parsed = record.parse(text)
-    assert set(parsed.entries) == set(entries) - set(left_out)
-    assert all(entries[k] is None for k in left_out)  # only bare claims are ever left out
-    assert {k: v for k, v in parsed.entries.items()} == {
-        k: v for k, v in entries.items() if k not in left_out
-    }
+    assert dict(parsed.entries) == {k: v for k, v in entries.items() if k not in left_out}
+    kept = {k for k, v in entries.items() if k in declared and v is not None}
+    if len(kept) <= MAX_AUTHORIZED_CONNECTIONS:
+        assert not kept & set(left_out)  # what the manifests allow always fits
+    # Left out first: undeclared connections, then bare claims; never before what stays.
+    def rank(k: str) -> tuple[bool, bool, str]:
+        return (k not in declared, entries[k] is None, k)
+
+    if left_out and parsed.entries:
+        assert max(map(rank, parsed.entries)) < min(map(rank, left_out))
 
 
 def test_the_manifest_limit_of_authorized_connections_fits_with_the_key_id_and_one_claim() -> None:

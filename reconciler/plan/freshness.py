@@ -66,8 +66,7 @@ def check_manifests(
 ) -> None:
     if tuple(desired.files) != tuple(expected):
         raise StalePlan(
-            f"{source}: the manifests changed since this plan was made; {REFUSED}. "
-            "Make a new plan."
+            f"{source}: the manifests changed since this plan was made; {REFUSED}. Make a new plan."
         )
 
 

@@ -57,20 +57,37 @@ class _Merchant:
     renamed: bool
     # The record as it may be written before any connection change.
     entries: dict[str, str | None]
+    credentials: Credentials
+    # The plan's notes, shared by all merchants; this merchant's start at `first_note`.
+    notes: list[Note]
+    first_note: int
     changes: list[Change] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    # Platform keys whose fingerprint was made now, with `key_id`.
-    fresh: set[str] = field(default_factory=set)
     key_id: str = ""
-    # Recorded only once the change carrying them went through.
-    late: dict[str, str] = field(default_factory=dict)
-    unlinked: set[str] = field(default_factory=set)
+    # Recorded only once the change carrying them went through (None: nothing; most
+    # merchants have nothing, and 50,000 empty containers cost the planner's budget).
+    late: dict[str, str] | None = None
+    unlinked: set[str] | None = None
     carrier: int | None = None  # index in `changes` of the change that records them
+
+    def fresh(self, key: str, value: str | None) -> bool:
+        """Whether `value` is the fingerprint of the declared credentials as they are now."""
+        credential = self.credentials.get((self.merchant.name, key))
+        return isinstance(credential, Fingerprint) and credential.value == value
+
+    def note(self, note: Note) -> None:
+        if note not in self.notes[self.first_note :]:
+            self.notes.append(note)
 
 
 def plan_merchant(
-    merchant: Merchant, company: LiveCompany | None, credentials: Credentials, *, prune: bool
-) -> tuple[list[Change], list[Note]]:
+    merchant: Merchant,
+    company: LiveCompany | None,
+    credentials: Credentials,
+    notes: list[Note],
+    *,
+    prune: bool,
+) -> list[Change]:
+    """The merchant's changes, in order; its notes are appended to `notes`."""
     recorded = record.parse(company.tags.get(AUTH_TAG)) if company else record.EMPTY
     declared = {c.platform_key for c in merchant.connections}
     entries = dict(recorded.entries)
@@ -89,6 +106,9 @@ def plan_merchant(
         recorded,
         renamed=company is not None and company.name != merchant.name,
         entries=entries,
+        credentials=credentials,
+        notes=notes,
+        first_note=len(notes),
     )
     connections = merchant.connections
     if len(connections) > 1:
@@ -97,7 +117,7 @@ def plan_merchant(
         _plan_connection(work, conn, credentials.get((merchant.name, conn.platform_key)))
     if prune and company is not None and company.managed:
         _prune_connections(work, declared)
-    return _with_company(work), work.notes
+    return _with_company(work)
 
 
 def _plan_connection(
@@ -110,8 +130,9 @@ def _plan_connection(
         work.entries[key] = None  # the tool creates it: it is the tool's
         work.changes.append(_create_connection(merchant, conn, company))
         if conn.authorization is not None:
-            work.changes.append(_authorize(work, conn, None, "new connection" if company
-                                           else "the company is new"))
+            work.changes.append(
+                _authorize(work, conn, None, "new connection" if company else "the company is new")
+            )
     elif conn.authorization is not None and not linked:
         lost = " (access lost)" if live_conn.status_is("Deauthorized") else ""
         work.changes.append(
@@ -122,7 +143,7 @@ def _plan_connection(
         if key in work.entries:
             work.entries[key] = None  # nothing declared to compare a fingerprint with
         if not linked:
-            work.notes.append(
+            work.note(
                 Note(
                     connection_address(merchant.name, key),
                     f"waiting for the merchant to authorize {key} "
@@ -135,11 +156,8 @@ def _plan_connection(
         work.key_id = credential.key_id or work.key_id
         if not linked:  # authorized in this run whatever the record says
             work.entries[key] = credential.value
-            work.fresh.add(key)
-        elif credential.value == work.recorded.fingerprint(key) and not work.renamed:
-            work.fresh.add(key)
-        else:
-            work.late[key] = credential.value
+        elif credential.value != work.recorded.fingerprint(key) or work.renamed:
+            work.late = {**(work.late or {}), key: credential.value}
             work.carrier = len(work.changes)
             work.changes.append(
                 _authorize(work, conn, live_conn, _reauthorize_reason(work, key, credential))
@@ -148,7 +166,7 @@ def _plan_connection(
         work.entries[key] = None  # authorized now, with values it cannot fingerprint
     else:
         reason = credential.reason if credential is not None else "no fingerprint"
-        work.notes.append(
+        work.note(
             Note(
                 connection_address(merchant.name, key),
                 f"could not check for changed credentials: {reason}",
@@ -223,7 +241,7 @@ def _prune_connections(work: _Merchant, declared: set[str]) -> None:
             continue
         address = connection_address(name, key)
         if work.recorded.owns(key):
-            work.unlinked.add(key)
+            work.unlinked = {*(work.unlinked or ()), key}
             # Still the tool's until the unlink went through: recorded after it.
             work.entries[key] = work.recorded.fingerprint(key)
             work.carrier = len(work.changes)
@@ -242,8 +260,8 @@ def _prune_connections(work: _Merchant, declared: set[str]) -> None:
                     body={"status": "Unlinked"},
                 )
             )
-        elif not any(n.address == address for n in work.notes):
-            work.notes.append(
+        else:
+            work.note(
                 Note(
                     address,
                     f"connection {key} was made by the merchant, not by this tool: left alone",
@@ -263,14 +281,13 @@ def _with_company(work: _Merchant) -> list[Change]:
     if company is not None and work.entries == recorded.entries:
         early: str | None = company.tags.get(AUTH_TAG)  # nothing to record up front
     else:
-        early = _format(work, _record(work.entries, work.fresh, foreign, key_id))
+        early = _format(work, _record(work, work.entries, foreign, key_id))
     changes = work.changes
     if work.carrier is not None and company is not None:
-        final = dict(work.entries)
-        final.update(work.late)
-        for key in work.unlinked:
+        final = {**work.entries, **(work.late or {})}
+        for key in work.unlinked or ():
             final.pop(key, None)
-        text = _format(work, _record(final, work.fresh | work.late.keys(), foreign, key_id))
+        text = _format(work, _record(work, final, foreign, key_id))
         if text != early:
             carrier = changes[work.carrier]
             changes[work.carrier] = replace(
@@ -284,28 +301,27 @@ def _with_company(work: _Merchant) -> list[Change]:
 
 
 def _record(
-    entries: dict[str, str | None], fresh: set[str], foreign: bool, key_id: str | None
+    work: _Merchant, entries: dict[str, str | None], foreign: bool, key_id: str | None
 ) -> record.Record:
     if foreign:
         # Fingerprints made with another key or under another name: ownership only.
-        entries = {k: (v if k in fresh else None) for k, v in entries.items()}
+        entries = {k: (v if work.fresh(k, v) else None) for k, v in entries.items()}
     return record.Record(entries, key_id)
 
 
 def _format(work: _Merchant, rec: record.Record) -> str | None:
     text, left_out = rec.format({c.platform_key for c in work.merchant.connections})
     for key in left_out:
-        if key in work.unlinked:
+        if key in (work.unlinked or ()):
             continue  # unlinked in this run anyway
-        address = connection_address(work.merchant.name, key)
-        note = Note(
-            address,
-            f"the record of the tool's connections is full (Codat allows 100 characters a "
-            f"tag): {key} is not recorded as the tool's, so --prune will leave it alone",
-            NoteKind.RECORD_FULL,
+        work.note(
+            Note(
+                connection_address(work.merchant.name, key),
+                f"the record of the tool's connections is full (Codat allows 100 characters a "
+                f"tag): {key} is not recorded as the tool's, so --prune will leave it alone",
+                NoteKind.RECORD_FULL,
+            )
         )
-        if note not in work.notes:
-            work.notes.append(note)
     return text
 
 
@@ -351,9 +367,7 @@ def _plan_company(
     if want == have:
         return None
     changed = sorted(k for k in want if want[k] != have[k])
-    reasons = describe_field_changes(
-        {k: have[k] for k in changed}, {k: want[k] for k in changed}
-    )
+    reasons = describe_field_changes({k: have[k] for k in changed}, {k: want[k] for k in changed})
     if not company.managed:
         reasons.insert(0, "adopt: existing company taken under management (ownership tag)")
     return Change(

@@ -78,11 +78,9 @@ def make_plan(
             )
         else:
             matched = candidates[0] if candidates else None
-            merchant_changes, merchant_notes = plan_merchant(
-                merchant, matched, credentials, prune=options.prune
+            changes.extend(
+                plan_merchant(merchant, matched, credentials, notes, prune=options.prune)
             )
-            changes.extend(merchant_changes)
-            notes.extend(merchant_notes)
 
     if options.targets is None:
         undeclared = sorted(

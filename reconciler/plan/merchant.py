@@ -23,27 +23,15 @@ from dataclasses import dataclass, field, replace
 from reconciler.credentials import Credentials, Fingerprint, Unverifiable
 from reconciler.live.model import (
     AUTH_TAG,
-    OWNERSHIP_TAG,
     STATUS_PREFERENCE,
     LiveCompany,
     LiveConnection,
 )
 from reconciler.manifests.model import DesiredConnection, Merchant, connection_address
 from reconciler.plan import record
-from reconciler.plan.fields import describe_field_changes
+from reconciler.plan.authorization import authorize, reauthorize_reason
+from reconciler.plan.company import plan_company, tool_tags, user_tags
 from reconciler.plan.model import Action, Change, Kind, Note, NoteKind
-
-# Stand-ins for the authorization a connection holds, which Codat never returns.
-LAST_APPLIED = "(sensitive: last applied)"
-UNKNOWN = "(sensitive: unknown)"
-
-CREDENTIALS_CHANGED = "declared credentials changed since last applied"
-KEY_CHANGED = "CODAT_RECONCILER_KEY changed since the fingerprints were written"
-EITHER_CHANGED = (
-    "declared credentials or CODAT_RECONCILER_KEY changed since last applied "
-    "(the record predates key ids, so which one cannot be told)"
-)
-NEVER_AUTHORIZED = "never authorized by this tool (adopted or renamed)"
 
 
 @dataclass(slots=True)
@@ -73,6 +61,23 @@ class _Merchant:
         """Whether `value` is the fingerprint of the declared credentials as they are now."""
         credential = self.credentials.get((self.merchant.name, key))
         return isinstance(credential, Fingerprint) and credential.value == value
+
+    def applied(self, key: str) -> bool:
+        """Whether the tool applied the credentials the connection holds, as far as the
+        record tells: a fingerprint, made for this name."""
+        return self.recorded.fingerprint(key) is not None and not self.renamed
+
+    def authorize(
+        self, conn: DesiredConnection, live_conn: LiveConnection | None, reason: str
+    ) -> Change:
+        return authorize(
+            self.merchant.name,
+            conn,
+            self.company,
+            live_conn,
+            reason,
+            applied=self.applied(conn.platform_key),
+        )
 
     def note(self, note: Note) -> None:
         if note not in self.notes[self.first_note :]:
@@ -131,12 +136,12 @@ def _plan_connection(
         work.changes.append(_create_connection(merchant, conn, company))
         if conn.authorization is not None:
             work.changes.append(
-                _authorize(work, conn, None, "new connection" if company else "the company is new")
+                work.authorize(conn, None, "new connection" if company else "the company is new")
             )
     elif conn.authorization is not None and not linked:
         lost = " (access lost)" if live_conn.status_is("Deauthorized") else ""
         work.changes.append(
-            _authorize(work, conn, live_conn, f"connection is {live_conn.status}{lost}")
+            work.authorize(conn, live_conn, f"connection is {live_conn.status}{lost}")
         )
 
     if conn.authorization is None:
@@ -160,7 +165,11 @@ def _plan_connection(
             work.late = {**(work.late or {}), key: credential.value}
             work.carrier = len(work.changes)
             work.changes.append(
-                _authorize(work, conn, live_conn, _reauthorize_reason(work, key, credential))
+                work.authorize(
+                    conn,
+                    live_conn,
+                    reauthorize_reason(work.recorded, credential, applied=work.applied(key)),
+                )
             )
     elif not linked:
         work.entries[key] = None  # authorized now, with values it cannot fingerprint
@@ -173,17 +182,6 @@ def _plan_connection(
                 NoteKind.CREDENTIALS_NOT_CHECKED,
             )
         )
-
-
-def _reauthorize_reason(work: _Merchant, key: str, credential: Fingerprint) -> str:
-    recorded = work.recorded
-    if recorded.fingerprint(key) is None or work.renamed:
-        return NEVER_AUTHORIZED
-    if credential.key_id and recorded.key_id and recorded.key_id != credential.key_id:
-        return KEY_CHANGED
-    if credential.key_id and not recorded.key_id:
-        return EITHER_CHANGED
-    return CREDENTIALS_CHANGED
 
 
 def _create_connection(
@@ -200,34 +198,6 @@ def _create_connection(
         platform_key=key,
         company_id=company.id if company else None,
         body={"platformKey": key},
-    )
-
-
-def _authorize(
-    work: _Merchant, conn: DesiredConnection, live_conn: LiveConnection | None, reason: str
-) -> Change:
-    assert conn.authorization is not None
-    markers = {k: v.describe() for k, v in sorted(conn.authorization.items())}
-    before: dict[str, object] | None = None
-    if live_conn is not None:
-        before = {"status": live_conn.status}
-        if not live_conn.status_is("PendingAuth"):
-            # It holds credentials: sending others updates them. Codat never says
-            # which; the record says whether they were the tool's.
-            known = work.recorded.fingerprint(conn.platform_key) and not work.renamed
-            before["authorization"] = dict.fromkeys(markers, LAST_APPLIED if known else UNKNOWN)
-    company = work.company
-    return Change(
-        address=connection_address(work.merchant.name, conn.platform_key),
-        action=Action.AUTHORIZE,
-        kind=Kind.CONNECTION,
-        reason=reason,
-        merchant=work.merchant.name,
-        before=before,
-        after={"authorization": markers},
-        platform_key=conn.platform_key,
-        company_id=company.id if company else None,
-        connection_id=live_conn.id if live_conn else None,
     )
 
 
@@ -294,9 +264,9 @@ def _with_company(work: _Merchant) -> list[Change]:
                 carrier,
                 before={**(carrier.before or {}), "companyTags": {AUTH_TAG: early}},
                 after={**(carrier.after or {}), "companyTags": {AUTH_TAG: text}},
-                record={"tags": {**_user_tags(work.merchant, company), **_tool_tags(text)}},
+                record={"tags": {**user_tags(work.merchant, company), **tool_tags(text)}},
             )
-    company_change = _plan_company(work.merchant, company, early)
+    company_change = plan_company(work.merchant, company, early)
     return [company_change, *changes] if company_change else changes
 
 
@@ -323,64 +293,6 @@ def _format(work: _Merchant, rec: record.Record) -> str | None:
             )
         )
     return text
-
-
-def _user_tags(merchant: Merchant, company: LiveCompany) -> dict[str, str]:
-    # Undeclared tags are left as they are; declared ones replace the user's set.
-    return merchant.tags if merchant.tags is not None else company.user_tags
-
-
-def _tool_tags(record_text: str | None) -> dict[str, str]:
-    tags = {OWNERSHIP_TAG[0]: OWNERSHIP_TAG[1]}
-    if record_text:
-        tags[AUTH_TAG] = record_text
-    return tags
-
-
-def _plan_company(
-    merchant: Merchant, company: LiveCompany | None, record_text: str | None
-) -> Change | None:
-    if company is None:
-        body: dict[str, object] = {"name": merchant.name}
-        if merchant.description is not None:
-            body["description"] = merchant.description
-        body["tags"] = {**(merchant.tags or {}), **_tool_tags(record_text)}
-        return Change(
-            address=merchant.address,
-            action=Action.CREATE,
-            kind=Kind.COMPANY,
-            reason=f'no company named "{merchant.name}" in Codat',
-            merchant=merchant.name,
-            after=dict(body),
-            body=body,
-        )
-
-    tags = {**_user_tags(merchant, company), **_tool_tags(record_text)}
-    want: dict[str, object] = {"tags": tags}
-    have: dict[str, object] = {"tags": company.tags}
-    if merchant.description is not None:
-        want["description"] = merchant.description
-        have["description"] = company.description or ""  # Codat may answer null or ""
-    if merchant.company_id and company.name != merchant.name:
-        want["name"] = merchant.name
-        have["name"] = company.name
-    if want == have:
-        return None
-    changed = sorted(k for k in want if want[k] != have[k])
-    reasons = describe_field_changes({k: have[k] for k in changed}, {k: want[k] for k in changed})
-    if not company.managed:
-        reasons.insert(0, "adopt: existing company taken under management (ownership tag)")
-    return Change(
-        address=merchant.address,
-        action=Action.UPDATE,
-        kind=Kind.COMPANY,
-        reason="; ".join(reasons),
-        merchant=merchant.name,
-        before={k: have[k] for k in changed},
-        after={k: want[k] for k in changed},
-        company_id=company.id,
-        body={k: want[k] for k in changed},
-    )
 
 
 def _match_connection(company: LiveCompany, platform_key: str) -> LiveConnection | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reconciler.credentials import Fingerprint, Unverifiable
 from reconciler.live.model import AUTH_TAG
-from reconciler.plan.merchant import (
+from reconciler.plan.authorization import (
     CREDENTIALS_CHANGED,
     EITHER_CHANGED,
     KEY_CHANGED,

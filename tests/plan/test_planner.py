@@ -14,7 +14,7 @@ from reconciler.manifests.model import (
     Merchant,
     SecretRef,
 )
-from reconciler.plan.merchant import LAST_APPLIED, UNKNOWN
+from reconciler.plan.authorization import LAST_APPLIED, UNKNOWN
 from reconciler.plan.model import Action, Kind, Plan
 from reconciler.plan.planner import PlanOptions, make_plan
 

@@ -7,14 +7,9 @@ from typing import Any
 
 import click
 
-from reconciler.cli.options import (
-    codat_options,
-    connection_from,
-    open_client,
-    output_options,
-    reporter_from,
-)
+from reconciler.cli.options import codat_options, output_options, reporter_from
 from reconciler.cli.planning import read_live
+from reconciler.cli.target import connection_from, open_client
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.export import export_documents
 
@@ -47,16 +42,16 @@ def export(
     """
     connection = connection_from(kwargs)
     reporter = reporter_from(kwargs)
-    with open_client(connection, observer=reporter.api_call) as client:
+    with open_client(connection, reporter) as client:
         live = read_live(client, reporter)
     files, warnings = export_documents(
         live, merchants=merchants, auth_fields=auth_fields or ("apiToken",)
     )
     for warning in warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        reporter.tell("warning", f"Warning: {warning}")
     found = {c.name for c in live.companies}
     for name in sorted(set(merchants) - found):
-        click.echo(f'Warning: no company named "{name}" in Codat', err=True)
+        reporter.tell("warning", f'Warning: no company named "{name}" in Codat')
     if out_dir is None:
         for _, text in files:
             click.echo(text, nl=False)
@@ -69,4 +64,5 @@ def export(
     except OSError as exc:
         raise ReconcilerError(f"{out_dir}: cannot write the manifests: {exc.strerror}") from None
     total = sum(text.count("\n  - name:") + text.count("\n- name:") for _, text in files)
-    click.echo(f"Wrote {len(files)} file(s) to {target}/ ({total} merchants).", err=True)
+    reporter.tell("written", f"Wrote {len(files)} file(s) to {target}/ ({total} merchants).",
+                  files=len(files), merchants=total)

@@ -92,8 +92,9 @@ def test_apply_with_conflicts(
         (["plan", "{root}", "--no-such-flag"], "--no-such-flag"),
         (["apply", "{root}"], "refusing to apply without confirmation"),
         (["plan", "{broken}"], "merchants.yaml:3:5: unknown key 'platfromKey'"),
+        (["export", "--merchant", "NOPE"], '--merchant "NOPE": no company of that name'),
     ],
-    ids=["usage", "bad-value", "parse", "no-terminal", "manifest"],
+    ids=["usage", "bad-value", "parse", "no-terminal", "manifest", "export"],
 )
 def test_failures_end_with_one_error_record(
     cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], tmp_path: Path,

@@ -132,7 +132,7 @@ def check_prune(prune: bool, max_deletes: int | None) -> None:
 
 
 def merchant_option(help: str) -> Callable[[F], F]:
-    """--merchant NAME (repeatable), worded for the command: `help` ends with the verb's object."""
+    """--merchant NAME (repeatable), its help worded for the command that takes it."""
 
     def decorate(f: F) -> F:
         return click.option(

@@ -3,8 +3,8 @@
 All of it goes to stderr, so stdout stays the plan (pipeable, diffable).
 - On a terminal: one progress bar, redrawn in place.
 - Without a terminal (CI): a plain line now and then, never a bar.
-- `--quiet`: no progress and no notes (which Codat, files written); what the
-  operator must act on (errors, failed changes) still shows.
+- `--quiet`: no progress and no notes (which Codat); what the operator must
+  act on or keep (errors, failed changes, files written) still shows.
 - `--log-format json`: every line on stderr is one JSON object: every API call
   attempt, every change applied, progress (a bar would corrupt the stream),
   notes and errors. Records carry no header or body, so no secret can reach them.
@@ -85,12 +85,12 @@ class Reporter:
     # -- messages -----------------------------------------------------------
 
     def note(self, event: str, message: str, **fields: Any) -> None:
-        """Context the operator may want (which Codat, files written); --quiet hides it."""
+        """Context the operator may want (which Codat); --quiet hides it."""
         if not self._quiet:
             self.tell(event, message, **fields)
 
     def tell(self, event: str, message: str, *, prefix: str = "", **fields: Any) -> None:
-        """What the operator must see even with --quiet: errors, what to do next.
+        """What the operator must see even with --quiet: errors, results, what to do next.
 
         `prefix` ("Error: ") is for people: a JSON record's event says it already.
         """

@@ -59,7 +59,7 @@ def demo() -> None:
 
 def test() -> None:
     py = BIN / "python"
-    run(py, "-m", "ruff", "check", "reconciler", "tests", "benchmarks", "dev.py")
+    run(py, "-m", "ruff", "check", "reconciler", "tests", "benchmarks", "scripts", "dev.py")
     run(py, "-m", "mypy")
     workers = os.environ.get("TEST_WORKERS", "2")
     run(py, "-m", "pytest", "-n", workers, *sys.argv[2:])

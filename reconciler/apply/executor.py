@@ -7,51 +7,45 @@ in: the rest of the work finishes, and every failure is reported with its
 address and Codat's correlationId. Re-running converges, because the next plan
 starts from whatever did get done.
 
-Creating calls (POST) carry idempotency keys derived, not random: the same
-creation planned from the same live state gets the same key, so two applies
-racing on one plan are deduplicated by Codat instead of creating twins. The
-price: if a company is created, deleted and declared again while the live state
-returns to exactly what it was, the same key comes back within Codat's
-90-minute window and Codat replays the answer describing the deleted company.
-Such a replay is recognised by its `created` time, which precedes the live read
-that did not see it, and the creation is retried under a key derived from the
-stale id (still shared by racing applies). Updates (PATCH) set absolute values,
-so racing duplicates are harmless: they get a fresh key per operation, which
-the client reuses on every retry of that operation.
+Creation is the one step that could duplicate a merchant; apply/creation.py
+holds how it never does. Updates (PATCH) set absolute values, so a repeat is
+harmless. A change is reported done only once Codat confirmed it: a created
+company must still be there when the run reads the companies again at the end.
 """
 
 from __future__ import annotations
 
-import json
 import threading
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from reconciler.codat.client import new_idempotency_key
+from reconciler.apply.creation import (
+    ChangeFailed,
+    CreationCalls,
+    Superseded,
+    company_named,
+    connection_of,
+    create_once,
+    resolve_twins,
+)
 from reconciler.errors import ReconcilerError
-from reconciler.live.model import LiveState, parse_timestamp
+from reconciler.live.model import LiveState
 from reconciler.manifests.model import DesiredState, SecretUnavailable
 from reconciler.plan.model import Action, Change, Kind, Plan
 
-_KEY_NAMESPACE = uuid.UUID("6f1f3c1e-8d4b-4a57-9a55-1d0c6f0e2b7a")
+__all__ = ["ApplyResult", "ChangeFailed", "CodatCalls", "Executor", "Failure"]
 
 
-class CodatCalls(Protocol):
+class CodatCalls(CreationCalls, Protocol):
     """The calls the executor makes; CodatClient provides them."""
 
-    def create_company(self, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]: ...
-    def update_company(
-        self, company_id: str, body: dict[str, Any], *, idempotency_key: str
-    ) -> dict[str, Any]: ...
-    def delete_company(self, company_id: str) -> None: ...
-    def create_connection(
-        self, company_id: str, platform_key: str, *, idempotency_key: str
-    ) -> dict[str, Any]: ...
+    def create_company(self, body: dict[str, Any]) -> dict[str, Any]: ...
+    def update_company(self, company_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def create_connection(self, company_id: str, platform_key: str) -> dict[str, Any]: ...
     def update_connection(
-        self, company_id: str, connection_id: str, body: dict[str, Any], *, idempotency_key: str
+        self, company_id: str, connection_id: str, body: dict[str, Any]
     ) -> dict[str, Any]: ...
     def authorize_connection(
         self, company_id: str, connection_id: str, values: dict[str, str]
@@ -75,28 +69,12 @@ class ApplyResult:
         return not self.failed
 
 
-class ChangeFailed(ReconcilerError):
-    pass
-
-
 @dataclass(slots=True)
 class _MerchantIds:
     """Ids a merchant's earlier changes produced, for its later ones."""
 
     company_id: str | None
     connections: dict[str, str] = field(default_factory=dict)
-
-
-# A replay is only recognised when its `created` precedes the live read; two
-# creations with the same key in a row mean something else is wrong.
-STALE_REPLAY_RETRIES = 2
-
-
-def idempotency_key(seed: str, change: Change, company_id: str | None) -> str:
-    material = json.dumps(
-        [seed, change.address, change.action.value, company_id, change.body], sort_keys=True
-    )
-    return str(uuid.uuid5(_KEY_NAMESPACE, material))
 
 
 class Executor:
@@ -113,14 +91,14 @@ class Executor:
         self._auth = {
             (m.name, c.platform_key): c for m in desired.merchants for c in m.connections
         }
-        self._seed = live.digest()
-        self._read_at = live.read_at
+        # Ids the plan was made from: anything else found later was made since.
         self._known = {c.id for c in live.companies} | {
             x.id for c in live.companies for x in c.connections
         }
         self._parallelism = max(1, parallelism)
         self._on_change = on_change
         self._lock = threading.Lock()
+        self._created: dict[str, str] = {}  # merchant name -> company id this run created
 
     def run(self, plan: Plan) -> ApplyResult:
         result = ApplyResult()
@@ -128,6 +106,8 @@ class Executor:
         with ThreadPoolExecutor(max_workers=self._parallelism) as pool:
             for future in [pool.submit(self._run_group, g, result) for g in groups]:
                 future.result()
+        if self._created:
+            self._confirm_created(result)
         return result
 
     def _run_group(self, changes: list[Change], result: ApplyResult) -> None:
@@ -152,77 +132,72 @@ class Executor:
 
     def _execute(self, change: Change, ids: _MerchantIds) -> None:
         client = self._client
-        if change.kind is Kind.COMPANY:
-            if change.action is Action.CREATE:
-                created = self._create(
-                    change, None, lambda k: client.create_company(change.body, idempotency_key=k)
+        match (change.kind, change.action):
+            case (Kind.COMPANY, Action.CREATE):
+                ids.company_id = create_once(
+                    lambda: client.create_company(change.body),
+                    lambda: company_named(client, change.merchant, self._known),
                 )
-                ids.company_id = created
-                return
-            company_id = _need(ids.company_id, change)
-            if change.action is Action.UPDATE:
-                client.update_company(
-                    company_id, change.body, idempotency_key=new_idempotency_key()
+                with self._lock:
+                    self._created[change.merchant] = ids.company_id
+            case (Kind.COMPANY, Action.UPDATE):
+                client.update_company(_need(ids.company_id, change), change.body)
+            case (Kind.COMPANY, Action.DELETE):
+                client.delete_company(_need(ids.company_id, change))
+            case (Kind.CONNECTION, Action.CREATE):
+                company_id = _need(ids.company_id, change)
+                key = _need(change.platform_key, change)
+                ids.connections[key] = create_once(
+                    lambda: client.create_connection(company_id, key),
+                    lambda: connection_of(client, company_id, key, self._known),
                 )
-            elif change.action is Action.DELETE:
-                client.delete_company(company_id)
-            return
-
-        company_id = _need(ids.company_id, change)
-        platform_key = _need(change.platform_key, change)
-        if change.action is Action.CREATE:
-            ids.connections[platform_key] = self._create(
-                change,
-                company_id,
-                lambda k: client.create_connection(company_id, platform_key, idempotency_key=k),
-            )
-            return
-        connection_id = _need(change.connection_id or ids.connections.get(platform_key), change)
-        if change.action is Action.UNLINK:
-            client.update_connection(
-                company_id, connection_id, change.body, idempotency_key=new_idempotency_key()
-            )
-        elif change.action is Action.AUTHORIZE:
-            values = self._authorization(change)
-            answer = client.authorize_connection(company_id, connection_id, values)
-            status = str(answer.get("status") or "in an unknown state")
-            if status.lower() != "linked":
-                raise ChangeFailed(
-                    f"Codat accepted the authorization but the connection is {status}, "
-                    "not Linked: check the credentials declared for it"
+            case (Kind.CONNECTION, Action.UNLINK):
+                client.update_connection(
+                    _need(ids.company_id, change), self._connection(change, ids), change.body
                 )
+            case (Kind.CONNECTION, Action.AUTHORIZE):
+                company_id = _need(ids.company_id, change)
+                self._authorize(change, company_id, self._connection(change, ids))
+            case (kind, action):
+                # A change the planner can make but this executor cannot carry out is
+                # a bug: fail it loudly rather than count it done.
+                raise ChangeFailed(f"internal error: the executor cannot {action} a {kind}")
 
-    def _create(
-        self, change: Change, company_id: str | None, post: Callable[[str], dict[str, Any]]
-    ) -> str:
-        """POST under a derived key; returns the new id, never that of a stale replay."""
-        key = idempotency_key(self._seed, change, company_id)
-        for _ in range(STALE_REPLAY_RETRIES + 1):
-            answer = post(key)
-            new_id = str(answer["id"])
-            if not self._stale(new_id, answer.get("created")):
-                return new_id
-            key = str(uuid.uuid5(_KEY_NAMESPACE, f"{key}:replaced:{new_id}"))
-        raise ChangeFailed(
-            f"Codat keeps answering with {new_id}, created before this apply read the live "
-            "state yet absent from it; run apply again"
-        )
+    def _connection(self, change: Change, ids: _MerchantIds) -> str:
+        return _need(change.connection_id or ids.connections.get(change.platform_key or ""), change)
 
-    def _stale(self, new_id: str, created: object) -> bool:
-        """A replayed answer about something gone before our read (see the module doc)."""
-        if new_id in self._known or self._read_at is None:
-            return False
-        when = parse_timestamp(created)
-        return when is not None and when < self._read_at
-
-    def _authorization(self, change: Change) -> dict[str, str]:
+    def _authorize(self, change: Change, company_id: str, connection_id: str) -> None:
         declared = self._auth.get((change.merchant, change.platform_key or ""))
         if declared is None or declared.authorization is None:
             raise ChangeFailed("the manifests no longer declare this authorization")
         try:
-            return declared.resolve_authorization()
+            values = declared.resolve_authorization()
         except SecretUnavailable as exc:
             raise ChangeFailed(f"cannot authorize: {exc}") from None
+        answer = self._client.authorize_connection(company_id, connection_id, values)
+        status = str(answer.get("status") or "in an unknown state")
+        if status.lower() != "linked":
+            raise ChangeFailed(
+                f"Codat accepted the authorization but the connection is {status}, "
+                "not Linked: check the credentials declared for it"
+            )
+
+    def _confirm_created(self, result: ApplyResult) -> None:
+        """The end-of-run read: twins resolved, and only companies that exist count as done."""
+        try:
+            superseded = resolve_twins(self._client, self._created, self._known)
+        except ReconcilerError as exc:
+            superseded = []
+            for name in self._created:
+                message = f"could not check for a twin made by a concurrent apply: {exc}"
+                superseded.append(Superseded(name, message))
+        for entry in superseded:
+            done = [c for c in result.done if c.merchant == entry.name]
+            if not done:
+                continue
+            result.done = [c for c in result.done if c.merchant != entry.name]
+            result.failed.append(Failure(done[0], entry.message))
+            result.skipped.extend(done[1:])
 
 
 def _need(value: str | None, change: Change) -> str:

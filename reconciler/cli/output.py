@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 
 import click
 
@@ -16,8 +17,9 @@ def use_color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def show_plan(plan: Plan, fmt: str) -> None:
-    click.echo(render(plan, fmt, color=use_color() and fmt == "text"), nl=False)
+def show_plan(plan: Plan, fmt: str, manifest_files: Sequence[tuple[str, str]] = ()) -> None:
+    color = use_color() and fmt == "text"
+    click.echo(render(plan, fmt, color=color, manifest_files=manifest_files), nl=False)
 
 
 def plan_exit_code(plan: Plan, detailed: bool) -> int:

@@ -22,7 +22,8 @@ from reconciler.plan import saved
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+# No `exists=True`: the loader names a missing PATH like every other manifest problem.
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--out", metavar="FILE", type=click.Path(dir_okay=False),
               help="Also save the plan to FILE for `apply --plan FILE`.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
@@ -45,6 +46,11 @@ def plan(
 ) -> int:
     """Show what `apply` would change in Codat to match the manifests.
 
+    PATH is a manifest file or a directory, read as `validate` reads it (every
+    *.yaml / *.yml below it in any letter case, hidden folders skipped,
+    symlinked folders followed once; a file that cannot be read is an error).
+    With --format json, `manifest_files` lists every manifest file read.
+
     \b
     Examples:
       codat-reconciler plan manifests/
@@ -59,7 +65,7 @@ def plan(
     request = PlanRequest(desired, prune, merchants, max_deletes)
     with open_client(connection, reporter) as client:
         planned = plan_from(client, request, sandbox=connection.is_sandbox, reporter=reporter)
-    show_plan(planned.plan, fmt)
+    show_plan(planned.plan, fmt, desired.files)
     if out:
         saved.write(
             saved.SavedPlan(

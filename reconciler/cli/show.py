@@ -19,4 +19,5 @@ def show(file: str, fmt: str) -> None:
     Example:
       codat-reconciler show plan.json --format markdown
     """
-    show_plan(saved.read(file).plan, fmt)
+    plan_saved = saved.read(file)
+    show_plan(plan_saved.plan, fmt, plan_saved.manifests)

@@ -1,8 +1,17 @@
 """The one way this tool talks to Codat: auth, rate limits, retries, errors.
 
-Every call goes through `CodatClient.request`. POST and PATCH must carry an
-Idempotency-Key, and every retry of one operation repeats the same key, so a
-request whose answer was lost is replayed by Codat rather than done twice.
+Every call goes through `CodatClient.request`. POST and PATCH carry an
+Idempotency-Key (a fresh one per operation unless the caller gives one), and a
+retry after a lost answer, a 409 (the first attempt still running) or a 429
+repeats it, so a request whose answer was lost is replayed by Codat rather than
+done twice.
+
+Codat stores the first answer to a key whatever it was, a 5xx included, and
+replays it for 90 minutes: retrying a keyed request that got a 5xx under the
+same key only gets the same 5xx back, and proves nothing about whether the
+change happened. So a PATCH (absolute values: doing it twice is harmless) is
+retried under a new key, and a POST is not retried at all: it raises a
+CodatError with `may_have_applied` set, and the caller reads back to find out.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +29,7 @@ from urllib.parse import quote
 import httpx
 
 from reconciler import __version__
+from reconciler.codat.answers import CompaniesPage, json_object, with_id
 from reconciler.codat.config import DEFAULT_BASE_URL, resolve_base_url
 from reconciler.codat.errors import (
     CodatAPIError,
@@ -47,19 +58,10 @@ def api_path(*segments: str) -> str:
     return "/" + "/".join(quote(s, safe="") for s in segments)
 
 
-def json_object(response: httpx.Response) -> dict[str, Any]:
-    """The response's JSON object body, or a CodatError naming the call."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        request = response.request
-        raise CodatError(
-            f"{request.method} {request.url.path}: Codat answered "
-            f"{response.status_code} without a JSON object"
-        )
-    return body
+@dataclass(frozen=True, slots=True)
+class _Unanswered:
+    reason: str
+    sent: bool  # False when it failed before a byte left: it cannot have been applied
 
 
 class CodatClient:
@@ -130,26 +132,28 @@ class CodatClient:
         *,
         query: str | None = None,
         tags: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> CompaniesPage:
         params: dict[str, str | int] = {"page": page, "pageSize": page_size}
         if query is not None:
             params["query"] = query
         if tags is not None:
             params["tags"] = tags
-        return json_object(self.request("GET", "/companies", params=params))
+        return CompaniesPage.parse(page, self.request("GET", "/companies", params=params))
 
     def get_company(self, company_id: str) -> dict[str, Any]:
-        return json_object(self.request("GET", api_path("companies", company_id)))
+        return with_id(self.request("GET", api_path("companies", company_id)))
 
-    def create_company(self, body: Mapping[str, Any], *, idempotency_key: str) -> dict[str, Any]:
-        return json_object(
+    def create_company(
+        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return with_id(
             self.request("POST", "/companies", json=body, idempotency_key=idempotency_key)
         )
 
     def update_company(
-        self, company_id: str, body: Mapping[str, Any], *, idempotency_key: str
+        self, company_id: str, body: Mapping[str, Any], *, idempotency_key: str | None = None
     ) -> dict[str, Any]:
-        return json_object(
+        return with_id(
             self.request(
                 "PATCH",
                 api_path("companies", company_id),
@@ -175,9 +179,9 @@ class CodatClient:
         )
 
     def create_connection(
-        self, company_id: str, platform_key: str, *, idempotency_key: str
+        self, company_id: str, platform_key: str, *, idempotency_key: str | None = None
     ) -> dict[str, Any]:
-        return json_object(
+        return with_id(
             self.request(
                 "POST",
                 api_path("companies", company_id, "connections"),
@@ -192,9 +196,9 @@ class CodatClient:
         connection_id: str,
         body: Mapping[str, Any],
         *,
-        idempotency_key: str,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        return json_object(
+        return with_id(
             self.request(
                 "PATCH",
                 api_path("companies", company_id, "connections", connection_id),
@@ -213,7 +217,7 @@ class CodatClient:
     ) -> dict[str, Any]:
         # PUT is naturally repeatable: retried without a key. The values are
         # secrets: scrubbed from anything Codat echoes back into an error.
-        return json_object(
+        return with_id(
             self.request(
                 "PUT",
                 api_path("companies", company_id, "connections", connection_id, "authorization"),
@@ -252,61 +256,83 @@ class CodatClient:
         gone_ok: bool = False,
         secrets: Iterable[str] = (),
     ) -> httpx.Response:
-        """Send one operation, retrying what is safe to retry.
+        """Send one operation, retrying what is safe to retry (see the module doc).
 
         `gone_ok`: for DELETE, a 404 after an attempt that may have reached
         Codat means that attempt did the work. A 404 on the first try is an error.
         """
         method = method.upper()
-        if method in KEYED_METHODS and not idempotency_key:
-            raise ValueError(f"{method} {path} needs an idempotency_key")
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        keyed = method in KEYED_METHODS
+        key = (idempotency_key or new_idempotency_key()) if keyed else None
         hidden = (*self._secrets, *secrets)
         maybe_applied = False
         for attempt in range(1, self._max_attempts + 1):
-            self.limiter.acquire()
-            started = self._clock()
-            failure: str | None = None
-            try:
-                response = self._http.request(
-                    method, path, params=params, json=json, headers=headers
-                )
-            except httpx.TransportError as exc:
-                failure = describe_transport_error(exc)
-                maybe_applied = maybe_applied or not isinstance(exc, NOT_SENT)
-            if failure is not None:
-                # Raised outside the `except`: httpx's exception (whose request
-                # holds the Authorization header) must not ride along as __context__.
-                self._observe(method, path, None, started, attempt, None, failure)
-                if attempt == self._max_attempts:
-                    raise CodatConnectionError(method, path, attempt, failure)
+            last = attempt == self._max_attempts
+            outcome = self._attempt(method, path, params, json, key, attempt, hidden)
+            if isinstance(outcome, _Unanswered):
+                maybe_applied = maybe_applied or outcome.sent
+                if last:
+                    lost = CodatConnectionError(method, path, attempt, outcome.reason)
+                    lost.may_have_applied = keyed and maybe_applied
+                    raise lost
                 self._sleep(backoff(attempt, self._rng))
                 continue
-
+            response = outcome
             status = response.status_code
-            if (q := quota(response, time.time())) is not None:
-                self.limiter.observe(q, self._clock())
-            if status < 400 or (gone_ok and status == 404 and maybe_applied):
-                self._observe(
-                    method, path, status, started, attempt, header_correlation_id(response)
-                )
+            if 200 <= status < 300 or (gone_ok and status == 404 and maybe_applied):
                 return response
-
-            retry = should_retry(response, idempotent_key=bool(idempotency_key))
+            retry = should_retry(response, idempotent_key=keyed)
+            # A keyed 5xx is kept and replayed by Codat: the same key cannot tell more.
+            ambiguous = keyed and status >= 500 and method == "POST"
             error = CodatAPIError.from_response(
-                method, path, response, secrets=hidden, retryable=retry
+                method, path, response, secrets=hidden, retryable=retry and not ambiguous
             )
-            self._observe(
-                method, path, status, started, attempt, error.correlation_id, error.codat_message
-            )
+            error.may_have_applied = ambiguous
             # A 429 holds back every thread, even when this operation gives up.
             waiting_ok = status != 429 or self._pause_as_told(response, attempt)
-            if not retry or attempt == self._max_attempts or not waiting_ok:
+            if not retry or ambiguous or last or not waiting_ok:
                 raise error
             if status != 429:
                 self._sleep(backoff(attempt, self._rng))
+            if keyed and status >= 500:
+                key = new_idempotency_key()  # a PATCH sets absolute values: safe to redo
             maybe_applied = maybe_applied or status >= 500
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int] | None,
+        json: Any,
+        key: str | None,
+        attempt: int,
+        hidden: tuple[str, ...],
+    ) -> httpx.Response | _Unanswered:
+        """One send: the response, or why there was none."""
+        self.limiter.acquire()
+        started = self._clock()
+        headers = {"Idempotency-Key": key} if key else {}
+        failure: _Unanswered | None = None
+        try:
+            response = self._http.request(method, path, params=params, json=json, headers=headers)
+        except httpx.TransportError as exc:
+            failure = _Unanswered(describe_transport_error(exc), not isinstance(exc, NOT_SENT))
+        if failure is not None:
+            # Returned outside the `except`: httpx's exception (whose request
+            # holds the Authorization header) must not ride along as __context__.
+            self._observe(method, path, None, started, attempt, None, failure.reason)
+            return failure
+        status = response.status_code
+        if (q := quota(response, time.time())) is not None:
+            self.limiter.observe(q, self._clock())
+        correlation = header_correlation_id(response)
+        message = None
+        if status >= 300:
+            error = CodatAPIError.from_response(method, path, response, secrets=hidden)
+            correlation, message = error.correlation_id, error.codat_message or str(status)
+        self._observe(method, path, status, started, attempt, correlation, message)
+        return response
 
     def _pause_as_told(self, response: httpx.Response, attempt: int) -> bool:
         """Pause all requests for Retry-After; False when that is too long to wait here."""

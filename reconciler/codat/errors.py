@@ -27,7 +27,14 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 
 class CodatError(ReconcilerError):
-    """Anything that went wrong between this tool and Codat."""
+    """Anything that went wrong between this tool and Codat.
+
+    `may_have_applied`: a creating request whose outcome is unknown (a 5xx that
+    Codat keeps for its key, or no answer at all): the change may exist. Only a
+    read can tell.
+    """
+
+    may_have_applied: bool = False
 
 
 class CodatAPIError(CodatError):

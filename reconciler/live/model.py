@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +37,15 @@ class LiveConnection:
         # Some Codat docs print `pendingAuth`: compare case-insensitively.
         return self.status.lower() == status.lower()
 
+    @classmethod
+    def from_api(cls, body: Mapping[str, Any]) -> LiveConnection:
+        return cls(
+            id=str(body["id"]),
+            platform_key=str(body.get("integrationKey") or ""),
+            status=str(body.get("status") or ""),
+            created=str(body.get("created") or ""),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class LiveCompany:
@@ -61,20 +70,24 @@ class LiveCompany:
 
     @classmethod
     def from_api(cls, body: Mapping[str, Any]) -> LiveCompany:
+        """A company from Codat's JSON; ValueError names what is not the documented shape."""
+        tags = body.get("tags") or {}
+        if not isinstance(tags, dict):
+            raise ValueError(f"company {body.get('id')}: `tags` is not an object")
+        connections = body.get("dataConnections") or []
+        if not isinstance(connections, list) or not all(
+            isinstance(c, dict) and isinstance(c.get("id"), str) and c["id"] for c in connections
+        ):
+            raise ValueError(
+                f"company {body.get('id')}: `dataConnections` is not a list of connections"
+            )
+        description = body.get("description")
         return cls(
             id=str(body["id"]),
             name=str(body.get("name") or ""),
-            description=body.get("description"),
-            tags={str(k): str(v) for k, v in (body.get("tags") or {}).items()},
-            connections=tuple(
-                LiveConnection(
-                    id=str(c["id"]),
-                    platform_key=str(c.get("integrationKey") or ""),
-                    status=str(c.get("status") or ""),
-                    created=str(c.get("created") or ""),
-                )
-                for c in body.get("dataConnections") or ()
-            ),
+            description=description if isinstance(description, str) else None,
+            tags={str(k): str(v) for k, v in tags.items()},
+            connections=tuple(LiveConnection.from_api(c) for c in connections),
             created=str(body.get("created") or ""),
         )
 
@@ -82,10 +95,6 @@ class LiveCompany:
 @dataclass(frozen=True, slots=True)
 class LiveState:
     companies: tuple[LiveCompany, ...]
-    # Codat's clock (the Date header) when the read began; None if it sent none.
-    # The executor compares it with `created` to spot a replayed idempotent
-    # answer that describes something deleted since (see apply/executor.py).
-    read_at: datetime | None = field(default=None, compare=False)
 
     def digest(self) -> str:
         """sha256 over what the planner reads, in a canonical order.

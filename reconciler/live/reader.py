@@ -1,11 +1,17 @@
 """Reading every company, connections embedded, in as few page calls as Codat allows.
 
-Page 1 says how many companies there are and how many a page really holds (a
-server may cap pages below what was asked); the other pages are then fetched
-in parallel, asking for exactly that size so page N means the same thing to
-both sides. Companies created or deleted during the read shift the pages: ids
-are de-duplicated, and if the count still falls short the read carries on page
-by page while the server says there is more.
+Codat's paging is its word, not proof: `totalResults` can be too low or
+absurdly high, a page can be capped below the size asked, `_links.next` can
+be missing. So reading ends only on evidence: an empty page, or a page that is
+not full and has no next link. The count only decides how many pages to ask
+for at once (never more than `parallelism`, so memory stays bounded whatever
+it claims); a read that ends on evidence far short of the count is an error,
+not a plan.
+
+Companies created or deleted during the read shift the pages: ids are
+de-duplicated, and a read during which the count fell (a delete shifts later
+rows back onto pages already read) or that ended short of the count is
+repeated, since a missed company would be planned as missing and created again.
 """
 
 from __future__ import annotations
@@ -13,71 +19,77 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
-from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
-from reconciler.codat.client import MAX_PAGE_SIZE, CodatClient, json_object
+from reconciler.codat.answers import CompaniesPage
+from reconciler.codat.client import MAX_PAGE_SIZE
 from reconciler.codat.errors import CodatError
 from reconciler.live.model import LiveCompany, LiveState
 
 Progress = Callable[[int, int], None]
 
 
+class CompanyPages(Protocol):
+    """What reading needs of a client (CodatClient has it)."""
+
+    def list_companies(self, page: int, page_size: int = ...) -> CompaniesPage: ...
+
 # Reads repeated when companies change under the read, before giving up.
 READ_ATTEMPTS = 3
 
 
 def read_live_state(
-    client: CodatClient,
+    client: CompanyPages,
     *,
     page_size: int = MAX_PAGE_SIZE,
     parallelism: int = 4,
     on_page: Progress | None = None,
 ) -> LiveState:
     for _ in range(READ_ATTEMPTS):
-        seen = _read_all_pages(client, page_size, parallelism, on_page)
-        # A missed company would be planned as missing and created again, so a
-        # read that may have skipped one is repeated: fewer companies than Codat
-        # counts, or a count that fell mid-read (a delete shifts later rows back
-        # onto pages already read). A count that only grew is safe: the shifted
-        # rows show up twice and are de-duplicated.
+        seen = _read_all_pages(client, page_size, max(1, parallelism), on_page)
         if seen.count >= seen.total and not seen.shrank:
             return seen.state()
+    if seen.shrank:
+        raise CodatError(
+            f"GET /companies: companies kept changing while they were read ({READ_ATTEMPTS} "
+            f"tries; last: Codat counted {seen.total}, {seen.count} read); run again"
+        )
     raise CodatError(
-        f"GET /companies: companies kept changing while they were read ({READ_ATTEMPTS} "
-        f"tries; last: Codat counted {seen.total}, {seen.count} read); run again"
+        f"GET /companies: Codat counts {seen.total} companies but its pages ended after "
+        f"{seen.count} (page {seen.last_page} was its last), {READ_ATTEMPTS} times; "
+        "the count cannot be right, so no plan is made from it"
     )
 
 
 def _read_all_pages(
-    client: CodatClient, page_size: int, parallelism: int, on_page: Progress | None
+    client: CompanyPages, page_size: int, parallelism: int, on_page: Progress | None
 ) -> _Companies:
     seen = _Companies(on_page)
-    first = client.request("GET", "/companies", params={"page": 1, "pageSize": page_size})
-    seen.read_at = _server_time(first.headers.get("date"))
-    last = json_object(first)
-    seen.add(last)
-    served = len(_results(last))
-    if served == 0:
+    first = client.list_companies(1, page_size)
+    seen.add(first)
+    # What a full page holds: the size asked, or less if the server says it caps pages.
+    capacity = min(page_size, first.page_size or page_size)
+    if _is_last(first, capacity):
         return seen
-
-    last_page = max(1, math.ceil(seen.total / served))
-    if last_page > 1:
-        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    capacity = max(1, len(first.results))
+    page = 2
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        while True:
+            # As many pages at once as the count suggests are left (at least
+            # one, since a full page is no proof of the end), at most `parallelism`.
+            expected = math.ceil(max(0, seen.total - seen.count) / capacity)
+            batch = range(page, page + min(parallelism, max(1, expected)))
             # Ask for the size actually served, so page N covers the same rows for both sides.
-            for last in pool.map(
-                lambda n: client.list_companies(n, served), range(2, last_page + 1)
-            ):
-                seen.add(last)
+            pages = list(pool.map(lambda n: client.list_companies(n, capacity), batch))
+            for answer in pages:
+                seen.add(answer)
+                if _is_last(answer, capacity):
+                    return seen
+            page = batch.stop
 
-    page = last_page
-    while seen.count < seen.total or _has_next(last):
-        page += 1
-        last = client.list_companies(page, served)
-        if not seen.add(last):
-            break
-    return seen
+
+def _is_last(page: CompaniesPage, capacity: int) -> bool:
+    return not page.results or (len(page.results) < capacity and not page.has_next)
 
 
 class _Companies:
@@ -88,49 +100,28 @@ class _Companies:
         self._on_page = on_page
         self.total = 0
         self.shrank = False
-        self.read_at: datetime | None = None
+        self.last_page = 0
 
     @property
     def count(self) -> int:
         return len(self._by_id)
 
-    def add(self, page: Mapping[str, Any]) -> bool:
-        """Take in one page; False when it brought no company not seen before."""
-        before = self.count
-        for company in _results(page):
+    def add(self, page: CompaniesPage) -> None:
+        for company in page.results:
             # A company pushed onto the next page by an insert appears twice: keep one.
-            self._by_id.setdefault(str(company["id"]), company)
-        total = page.get("totalResults")
-        if isinstance(total, int):
-            self.shrank = self.shrank or total < self.total
-            self.total = total
+            self._by_id.setdefault(company["id"], company)
+        self.last_page = max(self.last_page, page.number)
+        if page.total is not None:
+            self.shrank = self.shrank or page.total < self.total
+            self.total = page.total
         if self._on_page is not None:
             self._on_page(self.count, max(self.total, self.count))
-        return self.count > before
 
     def state(self) -> LiveState:
-        return LiveState(
-            companies=tuple(LiveCompany.from_api(c) for c in self._by_id.values()),
-            read_at=self.read_at,
-        )
-
-
-def _results(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    results = page.get("results")
-    if not isinstance(results, list):
-        raise CodatError("GET /companies: Codat's page holds no `results` list")
-    return results
-
-
-def _server_time(date_header: str | None) -> datetime | None:
-    if not date_header:
-        return None
-    try:
-        return parsedate_to_datetime(date_header)
-    except (TypeError, ValueError):
-        return None
-
-
-def _has_next(page: Mapping[str, Any]) -> bool:
-    links = page.get("_links")
-    return isinstance(links, dict) and isinstance(links.get("next"), dict)
+        companies = []
+        for body in self._by_id.values():
+            try:
+                companies.append(LiveCompany.from_api(body))
+            except ValueError as err:
+                raise CodatError(f"GET /companies: Codat answered with {err}") from None
+        return LiveState(companies=tuple(companies))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from reconciler.errors import ReconcilerError
@@ -28,8 +28,13 @@ class ManifestErrors(ReconcilerError):
 
     prefix = ""
 
-    def __init__(self, errors: Iterable[ManifestError]) -> None:
+    def __init__(
+        self, errors: Iterable[ManifestError], *, files: Sequence[tuple[str, str]] = ()
+    ) -> None:
         unique = set(errors)
+        # The manifest files that were read, (path, sha256), as in DesiredState.files:
+        # `validate --format json` lists them even when some have errors.
+        self.files = tuple(files)
         self.errors: tuple[ManifestError, ...] = tuple(
             sorted(
                 unique,

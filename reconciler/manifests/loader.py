@@ -1,6 +1,7 @@
 """Manifest files -> `DesiredState`, or every problem of every file at once.
 
-Order of work per file: size cap, bytes -> text, safe YAML fold (yamlnodes),
+Files come from discovery (which PATHs name which files, read safely). Order
+of work per file: size cap, bytes -> text, safe YAML fold (yamlnodes),
 the JSON Schema (schema), then what a schema cannot say: defaults merged into
 merchants, limits that only hold after merging, secret file containment. Then
 across files: merchant names and pinned company ids must be unique.
@@ -9,13 +10,13 @@ across files: merchant names and pinned company ids must be unique.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.manifests import secrets
+from reconciler.manifests import discovery, names, secrets
+from reconciler.manifests.discovery import Source
 from reconciler.manifests.errors import ManifestError, ManifestErrors
 from reconciler.manifests.model import (
     AuthValue,
@@ -26,7 +27,7 @@ from reconciler.manifests.model import (
     SyncFlow,
 )
 from reconciler.manifests.schema import problems
-from reconciler.manifests.yamlnodes import MAX_FILE_BYTES, Document, decode, locate, parse
+from reconciler.manifests.yamlnodes import Document, decode, locate, parse
 
 # Codat allows 10 tags per company; the tool keeps two for itself
 # (ownership and credential fingerprints).
@@ -34,17 +35,8 @@ MAX_USER_TAGS = 8
 # Credential fingerprints of all authorized connections share one tag value of
 # at most 100 characters.
 MAX_AUTHORIZED_CONNECTIONS = 5
-MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Source:
-    display: str
-    path: Path
-    # Containment root for `{file: ...}` when the manifest is not in a Git checkout.
-    fallback_root: Path
 
 
 @dataclass(slots=True)
@@ -70,7 +62,7 @@ class _Entry:
 def load(paths: Sequence[str | Path], *, check_secrets: bool = False) -> DesiredState:
     """Load manifests from files and directories. Raises ManifestErrors listing every problem."""
     errors: list[ManifestError] = []
-    sources = _sources(paths, errors)
+    sources = discovery.discover(paths, errors)
     files: list[tuple[str, str]] = []
     found: list[_Found] = []
     for source in sources:
@@ -92,62 +84,17 @@ def load(paths: Sequence[str | Path], *, check_secrets: bool = False) -> Desired
         found.append(result)
     merchants = _check_unique(found, errors)
     if errors:
-        raise ManifestErrors(errors)
+        raise ManifestErrors(errors, files=files)
     return DesiredState(merchants=tuple(merchants), files=tuple(files))
 
 
-def _sources(paths: Sequence[str | Path], errors: list[ManifestError]) -> list[_Source]:
-    sources: list[_Source] = []
-    seen: set[Path] = set()
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            listed = [_Source(str(path / rel), path / rel, path.resolve()) for rel in _walk(path)]
-            if not listed:
-                errors.append(
-                    ManifestError(Location(str(given), 1, 1), "no *.yaml or *.yml files in here")
-                )
-        elif path.is_file():
-            listed = [_Source(str(given), path, path.resolve().parent)]
-        else:
-            errors.append(ManifestError(Location(str(given), 1, 1), "no such file or directory"))
-            continue
-        for source in listed:
-            real = source.path.resolve()
-            if real not in seen:
-                seen.add(real)
-                sources.append(source)
-    return sources
-
-
-def _walk(directory: Path) -> list[Path]:
-    """Manifest files below `directory`, relative to it, sorted; hidden directories skipped.
-
-    Skipping `.git`, `.github` and the like lets `validate .` work in a repository root.
-    """
-    found: list[Path] = []
-    for current, dirs, names in os.walk(directory):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        base = Path(current).relative_to(directory)
-        found.extend(base / n for n in names if n.endswith(MANIFEST_SUFFIXES))
-    return sorted(found, key=lambda p: p.as_posix())
-
-
 def _load_file(
-    source: _Source, check_secrets: bool, errors: list[ManifestError]
+    source: Source, check_secrets: bool, errors: list[ManifestError]
 ) -> tuple[str | None, _Found]:
-    at_start = Location(source.display, 1, 1)
-    size = source.path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        errors.append(
-            ManifestError(
-                at_start,
-                f"file is {size / 1048576:.1f} MiB; a manifest may be at most 5 MiB: split it",
-            )
-        )
+    data = discovery.read(source)
+    if isinstance(data, ManifestError):
+        errors.append(data)
         return None, _Found()
-    with source.path.open("rb") as handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
     digest = hashlib.sha256(data).hexdigest()
     text = decode(data, source.display)
     if isinstance(text, ManifestError):
@@ -164,7 +111,7 @@ class _File:
     """One schema-checked document turned into merchants, with defaults merged in."""
 
     def __init__(
-        self, source: _Source, document: Document, check_secrets: bool, errors: list[ManifestError]
+        self, source: Source, document: Document, check_secrets: bool, errors: list[ManifestError]
     ) -> None:
         self.source = source
         self.document = document
@@ -286,33 +233,38 @@ class _File:
 
 
 def _check_unique(found: list[_Found], errors: list[ManifestError]) -> list[Merchant]:
-    """All merchants in file then document order; names and pinned ids used once."""
-    names: dict[str, Location] = {}
+    """All merchants in file then document order; names and pinned ids used once.
+
+    Names are compared in their look-alike form: two names that read the same are
+    one name declared twice, whatever invisible difference the other checks report.
+    """
+    declared: dict[str, tuple[str, Location]] = {}
     company_ids: dict[str, Location] = {}
     merchants: list[Merchant] = []
-
-    def once(seen: dict[str, Location], key: str, at: Location, problem: str) -> None:
-        first = seen.setdefault(key, at)
-        if first is not at:
-            errors.append(ManifestError(at, problem.replace("{first}", str(first), 1)))
-
     for result in found:
         for entry in result.merchants:
             if entry.merchant is not None:
                 merchants.append(entry.merchant)
-            once(
-                names,
-                entry.name,
-                entry.name_at,
-                f"merchant name '{entry.name}' is already declared at {{first}}: "
-                "a name (the Codat company name) must be unique across all manifests",
+            first_name, first = declared.setdefault(
+                names.lookalike(entry.name), (entry.name, entry.name_at)
             )
-            if entry.company_id is not None and entry.pinned_at is not None:
-                once(
-                    company_ids,
-                    entry.company_id,
-                    entry.pinned_at,
-                    f"companyId {entry.company_id} is already pinned by another merchant "
-                    "at {first}: one company cannot be two merchants",
+            if first is not entry.name_at:
+                same = "is" if first_name == entry.name else f"looks the same as '{first_name}',"
+                errors.append(
+                    ManifestError(
+                        entry.name_at,
+                        f"merchant name '{entry.name}' {same} already declared at {first}: "
+                        "a name (the Codat company name) must be unique across all manifests",
+                    )
                 )
+            if entry.company_id is not None and entry.pinned_at is not None:
+                pinned = company_ids.setdefault(entry.company_id, entry.pinned_at)
+                if pinned is not entry.pinned_at:
+                    errors.append(
+                        ManifestError(
+                            entry.pinned_at,
+                            f"companyId {entry.company_id} is already pinned by another "
+                            f"merchant at {pinned}: one company cannot be two merchants",
+                        )
+                    )
     return merchants

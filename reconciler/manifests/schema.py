@@ -3,7 +3,8 @@
 The schema file is the single source of truth for the format: this module only
 adds wording. Per-keyword wording can live in the schema itself, under
 `patternErrorMessage` (which editors using yaml-language-server show too) or
-the custom `x-errorMessage` object (keyword -> message).
+the custom `x-errorMessage` object (keyword -> message); `x-explain` names a
+function here that words a pattern failure for the value at hand.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
+
+from reconciler.manifests import names
 
 SCHEMA_RESOURCE = "manifest.schema.json"
 
@@ -32,6 +35,10 @@ _TYPE_NAMES = {
 }
 
 
+# x-explain values: (the value, the schema's own message) -> the message, or None to keep it.
+_EXPLAIN: dict[str, Callable[[str, str], str | None]] = {"company-name": names.problem}
+
+
 @cache
 def schema() -> dict[str, Any]:
     text = resources.files("reconciler.schemas").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
@@ -40,10 +47,28 @@ def schema() -> dict[str, Any]:
 
 
 @cache
+def pattern_regex(pattern: str) -> re.Pattern[str]:
+    """A schema pattern as JSON Schema (ECMA-262) means it: a final `$` is the end of the
+    text. Python's `$` also matches before a final newline, which let "dfxm\\n" pass as
+    a platform key."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, node: Any) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not pattern_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
+@cache
 def validator() -> Any:
     # Compiled once: building a validator costs more than validating a document.
     # No format checker: the formats that matter are spelled out as patterns.
-    return Draft202012Validator(schema())
+    return _Validator(schema())
 
 
 Check = Callable[[Any], bool]
@@ -128,7 +153,7 @@ def _keyword(keyword: str, value: Any, root: dict[str, Any]) -> Check:
     if keyword == "enum":
         return lambda v: any(_same(v, c) for c in value)
     if keyword == "pattern":
-        regex = re.compile(value)
+        regex = pattern_regex(value)
         return lambda v: not isinstance(v, str) or bool(regex.search(v))
     inner = _compile(value, root) if isinstance(value, dict) else None
     if inner is None:
@@ -267,11 +292,11 @@ def _translate(error: ValidationError) -> Iterator[SchemaProblem]:
             if isinstance(error.instance, dict) and key not in error.instance:
                 yield SchemaProblem(path, f"missing required key '{key}' in {_container(path)}")
         return
-    custom = _custom(error)
-    if custom is not None:
-        yield SchemaProblem(path, custom)
-        return
-    yield SchemaProblem(path, _default_message(error, path))
+    message = _custom(error) or _default_message(error, path)
+    explain = _EXPLAIN.get(error.schema.get("x-explain", "")) if keyword == "pattern" else None
+    if explain is not None and isinstance(error.instance, str):
+        message = explain(error.instance, message) or message
+    yield SchemaProblem(path, message)
 
 
 def _default_message(error: ValidationError, path: tuple[str | int, ...]) -> str:

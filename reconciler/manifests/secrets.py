@@ -24,8 +24,13 @@ def repository_root(directory: Path, fallback: Path) -> Path:
     file's directory), so a manifest cannot reach outside what was handed over.
     """
     for candidate in (directory, *directory.parents):
-        if (candidate / ".git").exists():
-            return candidate
+        try:
+            if (candidate / ".git").exists():
+                return candidate
+        except OSError:
+            # A folder we may not search (permissions) cannot show a .git: the
+            # fallback is the narrower boundary, so containment stays safe.
+            break
     return fallback
 
 

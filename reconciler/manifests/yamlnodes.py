@@ -19,7 +19,6 @@ from yaml.nodes import ScalarNode
 from reconciler.manifests.errors import ManifestError
 from reconciler.manifests.model import Location
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
 # Nodes an alias may stand for, summed over all aliases of a file. Reusing a
 # connection block across a few hundred merchants stays far below; an "alias
@@ -99,6 +98,17 @@ def _line_column_of_char(text: str, offset: int) -> Mark:
     return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+def _tab_problem(text: str, index: int) -> str | None:
+    """Words for a syntax error at a tab in the indentation, the usual cause: PyYAML's
+    own message says "found character that cannot start any token" without saying which."""
+    if not 0 <= index < len(text) or text[index] != "\t":
+        return None
+    before = text[text.rfind("\n", 0, index) + 1 : index]
+    if before.strip(" \t-"):
+        return None
+    return "tab character used for indentation: YAML indents with spaces"
+
+
 def _mark_of(event: events.Event) -> Mark:
     mark = event.start_mark
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -153,7 +163,8 @@ class _Folder:
             problem = exc.problem or exc.context or "invalid YAML"
             if exc.context and exc.problem:
                 problem = f"{exc.context}: {exc.problem}"
-            self.fatal(where, f"YAML syntax error: {problem}")
+            tab = _tab_problem(self.text, mark.index) if mark is not None else None
+            self.fatal(where, tab or f"YAML syntax error: {problem}")
         except yaml.reader.ReaderError as exc:
             self.fatal(_line_column_of_char(self.text, exc.position), f"invalid YAML: {exc.reason}")
         except yaml.YAMLError as exc:

@@ -1,7 +1,7 @@
 """The planner: a pure function from (desired, live, credentials) to a Plan.
 
-No I/O happens here. The rules are the ones in DESIGN.md, "How desired meets
-live"; each decision leaves a reason a reviewer can read in the plan.
+No I/O happens here. The rules are the ones README.md states under "How desired
+meets live"; each decision leaves a reason a reviewer can read in the plan.
 
 Within a merchant, changes come in the order the executor must make them:
 company, then connections, then authorizations, then (for rotated credentials)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reconciler.plan.model import Plan
 from reconciler.render.json_format import render_json
 from reconciler.render.markdown import render_markdown
@@ -12,13 +14,16 @@ FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 __all__ = ["FORMATS", "render", "render_json", "render_markdown", "render_text"]
 
 
-def render(plan: Plan, fmt: str, *, color: bool = False) -> str:
+def render(
+    plan: Plan, fmt: str, *, color: bool = False, manifest_files: Sequence[tuple[str, str]] = ()
+) -> str:
     """`fmt` is one of FORMATS; `color` applies to text only (JSON and markdown are read
-    by programs and by GitHub, where escape codes would be noise)."""
+    by programs and by GitHub, where escape codes would be noise). `manifest_files`,
+    (path, sha256) of the manifests read, are listed by JSON only."""
     if fmt == "text":
         return render_text(plan, color=color)
     if fmt == "json":
-        return render_json(plan)
+        return render_json(plan, manifest_files)
     if fmt == "markdown":
         return render_markdown(plan)
     raise ValueError(f"unknown plan format {fmt!r}: expected one of {', '.join(FORMATS)}")

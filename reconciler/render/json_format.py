@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from reconciler.plan.model import Change, Plan
@@ -16,9 +17,10 @@ from reconciler.render.wording import counts
 FORMAT_VERSION = 1
 
 
-def plan_document(plan: Plan) -> dict[str, Any]:
+def plan_document(plan: Plan, manifest_files: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """The JSON document as Python data. `Change.body` is left out on purpose: the plan
-    shows intent, and a body is the executor's business."""
+    shows intent, and a body is the executor's business. `manifest_files` are the
+    (path, sha256) of the manifests the plan was made from."""
     summary: dict[str, Any] = {action.value: n for action, n in counts(plan).items()}
     summary["has_changes"] = plan.has_changes
     return {
@@ -27,13 +29,20 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "conflicts": [{"address": c.address, "message": c.message} for c in plan.conflicts],
         "notes": [{"address": n.address, "message": n.message} for n in plan.notes],
         "summary": summary,
+        "manifest_files": manifest_file_list(manifest_files),
     }
 
 
-def render_json(plan: Plan) -> str:
+def manifest_file_list(files: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """Every manifest file read, so a file left out cannot go unnoticed (also `validate`'s)."""
+    return [{"path": path, "sha256": digest} for path, digest in files]
+
+
+def render_json(plan: Plan, manifest_files: Sequence[tuple[str, str]] = ()) -> str:
     """Indented, keys in documented order, changes in plan order; ends with a newline,
     like every rendered plan, so it can be printed or saved as is."""
-    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False) + "\n"
+    document = plan_document(plan, manifest_files)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _change(change: Change) -> dict[str, Any]:

@@ -5,9 +5,19 @@ faults, idempotency, latency, and the endpoint itself. The HTTP server and the
 in-process httpx transport only carry bytes to and from it, so both modes
 behave the same by construction.
 
-Order of a request: rate limit (every request counts, as Codat's per-IP limit)
--> Basic auth -> size -> route -> injected fault -> idempotency claim ->
-latency -> the endpoint and the idempotency record in one transaction.
+Order of a request: rate limits (every request counts, as Codat's per-IP
+limit) -> Basic auth -> size -> route -> injected fault (429 and timeout act
+here, at the edge) -> idempotency claim or replay -> injected 5xx -> latency
+-> the endpoint and the idempotency record in one transaction.
+
+Idempotency as Codat documents it: the first answer to a keyed POST or PATCH,
+whatever it was, is stored for 90 minutes and replayed; an injected 500/503
+is such an answer (stored whether it came before the change or, `500-after`,
+after the change committed). Only a 429 leaves the key free.
+
+The edge clock: `Date` (and `X-Rate-Limit-Reset`) can run `clock_skew_ms`
+ahead of (or behind) the clock that stamps `created`, and `date_header` can
+be `omit` or `repeat`, as a proxy may drop or duplicate it.
 """
 
 from __future__ import annotations
@@ -33,11 +43,13 @@ from reconciler.sandbox.ratelimit import RateDecision, RateLimiter
 from reconciler.sandbox.resources import IntegrationCatalogue
 from reconciler.sandbox.routes import Context, Route, find_route
 from reconciler.sandbox.store import SandboxStore
+from reconciler.sandbox.webhooks import webhook_sender
 
 log = logging.getLogger(__name__)
 
 IDEMPOTENT_METHODS = ("POST", "PATCH")
 _RETRY_AFTER_FAULT = 1
+DATE_HEADER_MODES = ("send", "omit", "repeat")
 
 
 class SandboxApp:
@@ -47,7 +59,11 @@ class SandboxApp:
     `faults` (specs or `KIND:METHOD:PATH_GLOB:RATE` strings), `seed`,
     `rate_limit` (requests per minute, None for none), `max_page_size` (pages
     smaller than asked), `integrations` (the accepted platform keys; None for
-    those in API-NOTES.md), `clock` (move it with `app.clock.advance(s)`).
+    the built-in DEFAULT_INTEGRATIONS), `disabled_integrations` (listed with
+    `enabled: false`, refused a connection), `clock` (move it with
+    `app.clock.advance(s)`), `daily_quota` (requests per UTC day), `clock_skew_ms`
+    and `date_header` (see the module doc), `webhook_url` and `webhook_secret`
+    (`whsec_...`: Svix-signed events for committed changes, see webhooks.py).
     """
 
     def __init__(
@@ -61,7 +77,13 @@ class SandboxApp:
         rate_limit: int | None = None,
         max_page_size: int | None = None,
         integrations: Iterable[str] | None = None,
+        disabled_integrations: Iterable[str] = (),
         clock: Clock | None = None,
+        daily_quota: int | None = None,
+        clock_skew_ms: int = 0,
+        date_header: str = "send",
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
         client_id: str = "6a2d3f0e-5c4b-4a39-8e7d-1f0c9b8a7d6e",
     ) -> None:
         self.store = store if isinstance(store, SandboxStore) else SandboxStore(store)
@@ -69,11 +91,16 @@ class SandboxApp:
         self.clock = clock or Clock()
         self.latency = max(0, latency_ms) / 1000
         self.faults = FaultInjector(faults, seed)
-        self.rate = RateLimiter(rate_limit, self.clock)
+        if date_header not in DATE_HEADER_MODES:
+            raise ValueError(f"date_header must be one of {', '.join(DATE_HEADER_MODES)}")
+        self.rate = RateLimiter(rate_limit, self.clock, daily_quota)
+        self.skew = clock_skew_ms / 1000
+        self.date_header = date_header
         self.idempotency = IdempotencyKeys(self.store, self.clock)
-        self.context = Context(
-            self.clock, IntegrationCatalogue(integrations), max_page_size, client_id
-        )
+        catalogue = IntegrationCatalogue(integrations, disabled_integrations)
+        # Last: the sender starts a thread, which nothing may fail after.
+        self.webhooks = webhook_sender(webhook_url, webhook_secret, self.clock)
+        self.context = Context(self.clock, catalogue, max_page_size, client_id, self.webhooks)
         self._expected_auth = (
             None if api_key is None else "Basic " + base64.b64encode(api_key.encode()).decode()
         )
@@ -82,8 +109,9 @@ class SandboxApp:
         self.calls: deque[tuple[str, str, int]] = deque(maxlen=100_000)
 
     def stop(self) -> None:
-        """Cut short every latency wait and held `timeout` request."""
+        """Cut short every latency wait and held `timeout` request; stop webhook deliveries."""
         self._stopping.set()
+        self.webhooks.close()
 
     def wait(self, seconds: float) -> bool:
         """Sleep up to `seconds`; True if the app was stopped meanwhile."""
@@ -97,7 +125,7 @@ class SandboxApp:
         decision = self.rate.admit()
         try:
             if not decision.allowed:
-                raise ApiError(429, retry_after=decision.reset)
+                raise ApiError(429, retry_after=decision.retry_after)
             response = self._serve(request, started)
         except ApiError as err:
             self._pause_until(started)
@@ -118,8 +146,13 @@ class SandboxApp:
 
     def _stamp(self, decision: RateDecision) -> dict[str, str]:
         # Date comes last so a replayed idempotent answer carries the time it is sent,
-        # as any HTTP message does; clients compare it with `created` timestamps.
-        return {**decision.headers(), "Date": formatdate(self.clock.now(), usegmt=True)}
+        # as any HTTP message does; it is the edge's clock, not the one of `created`.
+        headers = decision.headers(self.skew)
+        if self.date_header != "omit":
+            date = formatdate(self.clock.now() + self.skew, usegmt=True)
+            # A repeated field reaches a client joined by a comma (RFC 9110, 5.3).
+            headers["Date"] = f"{date}, {date}" if self.date_header == "repeat" else date
+        return headers
 
     def _authorized(self, request: SandboxRequest) -> bool:
         if self._expected_auth is None:
@@ -141,11 +174,11 @@ class SandboxApp:
             raise ApiError(413)
         route, request.params = find_route(request.method, request.path)
         fault = self.faults.decide(request.method, request.path)
+        # At the edge, before any idempotency bookkeeping: a 429 never holds a key.
         if fault == "timeout":
             return SandboxResponse(504, {}, b"", fault="timeout")
-        if fault in ("500", "503", "429"):
-            status = int(fault)
-            raise ApiError(status, retry_after=None if status == 500 else _RETRY_AFTER_FAULT)
+        if fault == "429":
+            raise ApiError(429, retry_after=_RETRY_AFTER_FAULT)
         key = request.headers.get("idempotency-key")
         key_scope = None
         if key and request.method in IDEMPOTENT_METHODS:
@@ -161,16 +194,29 @@ class SandboxApp:
                 assert record.status is not None
                 return SandboxResponse(record.status, record.headers, record.body)
         self._pause_until(started)
-        response = self._run(route, request, key_scope)
+        if fault in ("500", "503"):
+            # Failed before the change: the failure is the answer the key keeps.
+            response = _server_error(int(fault))
+            if key_scope is not None:
+                with self.store.write() as tx:
+                    self.idempotency.complete(tx, key_scope, response)
+            return response
+        response = self._run(route, request, key_scope, failed_after=fault == "500-after")
         return replace(response, fault="lost") if fault == "lost" else response
 
-    def _run(self, route: Route, request: SandboxRequest, key_scope: str | None) -> SandboxResponse:
+    def _run(
+        self, route: Route, request: SandboxRequest, key_scope: str | None, failed_after: bool
+    ) -> SandboxResponse:
         if not route.writes:
             with self.store.read() as tx:
-                return route.handler(self.context, tx, request)
+                response = route.handler(self.context, tx, request)
+            return _server_error(500) if failed_after else response
         try:
             with self.store.write() as tx:
                 response = route.handler(self.context, tx, request)
+                if failed_after:
+                    # The change commits, yet the answer is a 500 (and is what the key keeps).
+                    response = _server_error(500)
                 if key_scope is not None:
                     self.idempotency.complete(tx, key_scope, response)
                 return response
@@ -190,3 +236,7 @@ class SandboxApp:
         remaining = started + self.latency - time.monotonic()
         if remaining > 0:
             self.wait(remaining)
+
+
+def _server_error(status: int) -> SandboxResponse:
+    return ApiError(status, retry_after=None if status == 500 else _RETRY_AFTER_FAULT).response()

@@ -14,7 +14,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-KINDS = ("500", "503", "429", "timeout", "lost")
+# `500-after` commits the change, then answers 500; `lost` commits it, then
+# closes the connection unanswered.
+KINDS = ("500", "503", "429", "timeout", "lost", "500-after")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "*")
 
 

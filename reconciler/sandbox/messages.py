@@ -21,6 +21,7 @@ _REASONS = {
     401: "Unauthorized",
     404: "Not found",
     405: "Method not allowed",
+    403: "Forbidden",
     409: "Conflict",
     411: "Length required",
     413: "Request body larger than 1 MiB",
@@ -94,12 +95,16 @@ class ApiError(Exception):
         *,
         errors: list[tuple[str, str]] | None = None,
         retry_after: int | None = None,
+        retryable: bool | None = None,
     ) -> None:
         super().__init__(message or _REASONS.get(status, "Error"))
         self.status = status
         self.message = message or _REASONS.get(status, "Error")
         self.errors = errors  # (itemId, message) pairs for `validation.errors`
         self.retry_after = retry_after
+        # A 409 is retryable when it means "busy" (a key still in flight), not when
+        # it means "conflicts with the company's state": the caller says which.
+        self.retryable = status in (409, 429, 500, 503) if retryable is None else retryable
 
     def response(self) -> SandboxResponse:
         validation = None
@@ -117,7 +122,7 @@ class ApiError(Exception):
             "error": self.message,
             "correlationId": uuid.uuid4().hex,
             "validation": validation,
-            "canBeRetried": "True" if self.status in (409, 429, 500, 503) else "False",
+            "canBeRetried": "True" if self.retryable else "False",
             "detailedErrorCode": 0,
         }
         headers = {"Content-Type": JSON_TYPE}

@@ -1,4 +1,4 @@
-"""Company and connection bodies shaped as Codat's specs describe them.
+"""Company, connection and integration bodies shaped as Codat's specs describe them.
 
 Bodies are built once, stored as JSON text and served as stored, so listing
 thousands of companies never re-serialises them.
@@ -11,7 +11,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# The keys API-NOTES.md lists; a platformKey outside the configured set is refused.
+# Platform keys from Codat's integration docs, plus `lqai` (a commerce platform) and
+# `dfxm` (a partner's own connector), which the example manifests use. A
+# platformKey outside the configured set is refused. sourceType is the spec's
+# enum; dfxm and keys added with `--integration` are "Other": what matters is
+# that they are not Accounting.
 DEFAULT_INTEGRATIONS: dict[str, tuple[str, str]] = {
     "qudb": ("Exact (NL)", "Accounting"),
     "pbbf": ("Exact (UK)", "Accounting"),
@@ -37,28 +41,65 @@ class Integration:
     key: str
     name: str
     source_type: str
+    enabled: bool = True
 
     @property
     def integration_id(self) -> str:
         # Stable per key, as Codat's integrationId is for a platform.
         return str(uuid.uuid5(_NAMESPACE, "integration:" + self.key))
 
+    @property
+    def source_id(self) -> str:
+        return str(uuid.uuid5(_NAMESPACE, "source:" + self.key))
+
+    @property
+    def accounting(self) -> bool:
+        """Codat allows one active connection of this kind per company."""
+        return self.source_type == "Accounting"
+
+    def body(self) -> dict[str, Any]:
+        """`Integration` of the Platform spec (`datatypeFeatures` left out: it is optional)."""
+        return {
+            "key": self.key,
+            "logoUrl": f"https://static.codat.io/public/officialLogos/Full/{self.integration_id}.png",
+            "name": self.name,
+            "enabled": self.enabled,
+            "sourceId": self.source_id,
+            "sourceType": self.source_type,
+            "integrationId": self.integration_id,
+            "isOfflineConnector": False,
+            "isBeta": False,
+            "dataProvidedBy": "Codat",
+        }
+
 
 class IntegrationCatalogue:
-    """The platform keys this sandbox accepts."""
+    """The platform keys this sandbox knows, and which of them are enabled."""
 
-    def __init__(self, keys: Iterable[str] | None = None) -> None:
+    def __init__(self, keys: Iterable[str] | None = None, disabled: Iterable[str] = ()) -> None:
         chosen = list(DEFAULT_INTEGRATIONS) if keys is None else list(keys)
+        off = set(disabled)
+        unknown = sorted(off - set(chosen))
+        if unknown:
+            raise ValueError(f"cannot disable unknown integrations: {', '.join(unknown)}")
         self._by_key = {
-            key: Integration(key, *DEFAULT_INTEGRATIONS.get(key, (f"Integration {key}", "Other")))
-            for key in chosen
+            key: Integration(
+                key,
+                *DEFAULT_INTEGRATIONS.get(key, (f"Integration {key}", "Other")),
+                enabled=key not in off,
+            )
+            for key in sorted(chosen)
         }
 
     def get(self, key: str) -> Integration | None:
         return self._by_key.get(key)
 
     def keys(self) -> list[str]:
-        return sorted(self._by_key)
+        return list(self._by_key)
+
+    def all(self) -> list[Integration]:
+        """Every integration, ordered by key."""
+        return list(self._by_key.values())
 
 
 def company_body(
@@ -90,7 +131,7 @@ def connection_body(
         "id": connection_id,
         "integrationId": integration.integration_id,
         "integrationKey": integration.key,
-        "sourceId": str(uuid.uuid5(_NAMESPACE, "source:" + integration.key)),
+        "sourceId": integration.source_id,
         "sourceType": integration.source_type,
         "platformName": integration.name,
         "linkUrl": (

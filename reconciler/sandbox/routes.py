@@ -1,22 +1,24 @@
 """The endpoints: one function per operation of the specs, and the table routing to them.
 
-Handlers run inside one store transaction the app opens (a write transaction
-for the operations that change something), so each change is whole or absent.
+Companies, connections and the sync flow URL are here; the merchant's side
+(integrations, Sync for Commerce configuration and syncs, `/_sandbox/` hooks) is
+in merchant_routes.py, its table joined to this one. Handlers run inside one
+store transaction the app opens (a write transaction for the operations that
+change something), so each change is whole or absent.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from reconciler.sandbox import validation
-from reconciler.sandbox.clock import Clock
+from reconciler.sandbox import connections, validation
+from reconciler.sandbox.context import Context, Handler, company_or_404
+from reconciler.sandbox.merchant_routes import MERCHANT_TABLE
 from reconciler.sandbox.messages import (
     ApiError,
     SandboxRequest,
@@ -24,39 +26,17 @@ from reconciler.sandbox.messages import (
     json_response,
     text_json_response,
 )
-from reconciler.sandbox.query import (
-    QueryError,
-    Resolver,
-    column_resolver,
-    compile_filter,
-    tag_resolver,
-)
-from reconciler.sandbox.resources import (
-    IntegrationCatalogue,
-    company_body,
-    connection_body,
-)
+from reconciler.sandbox.paging import page_response, paging, row_filter
+from reconciler.sandbox.query import column_resolver
+from reconciler.sandbox.resources import company_body
 from reconciler.sandbox.store import Tx
 
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 5000
+__all__ = ["ROUTES", "Context", "Route", "find_route"]
+
 _COMPANY_COLUMNS = column_resolver({"id": "id", "name": "name", "description": "description"})
 _CONNECTION_COLUMNS = column_resolver(
     {"id": "id", "status": "status", "integrationKey": "integration_key"}
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What handlers need from the app's configuration."""
-
-    clock: Clock
-    integrations: IntegrationCatalogue
-    max_page_size: int | None
-    client_id: str
-
-
-Handler = Callable[[Context, Tx, SandboxRequest], SandboxResponse]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,73 +48,7 @@ class Route:
     pattern: re.Pattern[str]
 
 
-# -- paging and filters ------------------------------------------------------------
-
-
-def _int_param(req: SandboxRequest, name: str, default: int, low: int, high: int) -> int:
-    raw = req.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ApiError(
-            400,
-            f"Error processing request - {name} must be a whole number from {low} to {high}.",
-            errors=[(name, f"{name} must be from {low} to {high}")],
-        )
-    return value
-
-
-def _paging(ctx: Context, req: SandboxRequest) -> tuple[int, int]:
-    page = _int_param(req, "page", 1, 1, 2**31 - 1)
-    size = _int_param(req, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    if ctx.max_page_size is not None:
-        size = min(size, ctx.max_page_size)
-    return page, size
-
-
-def _filter(req: SandboxRequest, with_tags: bool, columns: Resolver) -> tuple[str, list[str]]:
-    try:
-        where, params = compile_filter(req.query.get("query", ""), columns)
-        if with_tags:
-            tag_where, tag_params = compile_filter(req.query.get("tags", ""), tag_resolver("tags"))
-            where, params = f"({where}) AND ({tag_where})", [*params, *tag_params]
-    except QueryError as err:
-        raise ApiError(400, f"Error parsing query - {err}") from None
-    return where, params
-
-
-def _page_response(
-    path: str, req: SandboxRequest, page: int, size: int, total: int, rows: list[str]
-) -> SandboxResponse:
-    kept: dict[str, str] = {k: req.query[k] for k in ("query", "tags", "orderBy") if k in req.query}
-
-    def href(number: int) -> dict[str, str]:
-        params: dict[str, str | int] = {"page": number, "pageSize": size, **kept}
-        return {"href": path + "?" + urlencode(params)}
-
-    links: dict[str, dict[str, str]] = {"self": {"href": path}, "current": href(page)}
-    if page * size < total:
-        links["next"] = href(page + 1)
-    if page > 1:
-        links["previous"] = href(page - 1)
-    paging = json.dumps(
-        {"pageNumber": page, "pageSize": size, "totalResults": total, "_links": links}
-    )
-    return text_json_response(200, '{"results":[' + ",".join(rows) + "]," + paging[1:])
-
-
 # -- companies ---------------------------------------------------------------------
-
-
-def _company_or_404(tx: Tx, company_id: str) -> dict[str, Any]:
-    company = tx.company(company_id)
-    if company is None:
-        raise ApiError(404, f"No company was found with ID {company_id}")
-    return company
 
 
 def _company_answer(tx: Tx, company_id: str) -> SandboxResponse:
@@ -145,10 +59,10 @@ def _company_answer(tx: Tx, company_id: str) -> SandboxResponse:
 
 
 def list_companies(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
-    page, size = _paging(ctx, req)
-    where, params = _filter(req, True, _COMPANY_COLUMNS)
+    page, size = paging(req, ctx.max_page_size)
+    where, params = row_filter(req, True, _COMPANY_COLUMNS)
     total, rows = tx.page_companies(where, params, (page - 1) * size, size)
-    return _page_response("/companies", req, page, size, total, rows)
+    return page_response("/companies", req, page, size, total, rows)
 
 
 def create_company(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
@@ -169,14 +83,14 @@ def get_company(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
 
 
 def update_company(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
-    company = _company_or_404(tx, req.params["companyId"])
+    company = company_or_404(tx, req.params["companyId"])
     company.update(validation.company_fields(req.json_object(), require_name=False))
     tx.put_company(company)
     return _company_answer(tx, company["id"])
 
 
 def replace_company(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
-    company = _company_or_404(tx, req.params["companyId"])
+    company = company_or_404(tx, req.params["companyId"])
     fields = validation.company_fields(req.json_object(), require_name=True)
     replaced = company_body(
         company["id"],
@@ -190,61 +104,56 @@ def replace_company(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxRespons
 
 
 def delete_company(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
-    company_id = req.params["companyId"]
-    if not tx.delete_company(company_id):
-        raise ApiError(404, f"No company was found with ID {company_id}")
+    company = company_or_404(tx, req.params["companyId"])
+    tx.delete_company(company["id"])
+    # The spec's CompanyWebhook: the payload is the company itself (companyDetails).
+    ctx.webhooks.publish(tx, "company.deleted", company)
     return SandboxResponse(204, {}, b"")
 
 
 # -- connections -------------------------------------------------------------------
 
 
-def _connection_or_404(tx: Tx, req: SandboxRequest) -> dict[str, Any]:
-    _company_or_404(tx, req.params["companyId"])
-    connection = tx.connection(req.params["companyId"], req.params["connectionId"])
+def _connection_or_404(tx: Tx, req: SandboxRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(company, connection) named by the path."""
+    company = company_or_404(tx, req.params["companyId"])
+    connection = tx.connection(company["id"], req.params["connectionId"])
     if connection is None:
         raise ApiError(404, f"Data connection {req.params['connectionId']} not found")
-    return connection
+    return company, connection
 
 
 def list_connections(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
     company_id = req.params["companyId"]
-    _company_or_404(tx, company_id)
-    page, size = _paging(ctx, req)
-    where, params = _filter(req, False, _CONNECTION_COLUMNS)
+    company_or_404(tx, company_id)
+    page, size = paging(req, ctx.max_page_size)
+    where, params = row_filter(req, False, _CONNECTION_COLUMNS)
     total, rows = tx.page_connections(company_id, where, params, (page - 1) * size, size)
-    return _page_response(f"/companies/{company_id}/connections", req, page, size, total, rows)
+    return page_response(f"/companies/{company_id}/connections", req, page, size, total, rows)
 
 
 def create_connection(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
-    company_id = req.params["companyId"]
-    _company_or_404(tx, company_id)
+    company = company_or_404(tx, req.params["companyId"])
     integration = validation.platform_key(req.json_object(), ctx.integrations)
-    body = connection_body(
-        str(uuid.uuid4()), company_id, integration, "PendingAuth", ctx.clock.iso_now()
-    )
-    tx.put_connection(company_id, body)
-    return json_response(200, body)
+    return json_response(200, connections.create(ctx, tx, company, integration, "PendingAuth"))
 
 
 def get_connection(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
-    return json_response(200, _connection_or_404(tx, req))
+    return json_response(200, _connection_or_404(tx, req)[1])
 
 
 def update_connection(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
-    connection = _connection_or_404(tx, req)
+    company, connection = _connection_or_404(tx, req)
     status = validation.connection_status(req.json_object())
     if status is not None:
-        connection["status"] = status
-        tx.put_connection(req.params["companyId"], connection)
+        connections.set_status(ctx, tx, company, connection, status)
     return json_response(200, connection)
 
 
 def authorize_connection(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
-    connection = _connection_or_404(tx, req)
+    company, connection = _connection_or_404(tx, req)
     validation.authorization(req.json_object())
-    connection["status"] = "Linked"
-    tx.put_connection(req.params["companyId"], connection)
+    connections.set_status(ctx, tx, company, connection, "Linked")
     tx.count_authorization(connection["id"])
     return json_response(200, connection)
 
@@ -307,7 +216,7 @@ def _compile(template: str) -> re.Pattern[str]:
     return re.compile(regex + "/?")
 
 
-ROUTES = [Route(m, t, h, w, _compile(t)) for m, t, h, w in _TABLE]
+ROUTES = [Route(m, t, h, w, _compile(t)) for m, t, h, w in [*_TABLE, *MERCHANT_TABLE]]
 
 
 def find_route(method: str, path: str) -> tuple[Route, dict[str, str]]:

@@ -13,20 +13,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.sandbox.resources import (
-    IntegrationCatalogue,
-    company_body,
-    connection_body,
-    with_connections,
-)
+from reconciler.sandbox.resources import IntegrationCatalogue, with_connections
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS companies (
@@ -58,12 +51,24 @@ CREATE TABLE IF NOT EXISTS idempotency (
     body BLOB
 );
 CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created);
+CREATE TABLE IF NOT EXISTS commerce_configs (
+    company_id TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS commerce_syncs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    company_id TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS commerce_syncs_company ON commerce_syncs(company_id, seq);
 """
+# Every statement is IF NOT EXISTS: opening a file made by an older sandbox adds
+# what it lacks and leaves its data alone.
 
 _COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
     return json.dumps(value, **_COMPACT)  # type: ignore[arg-type]
 
 
@@ -82,6 +87,11 @@ class Tx:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._on_commit: list[Callable[[], None]] = []
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once this transaction has committed; never if it rolls back."""
+        self._on_commit.append(action)
 
     # -- companies -------------------------------------------------------------
 
@@ -125,12 +135,13 @@ class Tx:
             "INSERT INTO companies (id, name, description, tags, body) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT(id) DO UPDATE SET name = excluded.name,"
             " description = excluded.description, tags = excluded.tags, body = excluded.body",
-            _company_row(body),
+            company_row(body),
         )
 
     def delete_company(self, company_id: str) -> bool:
-        # Connections first, then the company: both inside this one transaction.
-        self.conn.execute("DELETE FROM connections WHERE company_id = ?", (company_id,))
+        # Its parts first, then the company: all inside this one transaction.
+        for table in ("connections", "commerce_configs", "commerce_syncs"):
+            self.conn.execute(f"DELETE FROM {table} WHERE company_id = ?", (company_id,))
         cur = self.conn.execute("DELETE FROM companies WHERE id = ?", (company_id,))
         return cur.rowcount > 0
 
@@ -161,7 +172,7 @@ class Tx:
             "INSERT INTO connections (id, company_id, integration_key, status, body)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
             " status = excluded.status, body = excluded.body",
-            (body["id"], company_id, body["integrationKey"], body["status"], _dumps(body)),
+            (body["id"], company_id, body["integrationKey"], body["status"], dumps(body)),
         )
 
     def count_authorization(self, connection_id: str) -> None:
@@ -212,15 +223,15 @@ class Tx:
         self.conn.execute(
             "UPDATE idempotency SET state = 'done', status = ?, headers = ?, body = ?"
             " WHERE scope = ?",
-            (status, _dumps(dict(headers)), body, scope),
+            (status, dumps(dict(headers)), body, scope),
         )
 
     def release_idempotency(self, scope: str) -> None:
         self.conn.execute("DELETE FROM idempotency WHERE scope = ?", (scope,))
 
 
-def _company_row(body: Mapping[str, Any]) -> tuple[str, str, str | None, str, str]:
-    return (body["id"], body["name"], body.get("description"), _dumps(body["tags"]), _dumps(body))
+def company_row(body: Mapping[str, Any]) -> tuple[str, str, str | None, str, str]:
+    return (body["id"], body["name"], body.get("description"), dumps(body["tags"]), dumps(body))
 
 
 class SandboxStore:
@@ -254,10 +265,11 @@ class SandboxStore:
             conn = self._idle.pop() if self._idle else None
         if conn is None:
             conn = self._open()
+        tx = Tx(conn)
         try:
             conn.execute(begin)
             try:
-                yield Tx(conn)
+                yield tx
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -266,6 +278,8 @@ class SandboxStore:
             if not conn.in_transaction:
                 with self._lock:
                     self._idle.append(conn)
+        for action in tx._on_commit:
+            action()
 
     def write(self) -> AbstractContextManager[Tx]:
         """A write transaction: all of it is committed, or none of it."""
@@ -284,38 +298,13 @@ class SandboxStore:
 
         Each item: `name`, optional `id`, `description`, `tags`, and `connections`,
         a list of `{"platformKey": ..., "status": ...}` (status defaults to Linked).
-        Meant for tests and benchmarks that need thousands of existing companies.
+        Meant for tests and benchmarks that need thousands of existing companies:
+        Codat's rules (one active accounting connection, ...) are not applied.
         """
-        catalogue = integrations or IntegrationCatalogue()
-        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        company_rows: list[tuple[str, str, str | None, str, str]] = []
-        connection_rows: list[tuple[str, str, str, str, str]] = []
-        for item in companies:
-            company_id = str(item.get("id") or uuid.uuid4())
-            body = company_body(
-                company_id, item["name"], item.get("description"), item.get("tags") or {}, created
-            )
-            company_rows.append(_company_row(body))
-            for conn in item.get("connections") or ():
-                integration = catalogue.get(conn["platformKey"])
-                if integration is None:
-                    raise ValueError(f"unknown platformKey {conn['platformKey']!r}")
-                status = conn.get("status", "Linked")
-                cbody = connection_body(str(uuid.uuid4()), company_id, integration, status, created)
-                connection_rows.append(
-                    (cbody["id"], company_id, integration.key, status, _dumps(cbody))
-                )
-        with self.write() as tx:
-            tx.conn.executemany(
-                "INSERT INTO companies (id, name, description, tags, body) VALUES (?, ?, ?, ?, ?)",
-                company_rows,
-            )
-            tx.conn.executemany(
-                "INSERT INTO connections (id, company_id, integration_key, status, body)"
-                " VALUES (?, ?, ?, ?, ?)",
-                connection_rows,
-            )
-        return [row[0] for row in company_rows]
+        # Imported here: seeding builds its rows with this module's helpers.
+        from reconciler.sandbox.seeding import seed
+
+        return seed(self, companies, integrations or IntegrationCatalogue())
 
     def close(self) -> None:
         with self._lock:

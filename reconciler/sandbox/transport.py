@@ -38,4 +38,5 @@ class SandboxTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
+        self.app.stop()
         self.app.store.close()

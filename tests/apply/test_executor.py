@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from reconciler.apply.executor import Executor, idempotency_key
+from reconciler.apply.executor import Executor
+from reconciler.codat.answers import CompaniesPage
 from reconciler.codat.errors import CodatAPIError
 from reconciler.credentials import Fingerprint
 from reconciler.live.model import LiveCompany, LiveConnection, LiveState
@@ -20,18 +20,19 @@ from reconciler.manifests.model import (
     Merchant,
     SecretRef,
 )
-from reconciler.plan.model import Action
+from reconciler.plan.model import Action, Change, Kind, Plan
 from reconciler.plan.planner import PlanOptions, make_plan
 
 HERE = Location("m.yaml", 1, 1)
 
 
 class FakeCodat:
-    """Records calls; fails the calls named in `fail_on` (by merchant name in the body/path)."""
+    """Records calls and keeps what was created; fails the creations named in `fail_on`."""
 
     def __init__(self, fail_on: set[str] | None = None) -> None:
         self.calls: list[tuple[Any, ...]] = []
         self.fail_on = fail_on or set()
+        self.companies: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._n = 0
 
@@ -41,34 +42,44 @@ class FakeCodat:
             self._n += 1
             return f"id{self._n}"
 
-    def create_company(self, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+    def create_company(self, body: dict[str, Any]) -> dict[str, Any]:
         if body["name"] in self.fail_on:
             raise CodatAPIError(
-                "POST", "/companies", 500, correlation_id="corr-123", codat_message="boom"
+                "POST", "/companies", 400, correlation_id="corr-123", codat_message="boom"
             )
-        return {"id": self._record("create_company", body["name"], idempotency_key)}
+        company = {**body, "id": self._record("create_company", body["name"]),
+                   "created": "2026-11-27T12:00:00.000Z", "dataConnections": []}
+        self.companies[company["id"]] = company
+        return company
 
-    def update_company(self, company_id: str, body: dict[str, Any], *, idempotency_key: str
-                       ) -> dict[str, Any]:
+    def list_companies(self, page: int, page_size: int = 5000, *, query: str | None = None,
+                       tags: str | None = None) -> CompaniesPage:
+        results = tuple(self.companies.values()) if page == 1 else ()
+        return CompaniesPage(page, results, page_size, len(self.companies), False)
+
+    def get_company(self, company_id: str) -> dict[str, Any]:
+        return self.companies[company_id]
+
+    def update_company(self, company_id: str, body: dict[str, Any]) -> dict[str, Any]:
         self._record("update_company", company_id, body)
         return {"id": company_id}
 
     def delete_company(self, company_id: str) -> None:
         self._record("delete_company", company_id)
+        self.companies.pop(company_id, None)
 
-    def create_connection(self, company_id: str, platform_key: str, *, idempotency_key: str
-                          ) -> dict[str, Any]:
+    def create_connection(self, company_id: str, platform_key: str) -> dict[str, Any]:
         return {"id": self._record("create_connection", company_id, platform_key)}
 
-    def update_connection(self, company_id: str, connection_id: str, body: dict[str, Any], *,
-                          idempotency_key: str) -> dict[str, Any]:
+    def update_connection(self, company_id: str, connection_id: str, body: dict[str, Any]
+                          ) -> dict[str, Any]:
         self._record("update_connection", company_id, connection_id, body)
-        return {}
+        return {"id": connection_id}
 
     def authorize_connection(self, company_id: str, connection_id: str, values: dict[str, str]
                              ) -> dict[str, Any]:
         self._record("authorize", company_id, connection_id, values)
-        return {"status": "Linked"}
+        return {"id": connection_id, "status": "Linked"}
 
 
 def desired(*names: str) -> DesiredState:
@@ -139,48 +150,66 @@ def test_prune_changes_unlink_and_delete() -> None:
     assert ("update_connection", "c1", "x", {"status": "Unlinked"}) in fake.calls
 
 
-def test_a_stale_replay_of_a_deleted_company_is_created_again_under_a_new_key() -> None:
-    read_at = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
-    live = LiveState((), read_at=read_at)
-    want = DesiredState((Merchant("back", HERE),))
-    plan = make_plan(want, live, {})
-    stale_key = idempotency_key(live.digest(), plan.changes[0], None)
-    keys: list[str] = []
-
-    class Replaying(FakeCodat):
-        def create_company(self, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
-            keys.append(idempotency_key)
-            if idempotency_key == stale_key:  # Codat replays the answer of an hour ago
-                return {"id": "deleted-company", "created": "2026-11-27T11:00:00.1234567Z"}
-            return {"id": "new-company", "created": "2026-11-27T12:00:01.000Z"}
-
-    fake = Replaying()
-    result = Executor(fake, want, live).run(plan)
-    assert result.ok
-    assert len(keys) == 2 and keys[0] == stale_key and keys[1] != stale_key
-    # Racing applies that see the same replay derive the same replacement key.
-    keys_again: list[str] = keys.copy()
-    keys.clear()
-    Executor(Replaying(), want, live).run(plan)
-    assert keys == keys_again
+def _ambiguous(status: int) -> CodatAPIError:
+    error = CodatAPIError("POST", "/companies", status, correlation_id="c-1")
+    error.may_have_applied = True  # as the client marks a keyed 5xx
+    return error
 
 
-def test_a_concurrent_creation_replayed_is_accepted() -> None:
-    live = LiveState((), read_at=datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC))
-    want = DesiredState((Merchant("racing", HERE),))
-    calls: list[str] = []
+def test_an_ambiguous_create_that_landed_is_found_by_reading_back() -> None:
+    want = DesiredState((Merchant("m1", HERE),))
+    live = LiveState(())
 
-    class Racing(FakeCodat):
-        def create_company(self, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
-            calls.append(idempotency_key)  # created by the other apply, after our read
-            return {"id": "theirs", "created": "2026-11-27T12:00:00.500Z"}
+    class FailsAfterCommit(FakeCodat):
+        def create_company(self, body: dict[str, Any]) -> dict[str, Any]:
+            super().create_company(body)  # the change commits, yet the answer is a 500
+            raise _ambiguous(500)
 
-    assert Executor(Racing(), want, live).run(make_plan(want, live, {})).ok
-    assert len(calls) == 1
+    fake = FailsAfterCommit()
+    result = Executor(fake, want, live).run(make_plan(want, live, {}))
+    assert result.ok, result.failed
+    assert [c[0] for c in fake.calls] == ["create_company"] and len(fake.companies) == 1
 
 
-def test_idempotency_keys_are_stable_per_change_and_seed() -> None:
-    want = desired("a")
-    change = make_plan(want, LiveState(()), {}).changes[0]
-    assert idempotency_key("s", change, None) == idempotency_key("s", change, None)
-    assert idempotency_key("s", change, None) != idempotency_key("t", change, None)
+def test_an_ambiguous_create_that_did_not_land_is_sent_again() -> None:
+    want = DesiredState((Merchant("m1", HERE),))
+    live = LiveState(())
+    sent: list[str] = []
+
+    class FailsOnceBefore(FakeCodat):
+        def create_company(self, body: dict[str, Any]) -> dict[str, Any]:
+            sent.append(body["name"])
+            if len(sent) == 1:
+                raise _ambiguous(503)
+            return super().create_company(body)
+
+    fake = FailsOnceBefore()
+    assert Executor(fake, want, live).run(make_plan(want, live, {})).ok
+    assert sent == ["m1", "m1"] and len(fake.companies) == 1
+
+
+def test_a_created_company_gone_by_the_end_is_not_reported_done() -> None:
+    want = DesiredState((Merchant("m1", HERE),))
+    live = LiveState(())
+
+    class Phantom(FakeCodat):
+        def create_company(self, body: dict[str, Any]) -> dict[str, Any]:
+            company = super().create_company(body)
+            del self.companies[company["id"]]  # answered, but not there when read
+            return company
+
+    result = Executor(Phantom(), want, live).run(make_plan(want, live, {}))
+    assert not result.done and len(result.failed) == 1
+    assert "no longer has it" in result.failed[0].message
+
+
+def test_a_change_the_executor_cannot_carry_out_fails_loudly() -> None:
+    odd = (
+        Change('merchant["x"]', Action.AUTHORIZE, Kind.COMPANY, "r", "x", company_id="c1"),
+        Change('merchant["y"].connection["dfxm"]', Action.DELETE, Kind.CONNECTION, "r", "y",
+               platform_key="dfxm", company_id="c2", connection_id="k"),
+    )
+    fake = FakeCodat()
+    result = Executor(fake, DesiredState(()), LiveState(())).run(Plan(odd))
+    assert not result.done and len(result.failed) == 2 and fake.calls == []
+    assert all("internal error" in f.message for f in result.failed)

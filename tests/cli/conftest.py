@@ -69,7 +69,7 @@ def codat(sandbox_path: Path) -> Iterator[CodatClient]:
 
 
 def companies(client: CodatClient) -> list[dict[str, object]]:
-    return list(client.list_companies(1, 5000)["results"])
+    return list(client.list_companies(1, 5000).results)
 
 
 def api_calls(run: Run) -> list[dict[str, object]]:

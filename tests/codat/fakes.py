@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import httpx
 
 from reconciler.codat import ApiCall, CodatClient
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 API_KEY = "sk_test_9f8e7d6c5b4a"  # a made-up key the tests look for in every output
 
@@ -101,32 +105,93 @@ class SimulatedTime:
             self._on_advance(seconds)
 
 
-class FastTime:
-    """Real time running `speed` times faster, for many threads at once.
+class VirtualTime:
+    """Time shared by many threads that passes only while all of them sleep.
 
-    Requests really run concurrently; only waits are shortened. Give the
-    sandbox `sandbox_clock()` so both sides agree on what a minute is.
+    `map` runs work on worker threads it counts; `sleep` parks a thread until
+    its wake-up time, and once every worker is parked the clock jumps to the
+    earliest wake-up. Waits cost no real time, and what a test reads off this
+    clock is exactly what the code under test chose to wait, however loaded the
+    machine. Only workers may sleep while `map` runs; blocking on a lock held
+    by a running thread is fine.
     """
 
-    def __init__(self, speed: float) -> None:
-        self.speed = speed
-        self._origin = time.monotonic()
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self._workers = 0
+        self._wakeups: list[float] = []
+        self._changed = threading.Condition()
+        self.sleeps: list[float] = []
 
     def __call__(self) -> float:
-        return (time.monotonic() - self._origin) * self.speed
+        with self._changed:
+            return self._now
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds / self.speed)
+        with self._changed:
+            self.sleeps.append(seconds)
+            if seconds <= 0:
+                return
+            wake = self._now + seconds
+            self._wakeups.append(wake)
+            self._advance_if_all_asleep()
+            while self._now < wake:
+                self._changed.wait()
+            self._wakeups.remove(wake)
+
+    def map(self, work: Callable[[T], R], items: Iterable[T], threads: int) -> list[R]:
+        """`work(item)` for every item, from `threads` worker threads; results in order."""
+        todo = deque(enumerate(items))
+        results: dict[int, R] = {}
+        errors: list[BaseException] = []
+        lock = threading.Lock()
+
+        def worker() -> None:
+            try:
+                while True:
+                    with lock:
+                        if not todo or errors:
+                            return
+                        index, item = todo.popleft()
+                    result = work(item)
+                    with lock:
+                        results[index] = result
+            except BaseException as error:
+                with lock:
+                    errors.append(error)
+            finally:
+                with self._changed:
+                    self._workers -= 1
+                    self._advance_if_all_asleep()
+
+        # Counted before any starts: a first worker asleep alone must not move time.
+        with self._changed:
+            self._workers += threads
+        pool = [threading.Thread(target=worker) for _ in range(threads)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return [results[index] for index in sorted(results)]
 
     def sandbox_clock(self) -> Any:
+        """A sandbox Clock reading this time, so both sides agree on what a minute is."""
         from reconciler.sandbox.clock import Clock
 
         outer = self
-        epoch = time.time()
+        epoch = 1_780_000_000.0
 
-        class FastClock(Clock):
+        class VirtualClock(Clock):
             def now(self) -> float:
                 return epoch + outer()
 
-        return FastClock()
+        return VirtualClock()
+
+    def _advance_if_all_asleep(self) -> None:
+        # A woken thread's wake-up stays listed until it runs again; it is never
+        # later than now, so the jump below cannot skip past a runnable thread.
+        if self._wakeups and len(self._wakeups) >= self._workers:
+            self._now = max(self._now, min(self._wakeups))
+            self._changed.notify_all()

@@ -9,7 +9,7 @@ from time import time
 import httpx
 import pytest
 
-from reconciler.codat import CodatAPIError, CodatClient, CodatConnectionError
+from reconciler.codat import CodatAPIError, CodatClient, CodatConnectionError, CodatError
 from reconciler.codat.retry import BASE_DELAY, MAX_DELAY
 from reconciler.errors import ReconcilerError
 from tests.codat.fakes import API_KEY, FakeClock, error_json, make_client, scripted
@@ -223,12 +223,56 @@ def test_409_in_flight_is_retried_only_with_an_idempotency_key() -> None:
 # -- idempotency -----------------------------------------------------------
 
 
-def test_same_idempotency_key_on_every_attempt() -> None:
-    handler, seen = scripted(LOST, httpx.Response(503), httpx.Response(429), OK)
+def test_same_idempotency_key_after_a_lost_answer_a_409_or_a_429() -> None:
+    handler, seen = scripted(LOST, httpx.Response(409), httpx.Response(429), OK)
     client, _ = make_client(handler)
     client.create_company({"name": "12345678"}, idempotency_key="key-1")
     assert [r.headers["Idempotency-Key"] for r in seen] == ["key-1"] * 4
     assert all(json.loads(r.content) == {"name": "12345678"} for r in seen)
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_keyed_post_answered_5xx_is_not_retried_and_may_have_applied(status: int) -> None:
+    # Codat keeps a 5xx for its key: the same key would only replay it.
+    handler, seen = scripted(httpx.Response(status), OK)
+    client, _ = make_client(handler)
+    with pytest.raises(CodatAPIError) as err:
+        client.create_company({"name": "12345678"}, idempotency_key="key-1")
+    assert len(seen) == 1
+    assert err.value.may_have_applied and not err.value.retryable
+
+
+def test_a_keyed_post_without_any_answer_may_have_applied() -> None:
+    handler, seen = scripted(*[LOST] * 6)
+    client, _ = make_client(handler)
+    with pytest.raises(CodatConnectionError) as err:
+        client.create_company({"name": "12345678"}, idempotency_key="key-1")
+    assert len(seen) == 6 and err.value.may_have_applied
+
+
+def test_a_patch_answered_5xx_is_retried_under_a_new_key() -> None:
+    handler, seen = scripted(httpx.Response(500), httpx.Response(503), OK)
+    client, _ = make_client(handler)
+    client.update_company("c1", {"description": "d"}, idempotency_key="key-1")
+    keys = [r.headers["Idempotency-Key"] for r in seen]
+    assert keys[0] == "key-1" and len(set(keys)) == 3
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_never_success(status: int) -> None:
+    handler, seen = scripted(httpx.Response(status, headers={"Location": "/elsewhere"}))
+    client, _ = make_client(handler)
+    with pytest.raises(CodatAPIError) as err:
+        client.delete_company("c1")
+    assert err.value.status == status and len(seen) == 1
+
+
+@pytest.mark.parametrize("body", [{}, {"id": 7}, {"id": ""}, [1]])
+def test_a_create_answered_without_an_id_is_a_clean_error(body: object) -> None:
+    handler, _ = scripted(httpx.Response(200, json=body, headers={"x-correlation-id": "c-9"}))
+    client, _ = make_client(handler)
+    with pytest.raises(CodatError, match=r"POST /companies: .*correlationId: c-9"):
+        client.create_company({"name": "12345678"})
 
 
 def test_every_post_and_patch_carries_a_key() -> None:
@@ -243,12 +287,13 @@ def test_every_post_and_patch_carries_a_key() -> None:
 
 
 @pytest.mark.parametrize("method", ["POST", "PATCH", "post"])
-def test_post_or_patch_without_a_key_is_refused(method: str) -> None:
-    handler, seen = scripted(OK)
+def test_post_or_patch_without_a_key_gets_a_fresh_one(method: str) -> None:
+    handler, seen = scripted(OK, OK)
     client, _ = make_client(handler)
-    with pytest.raises(ValueError, match="idempotency_key"):
-        client.request(method, "/companies", json={"name": "x"})
-    assert seen == []
+    client.request(method, "/companies", json={"name": "x"})
+    client.request(method, "/companies", json={"name": "x"})
+    keys = [r.headers["Idempotency-Key"] for r in seen]
+    assert len(set(keys)) == 2 and all(len(k) == 36 for k in keys)
 
 
 def test_put_and_delete_carry_no_key() -> None:

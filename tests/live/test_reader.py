@@ -85,6 +85,59 @@ def test_reads_everything_in_ceil_n_over_5000_calls_when_honoured() -> None:
     assert first.connections[0].platform_key == "dfxm"
 
 
+def test_a_full_last_page_is_no_proof_of_the_end_so_one_more_is_read() -> None:
+    fake = FakeCodat(10_000)
+    assert len(read(fake).companies) == 10_000
+    assert [n for n, _ in fake.requests] == [1, 2, 3]
+
+
+def test_a_count_too_low_without_a_next_link_does_not_hide_companies() -> None:
+    fake = FakeCodat(12_000)
+    original = fake.page
+
+    def too_low(number: int, size: int) -> dict[str, Any]:
+        body = original(number, size)
+        body["totalResults"] = 5000
+        body["_links"].pop("next", None)
+        return body
+
+    fake.page = too_low  # type: ignore[method-assign]
+    assert len(read(fake).companies) == 12_000
+
+
+def test_an_absurd_count_is_an_error_after_a_bounded_number_of_reads() -> None:
+    fake = FakeCodat(10)
+    original = fake.page
+
+    def absurd(number: int, size: int) -> dict[str, Any]:
+        body = original(number, size)
+        body["totalResults"] = 50_000_000
+        return body
+
+    fake.page = absurd  # type: ignore[method-assign]
+    with pytest.raises(CodatError, match=r"counts 50000000 companies but its pages ended after 10"):
+        read(fake, parallelism=4)
+    # Each of the three tries read page 1 only: a short page without a next link ends it.
+    assert len(fake.requests) == 3
+
+
+def test_an_absurd_count_with_full_pages_reads_only_a_window_at_a_time() -> None:
+    fake = FakeCodat(4000, cap=1000)
+    original = fake.page
+
+    def absurd(number: int, size: int) -> dict[str, Any]:
+        body = original(number, size)
+        body["totalResults"] = 50_000_000
+        return body
+
+    fake.page = absurd  # type: ignore[method-assign]
+    with pytest.raises(CodatError, match="cannot be right"):
+        read(fake, parallelism=4)
+    # Per try: page 1, then windows of at most 4 pages until the empty page 5.
+    assert max(n for n, _ in fake.requests) <= 1 + 4 + 4
+    assert len(fake.requests) <= 3 * 9
+
+
 def test_page_cap_lower_than_asked_is_not_trusted() -> None:
     fake = FakeCodat(12_345, cap=2000)
     state = read(fake)
@@ -96,10 +149,10 @@ def test_page_cap_lower_than_asked_is_not_trusted() -> None:
 
 
 def test_pages_after_the_first_are_fetched_in_parallel() -> None:
-    fake = FakeCodat(5000, cap=1000)
+    fake = FakeCodat(4500, cap=1000)
     fake.gate = threading.Barrier(4)  # pages 2..5
     state = read(fake, parallelism=4)
-    assert len(state.companies) == 5000
+    assert len(state.companies) == 4500
     assert fake.max_active == 4
     assert not fake.gate.broken
 
@@ -195,7 +248,7 @@ def test_a_read_that_never_settles_is_an_error() -> None:
         return body
 
     fake.page = lying  # type: ignore[method-assign]
-    with pytest.raises(CodatError, match=r"kept changing.*Codat counted 11, 10 read"):
+    with pytest.raises(CodatError, match=r"counts 11 companies but its pages ended after 10"):
         read(fake)
 
 

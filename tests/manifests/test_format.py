@@ -59,7 +59,7 @@ def test_company_name_follows_codats_pattern(write: Write) -> None:
     write("m.yaml", 'version: 1\nmerchants:\n  - name: "a/b"\n  - name: ""\n')
     assert errors_of("m.yaml") == [
         "m.yaml:3:11: name may only hold letters, digits, spaces and the characters"
-        " - ' , & @ . ? ! (Codat's rule for company names)",
+        " - ' , & @ . ? ! (Codat's rule for company names), not '/' (character 2)",
         "m.yaml:4:11: 'name' cannot be empty",
     ]
 
@@ -276,11 +276,11 @@ def test_names_of_invalid_merchants_still_count_for_uniqueness(write: Write) -> 
     write("a.yaml", 'version: 1\nmerchants:\n  - name: "a{b}"\n  - name: "a{b}"\n    x: 1\n')
     assert errors_of("a.yaml") == [
         "a.yaml:3:11: name may only hold letters, digits, spaces and the characters"
-        " - ' , & @ . ? ! (Codat's rule for company names)",
+        " - ' , & @ . ? ! (Codat's rule for company names), not '{' (character 2)",
         "a.yaml:4:11: merchant name 'a{b}' is already declared at a.yaml:3:11:"
         " a name (the Codat company name) must be unique across all manifests",
         "a.yaml:4:11: name may only hold letters, digits, spaces and the characters"
-        " - ' , & @ . ? ! (Codat's rule for company names)",
+        " - ' , & @ . ? ! (Codat's rule for company names), not '{' (character 2)",
         "a.yaml:5:5: unknown key 'x' (allowed: companyId, connections, description, name,"
         " syncFlow, tags)",
     ]

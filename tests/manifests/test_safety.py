@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -111,10 +110,9 @@ def test_an_alias_bomb_is_an_error_not_a_hang(write: Write) -> None:
     lines = ["version: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
     write("bomb.yaml", "\n".join(lines) + "\nmerchants: []\n")
-    started = time.monotonic()
     errors = errors_of("bomb.yaml")
-    assert time.monotonic() - started < 5
-    # a4 holds 10 aliases of a3 (1,111 nodes each): the expansion passes 100,000 there.
+    # a4 holds 10 aliases of a3 (1,111 nodes each): the expansion passes 100,000 there,
+    # so loading stops at line 6 instead of expanding a8's 10^9 nodes.
     assert len(errors) == 1
     assert errors[0].startswith("bomb.yaml:6:")
     assert errors[0].endswith(

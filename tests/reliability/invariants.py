@@ -28,9 +28,9 @@ def snapshot(state_path: Path) -> list[Company]:
                      max_rate=0) as client:
         page = 1
         while True:
-            body = client.list_companies(page, 5000)
-            found += body["results"]
-            if not body["results"] or len(found) >= body["totalResults"]:
+            answer = client.list_companies(page, 5000)
+            found += answer.results
+            if not answer.results or len(found) >= (answer.total or 0):
                 break
             page += 1
     return sorted(found, key=lambda c: str(c["id"]))

@@ -132,13 +132,10 @@ def test_rate_limit_well_below_the_work(
     # Refused requests are not counted by the server; only admitted ones fill windows.
     work = len(admitted)
     assert work > 2 * limit, f"{w.context}: the work ({work}) did not exceed the limit"
-    windows = (work - 1) // limit
-    assert took >= windows * WINDOW * 0.9, (
-        f"{w.context}: {work} requests in {took:.1f}s cannot have respected {limit}/{WINDOW}s"
-    )
-    # The server admitted no more than `limit` requests in any window. Times are
-    # taken right after each admission; on a loaded machine a thread can be held
-    # between the limiter's own reading of the clock and ours, hence the slack.
+    # The server admitted no more than `limit` requests in any window (so the work
+    # spread over at least (work - 1) // limit windows). Times are taken right after
+    # each admission; on a loaded machine a thread can be held between the
+    # limiter's own reading of the clock and ours, hence the slack.
     admitted.sort()
     for i, at in enumerate(admitted):
         inside = [x for x in admitted[i:] if x < at + WINDOW - SCHEDULING_SLACK]

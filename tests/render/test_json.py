@@ -29,7 +29,7 @@ SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "additionalProperties": False,
-    "required": ["format_version", "changes", "conflicts", "notes", "summary"],
+    "required": ["format_version", "changes", "conflicts", "notes", "summary", "manifest_files"],
     "properties": {
         "format_version": {"const": 1},
         "changes": {
@@ -78,8 +78,22 @@ SCHEMA: dict[str, Any] = {
                 "has_changes": {"type": "boolean"},
             },
         },
+        "manifest_files": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["path", "sha256"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                },
+            },
+        },
     },
 }
+SHA256 = "0f5c8a4f3a2fd1e6a7c3b2e1d0c9f8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1"
+FILES = (("manifests/merchants.yaml", SHA256),)
 
 
 def field_names(schema: dict[str, Any]) -> set[str]:
@@ -92,11 +106,12 @@ def field_names(schema: dict[str, Any]) -> set[str]:
 
 def test_matches_the_documented_schema() -> None:
     for plan in (plans.every_action(), Plan(changes=())):
-        jsonschema.validate(json.loads(render_json(plan)), SCHEMA)
+        for files in ((), FILES):
+            jsonschema.validate(json.loads(render_json(plan, files)), SCHEMA)
 
 
 def test_every_field_is_documented() -> None:
-    documented = set(re.findall(r"^\| `([a-z_]+)` \|", DOC.read_text(), flags=re.MULTILINE))
+    documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", DOC.read_text(), flags=re.MULTILINE))
     assert field_names(SCHEMA) <= documented
 
 
@@ -156,4 +171,4 @@ def test_the_documented_example_is_real_output() -> None:
         notes=(plans.waiting("12345678"),),
     )
     example = DOC.read_text().split("```json\n", 1)[1].split("\n```", 1)[0]
-    assert render_json(plan) == example + "\n"
+    assert render_json(plan, FILES) == example + "\n"

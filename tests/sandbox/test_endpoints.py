@@ -1,4 +1,4 @@
-"""The endpoints API-NOTES.md lists: status codes, shapes, validation, lifecycle."""
+"""The endpoints the sandbox serves: status codes, shapes, validation, lifecycle."""
 
 from __future__ import annotations
 

@@ -39,10 +39,9 @@ def test_error_faults_answer_codat_errors_and_change_nothing(
 def test_timeout_holds_the_request_unanswered(sandbox_server: Start) -> None:
     handle = sandbox_server(faults=["timeout:GET:/companies:first:1"])
     with _client(handle, timeout=0.5) as client:
-        started = time.monotonic()
+        # A read timeout, not a closed connection: the server kept it open, silent.
         with pytest.raises(httpx.ReadTimeout):
             client.get("/companies")
-        assert time.monotonic() - started >= 0.45
         assert client.get("/companies").status_code == 200
 
 
@@ -59,11 +58,10 @@ def test_stopping_the_server_releases_a_held_request(sandbox_server: Start) -> N
 
     thread = threading.Thread(target=call)
     thread.start()
-    time.sleep(0.3)
-    started = time.monotonic()
+    handle.wait_for_calls(1)  # the server holds it now
     handle.stop()
-    thread.join(10)
-    assert not thread.is_alive() and time.monotonic() - started < 5
+    thread.join(20)  # held for 120 s or until the 30 s client timeout otherwise
+    assert not thread.is_alive()
     assert errors and isinstance(errors[0], httpx.RemoteProtocolError | httpx.ReadError)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import socket
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -47,12 +46,10 @@ def test_rate_limit_headers_on_every_answer(http: httpx.Client) -> None:
 def test_rate_limit_answers_429_with_retry_after(sandbox_server: Start) -> None:
     handle = sandbox_server(rate_limit=3)
     with _client(handle) as client:
-        remaining = [client.get("/companies").headers["X-Rate-Limit-Remaining"] for _ in range(3)]
-        assert remaining == ["2", "1", "0"]
+        assert all(client.get("/companies").status_code == 200 for _ in range(3))
         refused = client.get("/companies")
         assert refused.status_code == 429
         assert 1 <= int(refused.headers["Retry-After"]) <= 60
-        assert refused.headers["X-Rate-Limit-Limit"] == "3"
         assert_valid(refused.json(), "ErrorMessage")
         handle.app.clock.advance(int(refused.headers["Retry-After"]))
         assert client.get("/companies").status_code == 200
@@ -104,17 +101,24 @@ def test_keep_alive_serves_many_requests_on_one_connection(http: httpx.Client) -
 
 
 def test_sixteen_requests_are_served_at_once(sandbox_server: Start) -> None:
-    latency = 0.2
-    handle = sandbox_server(latency_ms=int(latency * 1000))
-
-    # Clients (and their SSL contexts) are built before the clock starts.
-    clients = [_client(handle) for _ in range(16)]
-    started = time.monotonic()
-    with ThreadPoolExecutor(16) as pool:
-        statuses = list(pool.map(lambda c: c.get("/companies").status_code, clients))
-    elapsed = time.monotonic() - started
-    for client in clients:
+    # The server holds the first fifteen unanswered; it can only answer the
+    # sixteenth if it serves requests side by side rather than in turn.
+    handle = sandbox_server(faults=["timeout:GET:/companies:first:15"])
+    held = [
+        httpx.Client(base_url=handle.base_url, headers=handle.auth_headers, timeout=60)
+        for _ in range(15)
+    ]
+    with ThreadPoolExecutor(15) as pool:
+        waiting = [pool.submit(client.get, "/companies") for client in held]
+        handle.wait_for_calls(15)
+        with _client(handle) as sixteenth:
+            assert sixteenth.get("/companies").status_code == 200
+        assert not any(call.done() for call in waiting)
+        handle.stop()  # lets the held ones go, unanswered
+        released = [call.exception() for call in waiting]
+    for client in held:
         client.close()
-    assert statuses == [200] * 16
-    # Served one at a time this would take 16 x latency; at once, about 1 x.
-    assert elapsed < 16 * latency / 4
+    assert all(isinstance(e, httpx.RemoteProtocolError | httpx.ReadError) for e in released)
+    assert list(handle.app.calls) == [("GET", "/companies", 504)] * 15 + [
+        ("GET", "/companies", 200)
+    ]

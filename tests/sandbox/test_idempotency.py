@@ -128,3 +128,34 @@ def test_put_and_delete_ignore_the_key(api: httpx.Client) -> None:
     assert api.put(path, json={"name": "C"}, headers=KEY).json()["name"] == "C"
     assert api.delete(path, headers=KEY).status_code == 204
     assert api.delete(path, headers=KEY).status_code == 404
+
+
+def test_a_500_before_the_change_is_kept_and_replayed(make_api: ClientFactory) -> None:
+    api = make_api(faults=["500:POST:/companies:first:1"])
+    first = api.post("/companies", json={"name": "Acme"}, headers=KEY)
+    again = api.post("/companies", json={"name": "Acme"}, headers=KEY)
+    assert first.status_code == again.status_code == 500
+    assert again.json()["correlationId"] == first.json()["correlationId"]
+    assert _count(api) == 0
+    # A new key is a new request: it goes through.
+    fresh = api.post("/companies", json={"name": "Acme"}, headers={"Idempotency-Key": "new"})
+    assert fresh.status_code == 200 and _count(api) == 1
+
+
+def test_a_500_after_the_change_committed_is_kept_and_replayed(make_api: ClientFactory) -> None:
+    api = make_api(faults=["500-after:POST:/companies:first:1"])
+    first = api.post("/companies", json={"name": "Acme"}, headers=KEY)
+    again = api.post("/companies", json={"name": "Acme"}, headers=KEY)
+    assert first.status_code == again.status_code == 500
+    assert again.content == first.content
+    assert _count(api) == 1  # the change happened once, and the 500 hides it
+
+
+def test_a_503_on_a_patch_is_kept_too(make_api: ClientFactory) -> None:
+    api = make_api(faults=["503:PATCH:/companies/*:first:1"])
+    company = new_company(api)
+    path = f"/companies/{company['id']}"
+    first = api.patch(path, json={"description": "x"}, headers=KEY)
+    again = api.patch(path, json={"description": "x"}, headers=KEY)
+    assert first.status_code == again.status_code == 503
+    assert api.get(path).json().get("description") != "x"

@@ -86,3 +86,20 @@ def test_401_and_409_bodies_match_the_error_schema(
     in_flight = api.post("/companies", json={"name": "a"}, headers={"Idempotency-Key": "busy"})
     assert in_flight.status_code == 409
     assert_valid(in_flight.json(), "ErrorMessage", PLATFORM, COMMERCE)
+
+
+def test_merchant_side_bodies_match_the_specs(http: httpx.Client) -> None:
+    assert_valid(http.get("/integrations").json(), "Integrations", PLATFORM, COMMERCE)
+    company = new_company(http)
+    config_path = f"/config/companies/{company['id']}/sync/commerce"
+    latest_path = f"/companies/{company['id']}/sync/commerce/syncs/latest/status"
+    assert_valid(http.get(config_path).json(), "Configuration", COMMERCE)
+    assert_valid(http.get(latest_path).json(), "ErrorMessage", PLATFORM, COMMERCE)
+    hooks = f"/_sandbox/companies/{company['id']}"
+    flow = http.post(hooks + "/sync-flow/complete", json={"accountingKey": "gbol"}).json()
+    assert_valid(flow["configuration"], "Configuration", COMMERCE)
+    assert_valid(flow["connection"], "Connection", PLATFORM, COMMERCE)
+    assert_valid(http.get(config_path).json(), "Configuration", COMMERCE)
+    for status in ("Complete", "PushError"):
+        http.post(hooks + "/syncs", json={"status": status})
+        assert_valid(http.get(latest_path).json(), "CompanySyncStatus", COMMERCE)

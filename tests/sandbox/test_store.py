@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import httpx
@@ -36,10 +35,8 @@ def test_seed_10000_companies_and_read_them_in_two_pages(sandbox_path: Path) -> 
         }
         for i in range(10_000)
     )
-    started = time.monotonic()
-    ids = store.seed(items)
+    ids = store.seed(items)  # its speed: benchmarks/bench_sandbox_seed.py
     assert len(ids) == len(set(ids)) == 10_000
-    assert time.monotonic() - started < 10
 
     with httpx.Client(base_url="https://api.codat.io", transport=SandboxTransport(store)) as api:
         pages = [api.get("/companies", params={"page": n, "pageSize": 5000}) for n in (1, 2)]

@@ -1,0 +1,132 @@
+"""Creating companies and connections so that no merchant is ever made twice.
+
+Codat has no unique name constraint and keeps the first answer to an
+Idempotency-Key, a 5xx included, for 90 minutes. So:
+
+- Every creation is sent under a fresh key; the client repeats it only where
+  a repeat is replayed rather than redone (a lost answer, 409, 429).
+- A 5xx or no answer at all is *ambiguous*: the change may exist. It is read
+  back (companies by name, a company's connections) and, when found, taken as
+  done; when not, sent again under a new key. A transient failure before or
+  after the change costs one read, never a twin, and never blocks the merchant.
+- Two applies started at different moments both create what their reads
+  missed. After an apply created companies it reads the companies once more
+  and resolves twins by one rule every process computes alike from the same
+  data: of the managed companies with one name that neither read had seen, the
+  earliest `created` (then the smallest id) stays and the others are deleted.
+  Whichever process looks last (it always sees both) does the deleting; the
+  rule never depends on two clocks agreeing, only on both reading the same values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from reconciler.codat.answers import CompaniesPage
+from reconciler.codat.client import MAX_PAGE_SIZE
+from reconciler.codat.errors import CodatAPIError, CodatError
+from reconciler.errors import ReconcilerError
+from reconciler.live.model import LiveCompany, parse_timestamp
+from reconciler.live.reader import read_live_state
+
+# Sends of one creation (each under a new key) before giving up.
+CREATE_ROUNDS = 3
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+class CreationCalls(Protocol):
+    def list_companies(
+        self, page: int, page_size: int = ..., *, query: str | None = ..., tags: str | None = ...
+    ) -> CompaniesPage: ...
+    def get_company(self, company_id: str) -> dict[str, Any]: ...
+    def delete_company(self, company_id: str) -> None: ...
+
+
+class ChangeFailed(ReconcilerError):
+    pass
+
+
+def create_once(post: Callable[[], dict[str, Any]], find: Callable[[], str | None]) -> str:
+    """POST until Codat confirms, reading back after every ambiguous answer; the new id."""
+    failure: CodatError | None = None
+    for _ in range(CREATE_ROUNDS):
+        try:
+            return str(post()["id"])
+        except CodatError as exc:
+            if not exc.may_have_applied:
+                raise
+            failure = exc
+        found = find()
+        if found is not None:
+            return found
+    raise ChangeFailed(
+        f"{failure}; read back {CREATE_ROUNDS} times, it was not created: run apply again"
+    )
+
+
+def company_named(client: CreationCalls, name: str, known: set[str]) -> str | None:
+    """The managed company called `name` that the live read had not seen, if any."""
+    # Names cannot hold a double quote (Codat's name rule), so quoting is safe.
+    page = client.list_companies(1, MAX_PAGE_SIZE, query=f'name="{name}"')
+    fresh = [LiveCompany.from_api(c) for c in page.results if c.get("name") == name]
+    found = [c for c in fresh if c.managed and c.id not in known]
+    return _winner(found).id if found else None
+
+
+def connection_of(client: CreationCalls, company_id: str, platform_key: str, known: set[str]
+                  ) -> str | None:
+    """A connection with `platform_key` on the company that the live read had not seen."""
+    company = LiveCompany.from_api(client.get_company(company_id))
+    for connection in company.connections:
+        if (connection.platform_key == platform_key and connection.id not in known
+                and not connection.status_is("Unlinked")):
+            return connection.id
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Superseded:
+    """A merchant this run created whose company is not the one that stays."""
+
+    name: str
+    message: str
+
+
+def resolve_twins(client: CreationCalls, created: dict[str, str], known: set[str]
+                  ) -> list[Superseded]:
+    """Read the companies once more; delete twins of what this run created (module doc)."""
+    live = read_live_state(client)
+    by_name: dict[str, list[LiveCompany]] = {name: [] for name in created}
+    for company in live.companies:
+        if company.name in by_name and company.managed and company.id not in known:
+            by_name[company.name].append(company)
+    superseded = []
+    for name, mine in sorted(created.items()):
+        twins = by_name[name]
+        if not twins:
+            superseded.append(Superseded(name, f"company {mine} was created, but Codat no "
+                                         "longer has it (deleted meanwhile): run apply again"))
+            continue
+        winner = _winner(twins)
+        _delete_all(client, (c.id for c in twins if c.id != winner.id))
+        if winner.id != mine:
+            superseded.append(Superseded(
+                name, f"another apply created this merchant at the same moment; its company "
+                f"{winner.id} stays and this run's {mine} was removed: run apply again to finish"))
+    return superseded
+
+
+def _winner(twins: list[LiveCompany]) -> LiveCompany:
+    return min(twins, key=lambda c: (parse_timestamp(c.created) or _NEVER, c.id))
+
+
+def _delete_all(client: CreationCalls, ids: Iterable[str]) -> None:
+    for company_id in ids:
+        try:
+            client.delete_company(company_id)
+        except CodatAPIError as err:
+            if err.status != 404:  # another process resolving the same twins got there first
+                raise

@@ -1,0 +1,79 @@
+"""Codat's answers, checked for the shape this tool relies on before anything reads them.
+
+A body of the wrong shape (a `200 {}` to a create, a page whose `results` is
+not a list of objects) is a CodatError naming the call and its correlationId,
+never a KeyError or TypeError further down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from reconciler.codat.errors import CodatError, header_correlation_id
+
+
+def unexpected_answer(response: httpx.Response, problem: str) -> CodatError:
+    request = response.request
+    text = f"{request.method} {request.url.path}: Codat answered {response.status_code} {problem}"
+    if correlation := header_correlation_id(response):
+        text += f" (correlationId: {correlation})"
+    return CodatError(text)
+
+
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """The response's JSON object body, or a CodatError naming the call."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise unexpected_answer(response, "without a JSON object")
+    return body
+
+
+def with_id(response: httpx.Response) -> dict[str, Any]:
+    """A JSON object describing one resource: it must at least name its `id`."""
+    body = json_object(response)
+    if not _has_id(body):
+        raise unexpected_answer(response, "without the `id` of what it describes")
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class CompaniesPage:
+    """One page of `GET /companies`: the server's word on what is there, not proof."""
+
+    number: int
+    results: tuple[dict[str, Any], ...]
+    page_size: int | None  # what the server says a page holds; may be below what was asked
+    total: int | None  # `totalResults`: may be too low or absurdly high
+    has_next: bool  # `_links.next` present
+
+    @classmethod
+    def parse(cls, number: int, response: httpx.Response) -> CompaniesPage:
+        body = json_object(response)
+        results = body.get("results")
+        if not isinstance(results, list):
+            raise unexpected_answer(response, "a page without a `results` list")
+        for index, item in enumerate(results):
+            if not isinstance(item, dict) or not _has_id(item):
+                raise unexpected_answer(response, f"a page whose result {index} is not a company")
+        links = body.get("_links")
+        return cls(
+            number=number,
+            results=tuple(results),
+            page_size=_count(body.get("pageSize")),
+            total=_count(body.get("totalResults")),
+            has_next=isinstance(links, dict) and isinstance(links.get("next"), dict),
+        )
+
+
+def _has_id(body: dict[str, Any]) -> bool:
+    return isinstance(body.get("id"), str) and bool(body["id"])
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

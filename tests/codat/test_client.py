@@ -367,7 +367,10 @@ def test_error_without_a_json_body() -> None:
     client, _ = make_client(handler)
     with pytest.raises(CodatAPIError) as err:
         client.get_company("c1")
-    assert str(err.value) == "GET /companies/c1 failed: 401 Unauthorized"
+    assert str(err.value) == (
+        "GET /companies/c1 failed: 401 Unauthorized. Codat did not accept the API key: check "
+        "CODAT_API_KEY or the file given to --api-key-file (the key as Codat's portal shows it)"
+    )
 
 
 def test_no_secret_reaches_errors_or_observer() -> None:

@@ -49,7 +49,7 @@ def test_plan_then_apply_succeeding(
     found = records(applied)
     assert found[0]["event"] == "target" and found[0]["sandbox"] is True
     assert found[-1] == {"event": "summary", "complete": True, "done": 8, "failed": 0,
-                         "skipped": 0}
+                         "skipped": 0, "not_started": 0}
     assert "Apply complete: 8 done" in applied.stdout  # the plain summary stays on stdout
 
 
@@ -65,7 +65,8 @@ def test_apply_with_a_failed_change(
     assert failed["message"].startswith('merchant["30000001"].connection["zzzz"]: POST ')
     assert "unknown integration 'zzzz'" in failed["message"]
     assert "correlationId: " in failed["message"]
-    assert {"event": "summary", "complete": False, "done": 2, "failed": 1, "skipped": 0} in found
+    assert {"event": "summary", "complete": False, "done": 2, "failed": 1, "skipped": 0,
+            "not_started": 0} in found
     assert found[-1]["event"] == "hint" and "Re-run apply" in found[-1]["message"]
 
 

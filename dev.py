@@ -45,6 +45,7 @@ def demo() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ)
         env["CODAT_SANDBOX"] = str(Path(tmp) / "codat.sqlite")
+        env.pop("CODAT_BASE_URL", None)  # beside CODAT_SANDBOX it would be an error
         # The demo manifests read these secrets from the environment.
         env.setdefault("ACME_DFXM_TOKEN", "demo-token-acme")
         env.setdefault("BOLT_DFXM_TOKEN", "demo-token-bolt")

@@ -27,8 +27,10 @@ from dataclasses import dataclass
 from reconciler.manifests.model import DesiredState, SecretUnavailable
 
 KEY_ENV = "CODAT_RECONCILER_KEY"
-# Sandboxes hold no real credentials, so a well-known key is harmless there
-# and keeps the demo free of setup.
+# The embedded sandbox holds no real credentials, so a well-known key is
+# harmless there and keeps the demo free of setup. Only there: a loopback URL
+# may be a proxy in front of real Codat, where this key would make fingerprints
+# anyone can recompute.
 SANDBOX_KEY = b"codat-reconciler sandbox fingerprint key (not for real accounts)"
 
 
@@ -51,6 +53,7 @@ Credentials = Mapping[tuple[str, str], Credential]
 
 
 def fingerprint_key(*, sandbox: bool) -> bytes | None:
+    """CODAT_RECONCILER_KEY; else the well-known key for the embedded sandbox (`sandbox`)."""
     raw = os.environ.get(KEY_ENV)
     if raw:
         return raw.encode("utf-8")

@@ -10,6 +10,7 @@ from types import FrameType
 import click
 
 from reconciler import __version__
+from reconciler.cli.progress import Reporter
 from reconciler.errors import ReconcilerError
 
 
@@ -55,25 +56,44 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run(argv: list[str] | None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    log = Reporter(log_format="json" if asks_for_json_log(args) else "text")
     try:
-        code = cli.main(args=argv, prog_name="codat-reconciler", standalone_mode=False)
+        code = cli.main(args=args, prog_name="codat-reconciler", standalone_mode=False)
     except ReconcilerError as err:
-        click.echo(f"{err.prefix}{err}", err=True)
+        log.tell("error", str(err), prefix=err.prefix)
         sys.exit(err.exit_code)
     except click.exceptions.Abort as err:
         if isinstance(err.__cause__, KeyboardInterrupt):  # click wraps Ctrl-C in Abort
-            click.echo("Interrupted.", err=True)
+            log.tell("error", "Interrupted.")
             sys.exit(130)
-        click.echo("Aborted.", err=True)
+        log.tell("error", "Aborted.")
         sys.exit(1)
     except _Terminated:
-        click.echo("Terminated (SIGTERM).", err=True)
+        log.tell("error", "Terminated (SIGTERM).")
         sys.exit(143)
     except click.ClickException as err:
         # Usage errors exit 1, not click's 2: exit 2 means "plan has changes" to CI.
-        err.show()
+        if log.is_json:
+            log.tell("error", err.format_message())
+        else:
+            err.show()
         sys.exit(1)
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        log.tell("error", "Interrupted.")
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def asks_for_json_log(args: list[str]) -> bool:
+    """`--log-format json` among the options, known before click parses (and maybe refuses) them.
+
+    Errors click raises while parsing must be JSON lines too, and by then no
+    command has seen its options.
+    """
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--log-format=json" or [arg, *args[i + 1 : i + 2]] == ["--log-format", "json"]:
+            return True
+    return False

@@ -11,11 +11,9 @@ from reconciler import credentials
 from reconciler.apply.executor import ApplyResult, Executor
 from reconciler.cli.interrupt import graceful_stop
 from reconciler.cli.options import (
-    Connection,
+    check_prune,
     codat_options,
-    connection_from,
     merchant_option,
-    open_client,
     output_options,
     prune_options,
     reporter_from,
@@ -28,9 +26,9 @@ from reconciler.cli.planning import (
     load_targeted,
     plan_from,
     read_live,
-    target_of,
 )
 from reconciler.cli.progress import Reporter
+from reconciler.cli.target import Connection, connection_from, open_client
 from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
 from reconciler.live.model import LiveState
@@ -52,7 +50,8 @@ from reconciler.plan.model import Plan
 @click.option("--max-rate", type=click.IntRange(min=0), default=1000, show_default=True,
               help="At most N requests in any 60 seconds (Codat's per-IP limit is 1,000); "
               "0 for no limit (sandboxes).")
-@merchant_option
+@merchant_option("Apply only this merchant's changes (repeatable); the others are left as "
+                 "they are.")
 @codat_options
 @output_options
 def apply(
@@ -74,6 +73,7 @@ def apply(
       codat-reconciler apply manifests/ --auto-approve  # in CI, on merge
       codat-reconciler apply --plan plan.json           # exactly what was reviewed
     """
+    check_prune(prune, max_deletes)
     connection = connection_from(kwargs)
     reporter = reporter_from(kwargs)
     if plan_file:
@@ -89,9 +89,7 @@ def apply(
 
     desired = load_targeted(paths, merchants)
     request = PlanRequest(desired, prune, merchants, max_deletes)
-    with open_client(
-        connection, max_rate=max_rate, parallelism=parallelism, observer=reporter.api_call
-    ) as client:
+    with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         planned = plan_from(client, request, sandbox=connection.is_sandbox, reporter=reporter)
         show_plan(planned.plan, "text")
         guard_deletes(planned.plan, request)
@@ -100,7 +98,7 @@ def apply(
         if not auto_approve:
             _confirm()
         result = _execute(client, desired, planned.plan, planned.live, parallelism, reporter)
-    return _report(result, planned.plan)
+    return _report(result, planned.plan, reporter)
 
 
 def _confirm() -> None:
@@ -134,7 +132,7 @@ def _execute(
         parallelism=parallelism,
         on_change=reporter.change_applied,
     )
-    with graceful_stop() as stop:
+    with graceful_stop(reporter.is_json) as stop:
         result = executor.run(plan, stop.event)
     reporter.finish()
     if stop.exit_code is not None:
@@ -148,16 +146,14 @@ def _apply_saved(
 ) -> int:
     """Every check that needs no call comes first: a refused plan changes nothing."""
     plan_saved = saved.read(plan_file)
-    freshness.check_target(plan_saved, target_of(connection), plan_file)
+    freshness.check_target(plan_saved, connection.target.describe(), plan_file)
     paths, expected = freshness.manifest_paths(plan_saved, Path.cwd(), plan_file)
     desired = load(paths)
     freshness.check_manifests(desired, expected, plan_file)
     key = credentials.fingerprint_key(sandbox=connection.is_sandbox)
     now = credentials.collect(desired, key)
     freshness.check_secrets(plan_saved.plan, desired, now, plan_file)
-    with open_client(
-        connection, max_rate=max_rate, parallelism=parallelism, observer=reporter.api_call
-    ) as client:
+    with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         live = read_live(client, reporter)
         if live.digest() != plan_saved.live_digest:
             raise ReconcilerError(
@@ -165,29 +161,35 @@ def _apply_saved(
             )
         show_plan(plan_saved.plan, "text")
         result = _execute(client, desired, plan_saved.plan, live, parallelism, reporter)
-    return _report(result, plan_saved.plan)
+    return _report(result, plan_saved.plan, reporter)
 
 
-def _report(result: ApplyResult, plan: Plan) -> int:
+def _report(result: ApplyResult, plan: Plan, reporter: Reporter) -> int:
     for failure in result.failed:
-        click.echo(f"Error: {failure.change.address}: {failure.message}", err=True)
+        address = failure.change.address
+        reporter.tell("failed", f"{address}: {failure.message}", prefix="Error: ", address=address)
     for change in result.skipped:
-        click.echo(f"  skipped {change.address} ({change.action.value}): an earlier change "
-                   "of this merchant failed", err=True)
+        reporter.tell("skipped", f"  skipped {change.address} ({change.action.value}): an earlier "
+                      "change of this merchant failed", address=change.address,
+                      action=change.action.value)
     if result.not_started:
-        click.echo(f"  not started: {len(result.not_started)} changes "
-                   f"({result.stopped or 'the run was stopped'})", err=True)
+        reporter.tell("not_started", f"  not started: {len(result.not_started)} changes "
+                      f"({result.stopped or 'the run was stopped'})",
+                      changes=len(result.not_started))
+    counts = {"done": len(result.done), "failed": len(result.failed),
+              "skipped": len(result.skipped), "not_started": len(result.not_started)}
     state = "interrupted" if result.exit_code else "complete" if result.ok else "incomplete"
-    not_started = f", {len(result.not_started)} not started" if result.not_started else ""
+    not_started = f", {counts['not_started']} not started" if result.not_started else ""
     click.echo(
-        f"\nApply {state}: {len(result.done)} done, "
-        f"{len(result.failed)} failed, {len(result.skipped)} skipped{not_started}."
+        f"\nApply {state}: {counts['done']} done, "
+        f"{counts['failed']} failed, {counts['skipped']} skipped{not_started}."
     )
+    reporter.record("summary", complete=result.ok, **counts)
     if not result.ok:
-        click.echo("Re-run apply to finish: it plans again from what did get done.", err=True)
+        reporter.tell("hint", "Re-run apply to finish: it plans again from what did get done.")
     if result.exit_code:
         return result.exit_code
     if plan.conflicts:
-        click.echo(f"{len(plan.conflicts)} merchant(s) left alone because of conflicts "
-                   "(see the plan above).", err=True)
+        reporter.tell("conflicts", f"{len(plan.conflicts)} merchant(s) left alone because of "
+                      "conflicts (see the plan above).", merchants=len(plan.conflicts))
     return 0 if result.ok and not plan.conflicts else 1

@@ -2,36 +2,44 @@
 
 from __future__ import annotations
 
+import os
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import click
 
-from reconciler.cli.options import (
-    codat_options,
-    connection_from,
-    open_client,
-    output_options,
-    reporter_from,
-)
+from reconciler.cli.options import codat_options, output_options, reporter_from
 from reconciler.cli.planning import read_live
+from reconciler.cli.progress import Reporter
+from reconciler.cli.target import connection_from, open_client
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.export import export_documents
+from reconciler.manifests.schema import SCHEMA_RESOURCE
+
+# Where a checkout keeps the schema (a copy, or this repository's symlink).
+CHECKOUT_SCHEMA = Path("schemas") / SCHEMA_RESOURCE
 
 
 @click.command()
 @click.option("--out", "out_dir", metavar="DIR", type=click.Path(file_okay=False),
               help="Write merchants-NNNN.yaml files into DIR (created if missing); "
               "without it, print the manifest to stdout.")
+@click.option("--force", is_flag=True,
+              help="With --out: replace files of the same name already in DIR.")
 @click.option("--merchant", "merchants", multiple=True, metavar="NAME",
-              help="Export only this company (repeatable).")
+              help="Export only this company (repeatable); an unknown name is an error.")
 @click.option("--auth-field", "auth_fields", multiple=True, metavar="FIELD",
               help="Authorization body field to write as an {env: ...} placeholder on Linked "
               "connections (repeatable; default apiToken).")
 @codat_options
 @output_options
 def export(
-    out_dir: str | None, merchants: tuple[str, ...], auth_fields: tuple[str, ...], **kwargs: Any
+    out_dir: str | None,
+    force: bool,
+    merchants: tuple[str, ...],
+    auth_fields: tuple[str, ...],
+    **kwargs: Any,
 ) -> None:
     """Write manifests describing the companies and connections in Codat.
 
@@ -40,33 +48,87 @@ def export(
     companies the tool did not create). Credentials are never exported: Linked
     connections get placeholders named CODAT_AUTH_<MERCHANT>_<PLATFORMKEY>_<FIELD>.
 
+    Existing files are never replaced without --force. Each file starts with a
+    `# yaml-language-server: $schema=...` line for editors: a relative path when
+    DIR is inside a checkout holding schemas/manifest.schema.json, else the
+    absolute file: URI of the schema installed with the tool.
+
     \b
     Examples:
       codat-reconciler export --out manifests/exported
       codat-reconciler export --merchant 12345678 --auth-field apiToken --auth-field storeId
     """
+    if force and out_dir is None:
+        raise click.UsageError("--force only applies with --out DIR")
     connection = connection_from(kwargs)
     reporter = reporter_from(kwargs)
-    with open_client(connection, observer=reporter.api_call) as client:
+    with open_client(connection, reporter) as client:
         live = read_live(client, reporter)
+    unknown = sorted(set(merchants) - {c.name for c in live.companies})
+    if unknown:
+        names = ", ".join(f'"{n}"' for n in unknown)
+        raise ReconcilerError(
+            f"--merchant {names}: no company of that name in Codat; nothing was exported "
+            "(merchant names are the Codat company names)"
+        )
+    target = Path(out_dir) if out_dir is not None else None
     files, warnings = export_documents(
-        live, merchants=merchants, auth_fields=auth_fields or ("apiToken",)
+        live,
+        schema=schema_reference(target),
+        merchants=merchants,
+        auth_fields=auth_fields or ("apiToken",),
     )
     for warning in warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    found = {c.name for c in live.companies}
-    for name in sorted(set(merchants) - found):
-        click.echo(f'Warning: no company named "{name}" in Codat', err=True)
-    if out_dir is None:
+        reporter.tell("warning", f"Warning: {warning}")
+    if target is None:
         for _, text in files:
             click.echo(text, nl=False)
         return
-    target = Path(out_dir)
+    _write(target, files, force=force, reporter=reporter)
+
+
+def _write(target: Path, files: list[tuple[str, str]], *, force: bool, reporter: Reporter) -> None:
+    existing = [name for name, _ in files if (target / name).exists()]
+    if existing and not force:
+        raise ReconcilerError(
+            f"{target}: {', '.join(existing)} already exist{'s' if len(existing) == 1 else ''} "
+            "(maybe edited by hand); nothing was written. Pass --force to replace them, "
+            "or export to another folder and compare."
+        )
     try:
         target.mkdir(parents=True, exist_ok=True)
         for name, text in files:
             (target / name).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise ReconcilerError(f"{out_dir}: cannot write the manifests: {exc.strerror}") from None
+        raise ReconcilerError(f"{target}: cannot write the manifests: {exc.strerror}") from None
+    written = {name for name, _ in files}
+    for stale in sorted(p.name for p in target.glob("merchants-*.yaml")):
+        if stale not in written:
+            reporter.tell("warning", f"Warning: {target / stale} is from an earlier export and "
+                          "was left as it is; delete it if its merchants are in the new files",
+                          file=str(target / stale))
     total = sum(text.count("\n  - name:") + text.count("\n- name:") for _, text in files)
-    click.echo(f"Wrote {len(files)} file(s) to {target}/ ({total} merchants).", err=True)
+    reporter.tell("written", f"Wrote {len(files)} file(s) to {target}/ ({total} merchants).",
+                  files=len(files), merchants=total)
+
+
+def schema_reference(out_dir: Path | None) -> str:
+    """The `$schema` reference for files written to out_dir (None: stdout, place unknown).
+
+    Relative when out_dir is inside a checkout holding the schema, so the files
+    work in every clone; else the absolute URI of the installed schema, which
+    works on this machine.
+    """
+    if out_dir is not None:
+        folder = Path(os.path.abspath(out_dir))
+        for parent in (folder, *folder.parents):
+            if (parent / CHECKOUT_SCHEMA).is_file():
+                relative = Path(os.path.relpath(parent / CHECKOUT_SCHEMA, folder)).as_posix()
+                # The modeline ends at whitespace: such a path needs the URI form.
+                if not any(c.isspace() for c in relative):
+                    return relative
+                return (parent / CHECKOUT_SCHEMA).as_uri()
+            if (parent / ".git").exists():
+                break  # the checkout's root: a schema above it is not the checkout's
+    installed = resources.files("reconciler.schemas").joinpath(SCHEMA_RESOURCE)
+    return Path(str(installed)).resolve().as_uri()

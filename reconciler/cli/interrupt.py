@@ -9,6 +9,7 @@ stops at once, as a person pressing Ctrl-C twice means.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -21,9 +22,20 @@ EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 class GracefulStop:
-    def __init__(self) -> None:
+    def __init__(self, json_log: bool = False) -> None:
         self.event = threading.Event()
         self.signal: signal.Signals | None = None
+        self._json = json_log
+
+    def _say(self, event: str, message: str) -> None:
+        # Straight to stderr, no lock: a handler runs between two bytecodes of the main
+        # thread, which may hold any lock at that moment.
+        if self._json:
+            line = json.dumps({"event": event, "message": message}, separators=(",", ":"))
+        else:
+            line = "\n" + message
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
     @property
     def exit_code(self) -> int | None:
@@ -32,22 +44,20 @@ class GracefulStop:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         received = signal.Signals(signum)
         if self.signal is not None and received is signal.SIGINT:
-            sys.stderr.write("\nStopped at once: changes in flight may or may not be done. "
-                             "Run plan to see where things stand.\n")
-            sys.stderr.flush()
+            self._say("stopped", "Stopped at once: changes in flight may or may not be done. "
+                      "Run plan to see where things stand.")
             os._exit(130)
         if self.signal is None:
             self.signal = received
             self.event.set()
-            sys.stderr.write(f"\n{received.name} received: no new change starts; waiting for "
-                             "those in flight (Ctrl-C again to stop at once).\n")
-            sys.stderr.flush()
+            self._say("stopping", f"{received.name} received: no new change starts; waiting "
+                      "for those in flight (Ctrl-C again to stop at once).")
 
 
 @contextmanager
-def graceful_stop() -> Iterator[GracefulStop]:
+def graceful_stop(json_log: bool = False) -> Iterator[GracefulStop]:
     """Handlers for SIGINT and SIGTERM while the block runs (main thread only)."""
-    stop = GracefulStop()
+    stop = GracefulStop(json_log)
     if threading.current_thread() is not threading.main_thread():
         yield stop  # signals reach only the main thread: nothing to install here
         return

@@ -1,43 +1,19 @@
-"""Options shared by every command that talks to Codat, and the client they open."""
+"""Options shared by the commands: connection, output, pruning and targeting."""
 
 from __future__ import annotations
 
+import math
 import os
-import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
 
 from reconciler import render
 from reconciler.cli.progress import Reporter
-from reconciler.codat.client import CodatClient
-from reconciler.codat.config import load_api_key, resolve_base_url
-from reconciler.codat.observe import ApiCall
-from reconciler.errors import ReconcilerError
 from reconciler.plan.guard import DEFAULT_MAX_DELETES
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# The embedded sandbox is reached through an in-process transport; this URL is
-# never dialled, it only gives requests a well-formed address.
-SANDBOX_URL = "http://127.0.0.1"
-
-
-@dataclass(frozen=True, slots=True)
-class Connection:
-    base_url: str | None
-    api_key_file: str | None
-    sandbox: str | None
-    timeout: float = 30.0
-
-    @property
-    def is_sandbox(self) -> bool:
-        """True for the embedded sandbox and for sandbox servers on loopback."""
-        if self.sandbox:
-            return True
-        return resolve_base_url(self.base_url).startswith("http://")
 
 
 def _refuse_api_key_flag(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -50,8 +26,19 @@ def _refuse_api_key_flag(ctx: click.Context, param: click.Parameter, value: str 
         )
 
 
+MAX_TIMEOUT = 3600.0
+
+
+def _a_number(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    # FloatRange lets nan through (every comparison with nan is false); the
+    # socket layer then crashes on it.
+    if math.isnan(value):
+        raise click.BadParameter("nan is not a number of seconds", ctx=ctx, param=param)
+    return value
+
+
 def codat_options(f: F) -> F:
-    """--base-url, --api-key-file and --sandbox, gathered into a `connection` argument."""
+    """--base-url, --api-key-file, --sandbox and --timeout; `target.connection_from` reads them."""
 
     f = click.option(
         "--api-key",
@@ -62,20 +49,22 @@ def codat_options(f: F) -> F:
     )(f)
     f = click.option(
         "--timeout",
-        type=click.FloatRange(min=0.1),
+        type=click.FloatRange(0.1, MAX_TIMEOUT),
+        callback=_a_number,
         default=30.0,
         show_default=True,
         envvar="CODAT_TIMEOUT",
         metavar="SECONDS",
-        help="Give up on one attempt of a Codat call after this long (it is then retried). "
-        "Env: CODAT_TIMEOUT.",
+        help="Give up on one attempt of a Codat call after this long (it is then retried); "
+        f"0.1 to {MAX_TIMEOUT:g}. Env: CODAT_TIMEOUT.",
     )(f)
     f = click.option(
         "--sandbox",
         envvar="CODAT_SANDBOX",
         metavar="PATH",
         help="Use the embedded Codat sandbox with its state in the SQLite file PATH "
-        "(created if missing); no network, no API key. Env: CODAT_SANDBOX.",
+        "(created if missing); no network, no API key. Env: CODAT_SANDBOX. A flag beats "
+        "the environment; --sandbox with --base-url is an error.",
     )(f)
     f = click.option(
         "--api-key-file",
@@ -88,7 +77,7 @@ def codat_options(f: F) -> F:
         envvar="CODAT_BASE_URL",
         metavar="URL",
         help="Codat API base URL (default https://api.codat.io; plain http only to "
-        "loopback). Env: CODAT_BASE_URL.",
+        "loopback). Env: CODAT_BASE_URL. A flag beats the environment.",
     )(f)
     return f
 
@@ -100,9 +89,15 @@ def output_options(f: F) -> F:
         type=click.Choice(["text", "json"]),
         default="text",
         show_default=True,
-        help="json: one line per API call and per change applied, on stderr.",
+        help="json: every line on stderr is a JSON object (API calls, changes applied, "
+        "progress, notes, errors).",
     )(f)
-    f = click.option("--quiet", "-q", is_flag=True, help="No progress output.")(f)
+    f = click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        help="No progress and no notes (such as the 'Codat: ...' line); errors still show.",
+    )(f)
     return f
 
 
@@ -130,60 +125,21 @@ def prune_options(f: F) -> F:
     return f
 
 
-def merchant_option(f: F) -> F:
-    return click.option(
-        "--merchant",
-        "merchants",
-        multiple=True,
-        metavar="NAME",
-        help="Plan only this merchant (repeatable).",
-    )(f)
+def check_prune(prune: bool, max_deletes: int | None) -> None:
+    if max_deletes is not None and not prune:
+        # Silently ignored, it would read as a guard that is not there.
+        raise click.UsageError("--max-deletes only limits --prune: add --prune, or drop it")
 
 
-def connection_from(kwargs: dict[str, Any]) -> Connection:
-    """Pop the three connection options out of a command's keyword arguments."""
-    return Connection(
-        base_url=kwargs.pop("base_url"),
-        api_key_file=kwargs.pop("api_key_file"),
-        sandbox=kwargs.pop("sandbox"),
-        timeout=kwargs.pop("timeout"),
-    )
+def merchant_option(help: str) -> Callable[[F], F]:
+    """--merchant NAME (repeatable), its help worded for the command that takes it."""
 
+    def decorate(f: F) -> F:
+        return click.option(
+            "--merchant", "merchants", multiple=True, metavar="NAME", help=help
+        )(f)
 
-def open_client(
-    connection: Connection,
-    *,
-    max_rate: int = 1000,
-    parallelism: int = 10,
-    observer: Callable[[ApiCall], None] | None = None,
-) -> CodatClient:
-    if connection.sandbox:
-        from reconciler.sandbox.transport import SandboxTransport
-
-        try:
-            transport = SandboxTransport(connection.sandbox)
-        except (OSError, sqlite3.Error) as exc:
-            raise ReconcilerError(
-                f"cannot open the sandbox state file {connection.sandbox}: {exc} "
-                "(--sandbox / CODAT_SANDBOX names an SQLite file, created if missing)"
-            ) from None
-        return CodatClient(
-            SANDBOX_URL,
-            api_key=None,
-            transport=transport,
-            timeout=connection.timeout,
-            max_rate=max_rate,
-            observer=observer,
-            pool_size=parallelism + 4,
-        )
-    return CodatClient(
-        resolve_base_url(connection.base_url),
-        api_key=load_api_key(connection.api_key_file),
-        timeout=connection.timeout,
-        max_rate=max_rate,
-        observer=observer,
-        pool_size=parallelism + 4,
-    )
+    return decorate
 
 
 def stdin_is_terminal() -> bool:

@@ -9,22 +9,16 @@ import click
 
 from reconciler.cli.options import (
     FORMATS,
+    check_prune,
     codat_options,
-    connection_from,
     merchant_option,
-    open_client,
     output_options,
     prune_options,
     reporter_from,
 )
 from reconciler.cli.output import plan_exit_code, show_plan
-from reconciler.cli.planning import (
-    PlanRequest,
-    guard_deletes,
-    load_targeted,
-    plan_from,
-    target_of,
-)
+from reconciler.cli.planning import PlanRequest, guard_deletes, load_targeted, plan_from
+from reconciler.cli.target import connection_from, open_client
 from reconciler.plan import saved
 
 
@@ -38,7 +32,7 @@ from reconciler.plan import saved
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when the plan has changes, 0 when none, 1 on error.")
 @prune_options
-@merchant_option
+@merchant_option("Plan only this merchant (repeatable); the others are left out of the plan.")
 @codat_options
 @output_options
 def plan(
@@ -65,11 +59,12 @@ def plan(
       codat-reconciler plan manifests/ --out plan.json --prune
       codat-reconciler plan manifests/ --detailed-exitcode   # drift check: exit 2 on changes
     """
+    check_prune(prune, max_deletes)
     connection = connection_from(kwargs)
     reporter = reporter_from(kwargs)
     desired = load_targeted(paths, merchants)
     request = PlanRequest(desired, prune, merchants, max_deletes)
-    with open_client(connection, observer=reporter.api_call) as client:
+    with open_client(connection, reporter) as client:
         planned = plan_from(client, request, sandbox=connection.is_sandbox, reporter=reporter)
     show_plan(planned.plan, fmt, desired.files)
     guard_deletes(planned.plan, request)
@@ -83,10 +78,10 @@ def plan(
                 prune=prune,
                 targets=merchants or None,
                 base=str(Path.cwd()),
-                target=target_of(connection),
+                target=connection.target.describe(),
             ),
             out,
         )
-        click.echo(f"\nSaved the plan to {out}. To carry it out exactly: "
-                   f"codat-reconciler apply --plan {out}", err=True)
+        reporter.tell("saved", f"\nSaved the plan to {out}. To carry it out exactly: "
+                      f"codat-reconciler apply --plan {out}", file=out)
     return plan_exit_code(planned.plan, detailed_exitcode)

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from reconciler import credentials
-from reconciler.cli.options import Connection
 from reconciler.cli.progress import Reporter
 from reconciler.codat.client import CodatClient
-from reconciler.codat.config import resolve_base_url
 from reconciler.errors import ReconcilerError
 from reconciler.live.model import LiveState
 from reconciler.live.reader import read_live_state
@@ -44,13 +41,6 @@ def load_targeted(paths: Sequence[str], merchants: Sequence[str]) -> DesiredStat
             "(merchant names are the Codat company names, as written in the manifests)"
         )
     return desired
-
-
-def target_of(connection: Connection) -> str:
-    """Which Codat a plan is made against, as a saved plan records it."""
-    if connection.sandbox:
-        return f"sandbox {Path(connection.sandbox).resolve()}"
-    return resolve_base_url(connection.base_url)
 
 
 def read_live(client: CodatClient, reporter: Reporter) -> LiveState:

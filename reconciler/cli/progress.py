@@ -3,10 +3,11 @@
 All of it goes to stderr, so stdout stays the plan (pipeable, diffable).
 - On a terminal: one progress bar, redrawn in place.
 - Without a terminal (CI): a plain line now and then, never a bar.
-- `--quiet`: nothing.
-- `--log-format json`: one JSON object per line for every API call attempt and
-  every change applied, and progress as JSON lines too (a bar would corrupt
-  the stream). Records carry no header or body, so no secret can reach them.
+- `--quiet`: no progress and no notes (which Codat); what the operator must
+  act on or keep (errors, failed changes, files written) still shows.
+- `--log-format json`: every line on stderr is one JSON object: every API call
+  attempt, every change applied, progress (a bar would corrupt the stream),
+  notes and errors. Records carry no header or body, so no secret can reach them.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class Reporter:
         self._last_shown = float("-inf")
         self._shown_any = False
 
+    @property
+    def is_json(self) -> bool:
+        return self._json
+
     # -- logs ---------------------------------------------------------------
 
     def api_call(self, call: ApiCall) -> None:
@@ -80,6 +85,28 @@ class Reporter:
             with self._lock:
                 self._failed += 1
         self.advance()
+
+    # -- messages -----------------------------------------------------------
+
+    def note(self, event: str, message: str, **fields: Any) -> None:
+        """Context the operator may want (which Codat); --quiet hides it."""
+        if not self._quiet:
+            self.tell(event, message, **fields)
+
+    def tell(self, event: str, message: str, *, prefix: str = "", **fields: Any) -> None:
+        """What the operator must see even with --quiet: errors, results, what to do next.
+
+        `prefix` ("Error: ") is for people: a JSON record's event says it already.
+        """
+        if self._json:
+            self._emit({"event": event, "message": message.strip(), **fields})
+        else:
+            self._write(f"{prefix}{message}\n")
+
+    def record(self, event: str, **fields: Any) -> None:
+        """Data only a log reader wants (text output says it on stdout already)."""
+        if self._json:
+            self._emit({"event": event, **fields})
 
     # -- progress -----------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import signal
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -12,6 +13,8 @@ from types import FrameType
 
 import click
 
+from reconciler.cli.target import state_file_problem
+from reconciler.errors import ReconcilerError
 from reconciler.sandbox.app import DATE_HEADER_MODES, SandboxApp
 from reconciler.sandbox.faults import FaultSpec, parse_fault
 from reconciler.sandbox.resources import DEFAULT_INTEGRATIONS
@@ -200,22 +203,26 @@ def serve(
         message = f"unknown integration {', '.join(unknown)} (add it with --integration)"
         raise click.BadParameter(message, param_hint="--disabled-integration")
     with tempfile.TemporaryDirectory(prefix="codat-sandbox-") as scratch:
-        app = SandboxApp(
-            state or Path(scratch) / "sandbox.sqlite",
-            api_key=api_key or secrets.token_urlsafe(24),
-            latency_ms=latency_ms,
-            faults=faults,
-            seed=seed,
-            rate_limit=rate_limit,
-            max_page_size=max_page_size,
-            integrations=[*DEFAULT_INTEGRATIONS, *integrations],
-            disabled_integrations=disabled_integrations,
-            webhook_url=webhook_url,
-            webhook_secret=webhook_secret,
-            daily_quota=daily_quota,
-            clock_skew_ms=clock_skew_ms,
-            date_header=date_header,
-        )
+        path = state or Path(scratch) / "sandbox.sqlite"
+        try:
+            app = SandboxApp(
+                path,
+                api_key=api_key or secrets.token_urlsafe(24),
+                latency_ms=latency_ms,
+                faults=faults,
+                seed=seed,
+                rate_limit=rate_limit,
+                max_page_size=max_page_size,
+                integrations=[*DEFAULT_INTEGRATIONS, *integrations],
+                disabled_integrations=disabled_integrations,
+                webhook_url=webhook_url,
+                webhook_secret=webhook_secret,
+                daily_quota=daily_quota,
+                clock_skew_ms=clock_skew_ms,
+                date_header=date_header,
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise ReconcilerError(state_file_problem(path, exc, "--state")) from None
         try:
             server = SandboxServer(app, host, port)
         except OSError as err:

@@ -6,14 +6,9 @@ from typing import Any
 
 import click
 
-from reconciler.cli.options import (
-    codat_options,
-    connection_from,
-    open_client,
-    output_options,
-    reporter_from,
-)
+from reconciler.cli.options import codat_options, output_options, reporter_from
 from reconciler.cli.planning import load_targeted, read_live
+from reconciler.cli.target import connection_from, open_client
 from reconciler.errors import ReconcilerError
 
 
@@ -46,7 +41,7 @@ def sync_url(paths: tuple[str, ...], merchant_name: str, **kwargs: Any) -> None:
             f"{merchant.location}: merchant \"{merchant_name}\" has no syncFlow "
             f"{' or '.join(missing)}; declare it on the merchant or in its file's defaults"
         )
-    with open_client(connection, observer=reporter.api_call) as client:
+    with open_client(connection, reporter) as client:
         live = read_live(client, reporter)
         if merchant.company_id:
             matches = [c for c in live.companies if c.id == merchant.company_id]

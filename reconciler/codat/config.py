@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from reconciler.errors import ReconcilerError
 
@@ -18,7 +20,7 @@ def resolve_base_url(url: str | None = None) -> str:
     this machine (a local sandbox).
     """
     chosen = url or os.environ.get("CODAT_BASE_URL") or DEFAULT_BASE_URL
-    parts = urlsplit(chosen)
+    parts = _split(chosen)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ReconcilerError(
             f"base URL {chosen!r} is not an http(s) URL; use e.g. {DEFAULT_BASE_URL}"
@@ -35,6 +37,26 @@ def resolve_base_url(url: str | None = None) -> str:
             "(plain http is only allowed to localhost, 127.0.0.0/8 or ::1)"
         )
     return chosen.rstrip("/")
+
+
+def _split(url: str) -> SplitResult:
+    """The URL's parts, or a ReconcilerError for what urllib cannot parse (`http://[::1`)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ReconcilerError(
+            f"base URL {url!r} is not a valid URL ({exc}); use e.g. {DEFAULT_BASE_URL}"
+        ) from None
+    try:
+        port = parts.port  # parsed lazily: an out-of-range port only fails here
+    except ValueError:
+        port = 0
+    if port == 0:
+        # Refused here: dialled, it would only read as "could not connect".
+        raise ReconcilerError(
+            f"base URL {url!r} has no valid port: a port is a number from 1 to 65535"
+        )
+    return parts
 
 
 def is_loopback(host: str) -> bool:
@@ -60,6 +82,12 @@ def load_api_key(api_key_file: str | None = None) -> str:
             raise ReconcilerError(
                 f"cannot read API key file {api_key_file}: {err.strerror}"
             ) from None
+        except UnicodeDecodeError:
+            # The decoder's message quotes the offending bytes: part of the key.
+            raise ReconcilerError(
+                f"API key file {api_key_file} is not UTF-8 text: it should hold the key "
+                "as Codat shows it, on one line"
+            ) from None
         if not key:
             raise ReconcilerError(f"API key file {api_key_file} is empty")
         return key
@@ -67,3 +95,18 @@ def load_api_key(api_key_file: str | None = None) -> str:
     if not key:
         raise ReconcilerError("no Codat API key: set CODAT_API_KEY or pass --api-key-file PATH")
     return key
+
+
+def looks_base64_encoded(key: str) -> bool:
+    """True for a key that is already the base64 of printable text.
+
+    Codat wants `Basic <base64 of the key>`, and the tool does the encoding; a
+    key pasted from an Authorization header would be encoded twice and refused.
+    """
+    try:
+        decoded = base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    if len(decoded) < 8 or base64.b64encode(decoded).decode("ascii") != key:
+        return False
+    return all(0x21 <= byte <= 0x7E for byte in decoded)

@@ -61,6 +61,11 @@ class CodatAPIError(CodatError):
             text += f": {self.codat_message}"
         if self.correlation_id:
             text += f" (correlationId: {self.correlation_id})"
+        if self.status == HTTPStatus.UNAUTHORIZED:
+            text += (
+                ". Codat did not accept the API key: check CODAT_API_KEY or the file given "
+                "to --api-key-file (the key as Codat's portal shows it)"
+            )
         return text
 
     @classmethod
@@ -153,13 +158,31 @@ def header_correlation_id(response: httpx.Response) -> str | None:
 
 
 def describe_transport_error(exc: httpx.TransportError) -> str:
-    """A fixed phrase per failure kind: httpx's own text is never shown."""
+    """A fixed phrase per failure kind: httpx's own text is never shown.
+
+    Connection failures name the server (scheme, host and port; the key rides in
+    a header, never in the URL), since a wrong base URL is their usual cause.
+    """
+    where = _server_of(exc)
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        return "timed out connecting"
+        return f"timed out connecting to {where}"
     if isinstance(exc, httpx.TimeoutException):
         return "timed out waiting for a response"
     if isinstance(exc, httpx.ConnectError):
-        return "could not connect (connection refused, DNS or TLS failure)"
+        return (
+            f"could not connect to {where} (connection refused, DNS or TLS failure); "
+            "check --base-url / CODAT_BASE_URL"
+        )
     if isinstance(exc, httpx.RemoteProtocolError):
         return "the server closed the connection without a response"
     return f"transport error ({type(exc).__name__})"
+
+
+def _server_of(exc: httpx.TransportError) -> str:
+    try:
+        url = exc.request.url
+    except RuntimeError:  # an exception raised without a request
+        return "the server"
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{host}{port}"

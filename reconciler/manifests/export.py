@@ -18,7 +18,6 @@ from reconciler.live.model import STATUS_PREFERENCE, LiveCompany, LiveState
 
 MERCHANTS_PER_FILE = 1000  # keeps each file far below the loader's 5 MiB cap
 HEADER = """\
-# yaml-language-server: $schema=../schemas/manifest.schema.json
 # Written by `codat-reconciler export` from live Codat state.
 # Authorization values are never exported (Codat does not return them): each
 # Linked connection names environment variables to hold them; set those (or
@@ -33,9 +32,16 @@ def env_name(merchant: str, platform_key: str, field: str) -> str:
 
 
 def export_documents(
-    live: LiveState, *, merchants: Sequence[str] = (), auth_fields: Sequence[str] = ("apiToken",)
+    live: LiveState,
+    *,
+    schema: str,
+    merchants: Sequence[str] = (),
+    auth_fields: Sequence[str] = ("apiToken",),
 ) -> tuple[list[tuple[str, str]], list[str]]:
-    """([(file name, YAML text)], [warnings]) for the chosen companies (all when none named)."""
+    """([(file name, YAML text)], [warnings]) for the chosen companies (all when none named).
+
+    `schema` is the manifest schema's reference for editors, as seen from the files.
+    """
     counts = Counter(c.name for c in live.companies)
     wanted = set(merchants)
     warnings = [
@@ -53,7 +59,9 @@ def export_documents(
         batch = chosen[start : start + MERCHANTS_PER_FILE]
         doc = {"version": 1, "merchants": [_merchant(c, auth_fields) for c in batch]}
         number = start // MERCHANTS_PER_FILE + 1
-        text = HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+        text = f"# yaml-language-server: $schema={schema}\n{HEADER}" + yaml.safe_dump(
+            doc, sort_keys=False, allow_unicode=True, width=100
+        )
         files.append((f"merchants-{number:04d}.yaml", text))
     return files, warnings
 

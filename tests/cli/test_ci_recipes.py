@@ -3,11 +3,15 @@
 GitHub and GitLab themselves are not run; the shell steps that call the tool
 are taken from the workflow files as written and run with bash, in order, on the
 repository's example manifests, so a recipe that drifts from the CLI fails here.
+The install steps are not run (they fetch from GitHub); they are checked to pin
+a source the user controls instead of taking a name from a public index.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -28,7 +32,8 @@ SECRETS = {"ACME_DFXM_TOKEN": "recipe-secret-acme-1", "BOLT_DFXM_TOKEN": "recipe
 def github_steps(workflow: str) -> list[str]:
     doc = yaml.safe_load((GITHUB / workflow).read_text())
     (job,) = doc["jobs"].values()
-    return [s["run"] for s in job["steps"] if "codat-reconciler " in s.get("run", "")]
+    return [s["run"] for s in job["steps"]
+            if "codat-reconciler " in s.get("run", "") and "pip install" not in s["run"]]
 
 
 def gitlab_script(job: str) -> str:
@@ -42,7 +47,8 @@ def workspace(tmp_path: Path, sandbox_path: Path) -> tuple[Path, dict[str, str]]
     """A checkout-like directory with the example manifests, and the CI job's environment."""
     shutil.copytree(ROOT / "manifests", tmp_path / "manifests")
     tool_dir = str(Path(sys.executable).parent)  # where pip put the console script
-    env = {**os.environ, **SECRETS, "CODAT_SANDBOX": str(sandbox_path),
+    mine = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+    env = {**mine, **SECRETS, "CODAT_SANDBOX": str(sandbox_path),
            "PATH": tool_dir + os.pathsep + os.environ.get("PATH", ""),
            "GITHUB_OUTPUT": str(tmp_path / "github-output")}
     return tmp_path, env
@@ -113,3 +119,41 @@ def test_pre_commit_hook_runs_validate_on_manifests() -> None:
     done = subprocess.run([sys.executable, "-m", "reconciler", "validate", *changed],
                           capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("OK:")
+
+
+def install_commands(text: str) -> list[list[str]]:
+    """Every `pip install` in a recipe, as the shell would split it (comments dropped)."""
+    found = []
+    for line in (x for x in text.splitlines() if "pip install" in x):
+        words = shlex.split(line, comments=True)
+        for i in range(len(words) - 1):
+            if words[i : i + 2] == ["pip", "install"]:
+                found.append(words[i + 2 :])
+    return found
+
+
+# A direct reference to a git repository at a fixed revision (PEP 508 `name @ url`).
+PINNED = re.compile(r"codat-reconciler @ git\+https://[^@\s]+@[^@\s]+")
+
+
+def test_no_recipe_installs_the_tool_by_name_from_a_registry() -> None:
+    # `pip install codat-reconciler` installs whatever a public index serves
+    # under a name this project does not own: a squatter's package would run
+    # in CI with the Codat key in its environment.
+    for recipe in [*GITHUB.glob("*.yml"), GITLAB]:
+        text = recipe.read_text()
+        installs = install_commands(text)
+        assert installs, f"{recipe.name}: no install step"
+        for words in installs:
+            ours = [w for w in words if "codat-reconciler" in w]
+            assert ours and all(PINNED.fullmatch(w) for w in ours), f"{recipe.name}: {words}"
+        assert "OWNER" in text and "REF" in text  # placeholders the user must fill
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    assert "additional_dependencies" not in hooks and install_commands(hooks) == []
+
+
+def test_the_install_check_catches_a_bare_name() -> None:
+    for bare in ("pip install codat-reconciler", "pip install -q codat-reconciler==1.2.0",
+                 "python -m pip install 'codat-reconciler>=1'"):
+        (words,) = install_commands(bare)
+        assert not all(PINNED.fullmatch(w) for w in words if "codat-reconciler" in w)

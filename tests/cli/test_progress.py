@@ -101,6 +101,9 @@ def test_json_logs_one_line_per_call_and_change() -> None:
                        "result": "failed", "error": "boom (correlationId: corr-2)"}
 
 
+FINGERPRINT_KEY = "progress-test-fingerprint-key"
+
+
 @pytest.fixture
 def slow_server(sandbox_server: Callable[..., SandboxHandle], tmp_path: Path) -> SandboxHandle:
     state = tmp_path / "slow.sqlite"
@@ -112,9 +115,9 @@ def slow_server(sandbox_server: Callable[..., SandboxHandle], tmp_path: Path) ->
 
 
 def _env(server: SandboxHandle) -> dict[str, str | None]:
-    """Talk to the server over HTTP, not to an embedded sandbox a developer may have set."""
+    """Talk to the server over HTTP, with a fingerprint key of our own as anywhere but --sandbox."""
     return {"CODAT_BASE_URL": server.base_url, "CODAT_API_KEY": server.api_key,
-            "CODAT_SANDBOX": None, **TOKENS}
+            "CODAT_RECONCILER_KEY": FINGERPRINT_KEY, **TOKENS}
 
 
 def test_real_apply_logs_json_lines_without_any_secret(
@@ -133,7 +136,7 @@ def test_real_apply_logs_json_lines_without_any_secret(
     for call in calls:
         assert set(call) >= {"method", "path", "status", "duration_ms", "attempt", "correlationId"}
     key = server.api_key
-    assert_no_secret(run, key, base64.b64encode(key.encode()).decode())
+    assert_no_secret(run, key, base64.b64encode(key.encode()).decode(), FINGERPRINT_KEY)
 
 
 def test_real_plan_shows_plain_progress_lines_without_a_terminal(

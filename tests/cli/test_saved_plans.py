@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -27,12 +28,14 @@ def test_a_secret_changed_after_the_plan_refuses_the_whole_plan(
     changed = {**env, "BOLT_TOKEN": "bolt-secret-token-CHANGED"}
     run = cli("apply", "--plan", str(plan_file), "--log-format", "json", env=changed)
     assert run.code == 1, run
+    (error,) = [json.loads(line)["message"] for line in run.stderr.splitlines()
+                if '"event":"error"' in line]
     assert (
         'merchant["10000002"].connection["dfxm"]: the secret env BOLT_TOKEN changed since this '
         "plan was made: make a new plan"
-    ) in run.stderr
-    assert "refusing the whole plan; nothing was changed" in run.stderr
-    assert "10000001" not in run.stderr  # its secret did not change
+    ) in error
+    assert "refusing the whole plan; nothing was changed" in error
+    assert "10000001" not in error  # its secret did not change
     assert companies(codat) == [] and api_calls(run) == []  # refused before any call
     assert_no_secret(run, "bolt-secret-token-CHANGED")
 
@@ -89,8 +92,8 @@ def test_a_plan_for_another_codat_is_refused_before_any_call(
     run = cli("apply", "--plan", str(plan_file), "--log-format", "json",
               env={**env, "CODAT_SANDBOX": str(other)})
     assert run.code == 1 and api_calls(run) == []
-    assert (f"this plan was made for sandbox {Path(env['CODAT_SANDBOX']).resolve()}, "
-            f"not sandbox {other.resolve()}; nothing was changed") in run.stderr
+    assert (f"this plan was made for embedded sandbox {Path(env['CODAT_SANDBOX']).resolve()}, "
+            f"not embedded sandbox {other.resolve()}; nothing was changed") in run.stderr
 
 
 def test_a_plan_applied_from_another_folder_reads_the_manifests_where_they_were(

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from reconciler.codat import CodatAPIError, CodatClient, CodatConnectionError, CodatError
+from reconciler.codat.errors import QuotaExhausted
 from reconciler.codat.retry import BASE_DELAY, MAX_DELAY
 from reconciler.errors import ReconcilerError
 from tests.codat.fakes import API_KEY, FakeClock, error_json, make_client, scripted
@@ -110,13 +111,18 @@ def test_429_without_retry_after_backs_off() -> None:
 
 
 def test_429_with_an_unreasonable_retry_after_is_reported_not_waited() -> None:
-    handler, seen = scripted(httpx.Response(429, headers={"Retry-After": "86400"}), OK)
+    handler, seen = scripted(httpx.Response(429, headers={"Retry-After": "86400"}), OK, OK)
     clock = FakeClock()
     client, _ = make_client(handler, clock)
-    with pytest.raises(CodatAPIError) as err:
+    with pytest.raises(QuotaExhausted) as err:
         client.get_company("c1")
-    assert err.value.status == 429 and err.value.retryable
+    assert err.value.status == 429 and 86_000 < err.value.resume_at - time() <= 86_400
+    assert "quota is used up until" in str(err.value) and "run again after" in str(err.value)
     assert len(seen) == 1 and clock.sleeps == []
+    # Every later call is refused at once, without a request: the quota is gone for hours.
+    with pytest.raises(QuotaExhausted):
+        client.get_company("c2")
+    assert len(seen) == 1
 
 
 def test_429_pauses_the_next_operation_too() -> None:
@@ -367,7 +373,10 @@ def test_error_without_a_json_body() -> None:
     client, _ = make_client(handler)
     with pytest.raises(CodatAPIError) as err:
         client.get_company("c1")
-    assert str(err.value) == "GET /companies/c1 failed: 401 Unauthorized"
+    assert str(err.value) == (
+        "GET /companies/c1 failed: 401 Unauthorized. Codat did not accept the API key: check "
+        "CODAT_API_KEY or the file given to --api-key-file (the key as Codat's portal shows it)"
+    )
 
 
 def test_no_secret_reaches_errors_or_observer() -> None:

@@ -59,10 +59,24 @@ def record(scenario: str, seed: int, **facts: object) -> None:
             out.write(line + "\n")
 
 
+def records(run: Run) -> list[dict[str, Any]]:
+    """Every stderr line of a run made with --log-format json: each one is a JSON object."""
+    return [json.loads(x) for x in run.stderr.splitlines()]
+
+
 def api_calls(run: Run) -> list[dict[str, Any]]:
     """The api_call records of a run made with --log-format json."""
-    records = [json.loads(x) for x in run.stderr.splitlines() if x.startswith("{")]
-    return [r for r in records if r.get("event") == "api_call"]
+    return [r for r in records(run) if r.get("event") == "api_call"]
+
+
+def notices(run: Run, *events: str) -> list[str]:
+    """The messages meant for the operator (errors, failures, hints) of a --log-format json run.
+
+    Only records written for people carry a message: API calls, changes and
+    progress do not. `events` narrows them down ("error", "failed", ...).
+    """
+    return [r["message"] for r in records(run)
+            if "message" in r and (not events or r["event"] in events)]
 
 
 def mutations(run: Run) -> list[str]:

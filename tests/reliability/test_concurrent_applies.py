@@ -30,6 +30,7 @@ from tests.reliability.harness import (
     finish,
     kill,
     mutations,
+    notices,
     record,
     seed_for,
     server_args,
@@ -54,7 +55,7 @@ def assert_lost_only_to_a_twin(w: World, runs: list[Run]) -> list[int]:
     for run in runs:
         if run.code == 0:
             continue
-        errors = [x for x in run.stderr.splitlines() if x.startswith("Error:")]
+        errors = notices(run, "error", "failed")
         assert errors and all(TWIN in x or stale(x) for x in errors), f"{w.context}\n{run}"
     return codes
 

@@ -16,7 +16,7 @@ import pytest
 from reconciler.sandbox.faults import FaultInjector
 from tests.fixtures.cli import Run
 from tests.reliability.conftest import World
-from tests.reliability.harness import mutations, record, seed_for, trials
+from tests.reliability.harness import mutations, notices, record, seed_for, trials
 from tests.reliability.invariants import assert_converged
 
 FAULT_MIXES: dict[str, list[str]] = {
@@ -27,18 +27,20 @@ FAULT_MIXES: dict[str, list[str]] = {
     "mixed": ["500:*:/**:0.0667", "503:*:/**:0.0714", "timeout:*:/**:0.0769"],
 }
 MAX_RUNS = 5
-_FAILURE_LINE = re.compile(r'^Error: merchant\["\d+"\](\.connection\["[a-z]{4}"\])?: .+')
+_FAILURE = re.compile(r'^merchant\["\d+"\](\.connection\["[a-z]{4}"\])?: .+')
 
 
 def assert_resumable_report(run: Run, context: str) -> None:
     """An incomplete apply says what failed, where, and to re-run; no traceback."""
-    text = [x for x in run.stderr.splitlines() if not x.startswith("{")]
     assert "Traceback" not in run.output, f"{context}: traceback\n{run}"
-    errors = [x for x in text if x.startswith("Error:")]
-    assert errors, f"{context}: exit {run.code} without an error line\n{run}"
+    errors = notices(run, "error", "failed")
+    assert errors, f"{context}: exit {run.code} without an error record\n{run}"
     if "Re-run apply to finish" in run.stderr:
         assert "Apply incomplete" in run.stdout, f"{context}\n{run}"
-        assert all(_FAILURE_LINE.match(x) for x in errors), f"{context}: unclear\n{errors}"
+        failures = notices(run, "failed")
+        assert failures and all(_FAILURE.match(x) for x in failures), (
+            f"{context}: unclear\n{failures}"
+        )
     else:
         # The live read itself failed: nothing was changed, the message says which call.
         assert mutations(run) == [], f"{context}: mutations before a failed read\n{run}"

@@ -1,0 +1,113 @@
+"""`--log-format json`: every line on stderr is a JSON object, errors and summaries included."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.codat.client import CodatClient
+from tests.cli.conftest import BASIC
+from tests.fixtures.cli import CliFn, Run
+
+UNKNOWN_PLATFORM = """\
+version: 1
+merchants:
+  - name: "30000001"
+    connections:
+      - platformKey: zzzz
+  - name: "30000002"
+"""
+
+
+def records(run: Run) -> list[dict[str, Any]]:
+    """Every stderr line, parsed: fails on any line that is not a JSON object."""
+    parsed = [json.loads(line) for line in run.stderr.splitlines()]
+    assert parsed, run
+    assert all(isinstance(r, dict) and isinstance(r.get("event"), str) for r in parsed), run
+    return parsed
+
+
+def events(run: Run) -> list[str]:
+    return [r["event"] for r in records(run)]
+
+
+def test_plan_then_apply_succeeding(
+    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], tmp_path: Path
+) -> None:
+    root = str(write_manifest(BASIC))
+    plan_file = str(tmp_path / "plan.json")
+    planned = cli("plan", root, "--out", plan_file, "--log-format", "json", env=env)
+    assert planned.code == 0, planned
+    assert events(planned) == ["target", "api_call", "saved"]
+    assert records(planned)[-1]["file"] == plan_file
+    applied = cli("apply", "--plan", plan_file, "--log-format", "json", env=env)
+    assert applied.code == 0, applied
+    found = records(applied)
+    assert found[0]["event"] == "target" and found[0]["sandbox"] is True
+    assert found[-1] == {"event": "summary", "complete": True, "done": 8, "failed": 0,
+                         "skipped": 0, "not_started": 0}
+    assert "Apply complete: 8 done" in applied.stdout  # the plain summary stays on stdout
+
+
+def test_apply_with_a_failed_change(
+    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str]
+) -> None:
+    root = str(write_manifest(UNKNOWN_PLATFORM))
+    run = cli("apply", root, "--auto-approve", "--log-format", "json", env=env)
+    assert run.code == 1, run
+    found = records(run)
+    (failed,) = [r for r in found if r["event"] == "failed"]
+    assert failed["address"] == 'merchant["30000001"].connection["zzzz"]'
+    assert failed["message"].startswith('merchant["30000001"].connection["zzzz"]: POST ')
+    assert "unknown integration 'zzzz'" in failed["message"]
+    assert "correlationId: " in failed["message"]
+    assert {"event": "summary", "complete": False, "done": 2, "failed": 1, "skipped": 0,
+            "not_started": 0} in found
+    assert found[-1]["event"] == "hint" and "Re-run apply" in found[-1]["message"]
+
+
+def test_apply_with_conflicts(
+    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], codat: CodatClient
+) -> None:
+    for key in ("a", "b"):
+        codat.create_company({"name": "10000001"}, idempotency_key=f"dup-{key}")
+    run = cli("apply", str(write_manifest(BASIC)), "--auto-approve", "--log-format", "json",
+              env=env)
+    assert run.code == 1, run
+    assert records(run)[-1] == {
+        "event": "conflicts",
+        "message": "1 merchant(s) left alone because of conflicts (see the plan above).",
+        "merchants": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "{root}", "--max-deletes", "2"], "--max-deletes only limits --prune"),
+        (["apply", "{root}", "--timeout", "nan"], "Invalid value for '--timeout'"),
+        (["plan", "{root}", "--no-such-flag"], "--no-such-flag"),
+        (["apply", "{root}"], "refusing to apply without confirmation"),
+        (["plan", "{broken}"], "merchants.yaml:3:5: unknown key 'platfromKey'"),
+        (["export", "--merchant", "NOPE"], '--merchant "NOPE": no company of that name'),
+    ],
+    ids=["usage", "bad-value", "parse", "no-terminal", "manifest", "export"],
+)
+def test_failures_end_with_one_error_record(
+    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], tmp_path: Path,
+    args: list[str], message: str,
+) -> None:
+    root = write_manifest(BASIC)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "merchants.yaml").write_text("version: 1\nmerchants:\n  - platfromKey: x\n")
+    filled = [a.format(root=root, broken=broken) for a in args]
+    run = cli(*filled, "--log-format", "json", env=env)
+    assert run.code == 1, run
+    last = records(run)[-1]
+    assert last["event"] == "error" and message in last["message"], run
+    assert not last["message"].startswith("Error:")

@@ -98,12 +98,15 @@ def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
 
 
 def _wrapped(text: str) -> list[str]:
-    # A `command` stays on one line, to be copied whole: its spaces are held
-    # out of textwrap's reach (it breaks on ASCII whitespace only).
-    parts = text.split("`")
-    held = "`".join(p.replace(" ", _HELD) if i % 2 else p for i, p in enumerate(parts))
     # Hanging indent: a reason's continuation lines sit under its first word.
     hang = INDENT + " " * (2 if text.startswith("- ") else len("connections: "))
+    # A `command` that fits a line stays on one, to be copied whole: its spaces
+    # are held out of textwrap's reach (it breaks on ASCII whitespace only).
+    room = WIDTH - len(hang) - 2
+    parts = text.split("`")
+    held = "`".join(
+        p.replace(" ", _HELD) if i % 2 and len(p) <= room else p for i, p in enumerate(parts)
+    )
     lines = textwrap.wrap(held, WIDTH, initial_indent=INDENT, subsequent_indent=hang,
                           break_on_hyphens=False, break_long_words=False)
     return [line.replace(_HELD, " ") for line in lines]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,3 +235,21 @@ def test_slow_reads_show_progress(
     progress = [json.loads(x) for x in run.stderr.splitlines() if '"progress"' in x]
     assert progress[-1]["task"] == "Reading the merchants' sync status"
     assert (progress[-1]["done"], progress[-1]["total"]) == (1, 1)
+
+
+def test_the_demo_merchant_becomes_ready(cli: CliFn, sandbox_path: Path) -> None:
+    # What `python3 dev.py demo` shows: apply, one merchant plays the sync flow, status.
+    root = Path(__file__).resolve().parents[2]
+    env = {"CODAT_SANDBOX": str(sandbox_path), "CODAT_BASE_URL": None,
+           "ACME_DFXM_TOKEN": "demo-token-acme", "BOLT_DFXM_TOKEN": "demo-token-bolt"}
+    manifests = str(root / "manifests")
+    assert cli("apply", manifests, "--auto-approve", env=env).code == 0
+    played = subprocess.run([sys.executable, str(root / "scripts" / "demo_merchant.py"),
+                             str(sandbox_path), "10000001"], capture_output=True, text=True)
+    assert played.returncode == 0, played.stderr
+    run = cli("status", manifests, "--format", "json", env=env)
+    assert run.code == 0, run
+    states = {name: m["state"] for name, m in by_name(run).items()}
+    assert states == {"10000001": "ready", "10000002": "waiting", "10000003": "waiting",
+                      "20000001": "waiting", "20000002": "waiting"}
+    assert cli("plan", manifests, "--detailed-exitcode", env=env).code == 0

@@ -12,6 +12,7 @@ from reconciler.cli.options import (
     open_client,
     output_options,
     reporter_from,
+    throughput_options,
 )
 from reconciler.cli.planning import load_targeted, read_live
 from reconciler.readiness.assess import Scope, assess, companies_to_read
@@ -30,11 +31,7 @@ from reconciler.readiness.render import render_json, render_text
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when a merchant is not ready, 0 when all are (1 when something "
               "could not be read).")
-@click.option("--parallelism", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Companies read at once.")
-@click.option("--max-rate", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="At most N requests in any 60 seconds (Codat's per-IP limit is 1,000); "
-              "0 for no limit (sandboxes).")
+@throughput_options
 @codat_options
 @output_options
 def status(

@@ -11,7 +11,6 @@ the same inputs always give the same plan.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,7 +18,6 @@ from reconciler.credentials import Credentials, Fingerprint, Unverifiable
 from reconciler.live.model import (
     AUTH_TAG,
     OWNERSHIP_TAG,
-    STATUS_PREFERENCE,
     LiveCompany,
     LiveConnection,
     LiveState,
@@ -33,6 +31,7 @@ from reconciler.manifests.model import (
     merchant_address,
 )
 from reconciler.plan.fields import describe_field_changes
+from reconciler.plan.matching import CompanyMatcher, match_connection
 from reconciler.plan.model import Action, Change, Conflict, Kind, Note, Plan
 
 
@@ -49,46 +48,22 @@ def make_plan(
     credentials: Credentials,
     options: PlanOptions = PlanOptions(),
 ) -> Plan:
-    by_id = {c.id: c for c in live.companies}
-    by_name: dict[str, list[LiveCompany]] = defaultdict(list)
-    for company in live.companies:
-        by_name[company.name].append(company)
-    pinned = {m.company_id for m in desired.merchants if m.company_id}
-
+    matcher = CompanyMatcher(desired.merchants, live)
     changes: list[Change] = []
     conflicts: list[Conflict] = []
     notes: list[Note] = []
     claimed: set[str] = set()  # live company ids some declared merchant accounts for
 
     for merchant in sorted(desired.merchants, key=lambda m: m.name):
-        if merchant.company_id:
-            match = by_id.get(merchant.company_id)
-            candidates = [match] if match else []
-        else:
-            candidates = [c for c in by_name.get(merchant.name, ()) if c.id not in pinned]
-        claimed.update(c.id for c in candidates)
+        match = matcher.match(merchant)
+        claimed.update(c.id for c in match.companies)
         if options.targets is not None and merchant.name not in options.targets:
             continue
 
-        if merchant.company_id and not candidates:
-            conflicts.append(
-                Conflict(
-                    merchant.address,
-                    f"pinned companyId {merchant.company_id} does not exist in Codat; "
-                    "remove the pin to create the company, or fix the id",
-                )
-            )
-        elif len(candidates) > 1:
-            ids = ", ".join(sorted(c.id for c in candidates))
-            conflicts.append(
-                Conflict(
-                    merchant.address,
-                    f'{len(candidates)} companies are named "{merchant.name}" (ids: {ids}); '
-                    "the merchant is left unchanged until you pin one with companyId",
-                )
-            )
+        if match.conflict is not None:
+            conflicts.append(Conflict(merchant.address, match.conflict))
         else:
-            matched = candidates[0] if candidates else None
+            matched = match.company
             merchant_changes, merchant_notes = _plan_merchant(merchant, matched, credentials)
             changes.extend(merchant_changes)
             notes.extend(merchant_notes)
@@ -118,7 +93,7 @@ def _plan_merchant(
     conn_changes: list[Change] = []
     notes: list[Note] = []
     for conn in connections:
-        live_conn = _match_connection(company, conn.platform_key) if company else None
+        live_conn = match_connection(company, conn.platform_key) if company else None
         conn_changes.extend(_plan_connection(merchant, conn, company, live_conn))
         address = connection_address(merchant.name, conn.platform_key)
         if conn.authorization is None:
@@ -233,17 +208,6 @@ def _plan_company(
         company_id=company.id,
         body={k: want[k] for k in changed},
     )
-
-
-def _match_connection(company: LiveCompany, platform_key: str) -> LiveConnection | None:
-    candidates = [
-        c
-        for c in company.connections
-        if c.platform_key == platform_key and c.status.lower() in STATUS_PREFERENCE
-    ]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda c: (STATUS_PREFERENCE[c.status.lower()], c.created, c.id))
 
 
 def _plan_connection(

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Developer entry point that works on a fresh machine with only Python 3.11.
 
-    python3 dev.py demo    # plan, apply, plan against the embedded sandbox
+    python3 dev.py demo    # plan, apply, plan, a merchant syncs, status: embedded sandbox
     python3 dev.py test    # ruff, mypy and the whole pytest suite
     python3 dev.py bench   # the benchmarks in benchmarks/ (minutes, not part of test)
 
@@ -55,6 +55,10 @@ def demo() -> None:
         run(cli, "apply", "manifests/", "--auto-approve", env=env)
         print("\n== plan again: nothing left to do ==", flush=True)
         run(cli, "plan", "manifests/", "--detailed-exitcode", env=env)
+        print("\n== merchant 10000001 goes through the sync flow (sandbox hooks) ==", flush=True)
+        run(BIN / "python", "scripts/demo_merchant.py", env["CODAT_SANDBOX"], "10000001", env=env)
+        print("\n== status: who can sync, and what the others wait for ==", flush=True)
+        run(cli, "status", "manifests/", env=env)
 
 
 def test() -> None:

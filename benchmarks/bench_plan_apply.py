@@ -63,6 +63,25 @@ def write_manifests(root: Path, merchants: int, files: int) -> list[str]:
     return names
 
 
+def seed_applied(state: Path, names: list[str]) -> list[str]:
+    """Companies as `apply` leaves the manifests of `write_manifests`; returns their ids."""
+    store = SandboxStore(state)
+    ids = store.seed(
+        {
+            "name": n,
+            "description": f"Merchant {n}",
+            "tags": {
+                OWNERSHIP_TAG[0]: OWNERSHIP_TAG[1],
+                AUTH_TAG: "dfxm:" + fingerprint(FP_KEY.encode(), n, "dfxm", {"apiToken": TOKEN}),
+            },
+            "connections": [{"platformKey": "dfxm", "status": "Linked"}],
+        }
+        for n in names
+    )
+    store.close()
+    return ids
+
+
 def serve(state: Path, *flags: str) -> tuple[subprocess.Popen[str], str, str]:
     proc = subprocess.Popen(
         [*CLI, "sandbox", "serve", "--state", str(state), *flags],
@@ -123,20 +142,7 @@ def naive_loop(base_url: str, key: str, names: list[str], create: bool) -> float
 def bench_plan(tmp: Path, sample: int) -> None:
     names = write_manifests(tmp / "plan-manifests", 10_000, 100)
     state = tmp / "plan.sqlite"
-    store = SandboxStore(state)
-    store.seed(
-        {
-            "name": n,
-            "description": f"Merchant {n}",
-            "tags": {
-                OWNERSHIP_TAG[0]: OWNERSHIP_TAG[1],
-                AUTH_TAG: "dfxm:" + fingerprint(FP_KEY.encode(), n, "dfxm", {"apiToken": TOKEN}),
-            },
-            "connections": [{"platformKey": "dfxm", "status": "Linked"}],
-        }
-        for n in names
-    )
-    store.close()
+    seed_applied(state, names)
     proc, url, key = serve(state, "--latency-ms", "50")
     try:
         elapsed, code, calls = run_cli(url, key, "plan", str(tmp / "plan-manifests"),

@@ -18,6 +18,7 @@ from reconciler.cli.options import (
     prune_options,
     reporter_from,
     stdin_is_terminal,
+    throughput_options,
 )
 from reconciler.cli.output import show_plan
 from reconciler.cli.planning import (
@@ -45,11 +46,7 @@ from reconciler.plan.model import Plan
               "refused if Codat changed since it was made.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @prune_options
-@click.option("--parallelism", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Merchants worked on at once.")
-@click.option("--max-rate", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="At most N requests in any 60 seconds (Codat's per-IP limit is 1,000); "
-              "0 for no limit (sandboxes).")
+@throughput_options
 @merchant_option("Apply only this merchant's changes (repeatable); the others are left as "
                  "they are.")
 @codat_options

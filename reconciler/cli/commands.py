@@ -9,7 +9,8 @@ from reconciler.cli.export import export
 from reconciler.cli.plan import plan
 from reconciler.cli.sandbox import sandbox
 from reconciler.cli.show import show
+from reconciler.cli.status import status
 from reconciler.cli.sync_url import sync_url
 from reconciler.cli.validate import validate
 
-ALL: list[click.Command] = [validate, plan, apply, show, export, sync_url, sandbox]
+ALL: list[click.Command] = [validate, plan, apply, status, show, export, sync_url, sandbox]

@@ -131,6 +131,26 @@ def check_prune(prune: bool, max_deletes: int | None) -> None:
         raise click.UsageError("--max-deletes only limits --prune: add --prune, or drop it")
 
 
+def throughput_options(f: F) -> F:
+    """--parallelism and --max-rate, for commands that make many calls."""
+    f = click.option(
+        "--max-rate",
+        type=click.IntRange(min=0),
+        default=1000,
+        show_default=True,
+        help="At most N requests in any 60 seconds (Codat's per-IP limit is 1,000); "
+        "0 for no limit (sandboxes).",
+    )(f)
+    f = click.option(
+        "--parallelism",
+        type=click.IntRange(min=1),
+        default=10,
+        show_default=True,
+        help="Merchants worked on at once.",
+    )(f)
+    return f
+
+
 def merchant_option(help: str) -> Callable[[F], F]:
     """--merchant NAME (repeatable), its help worded for the command that takes it."""
 

@@ -42,6 +42,31 @@ def with_id(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def sync_configuration(response: httpx.Response) -> dict[str, Any]:
+    """A Sync for Commerce `Configuration`: `configured` and `enable`, when given, are booleans."""
+    body = json_object(response)
+    for key in ("configured", "enable"):
+        if key in body and not isinstance(body[key], bool):
+            raise unexpected_answer(response, f"a configuration whose `{key}` is not true or false")
+    return body
+
+
+def sync_status(response: httpx.Response) -> dict[str, Any]:
+    """A `CompanySyncStatus`: a text `syncStatus` or an integer `syncStatusCode` to judge it by."""
+    body = json_object(response)
+    status, code = body.get("syncStatus"), body.get("syncStatusCode")
+    if status is not None and not isinstance(status, str):
+        raise unexpected_answer(response, "a sync status whose `syncStatus` is not text")
+    if code is not None and (not isinstance(code, int) or isinstance(code, bool)):
+        raise unexpected_answer(response, "a sync status whose `syncStatusCode` is not a number")
+    if status is None and code is None:
+        raise unexpected_answer(response, "a sync status with neither `syncStatus` nor a code")
+    at = body.get("syncUtc")
+    if at is not None and not isinstance(at, str):
+        raise unexpected_answer(response, "a sync status whose `syncUtc` is not a date")
+    return body
+
+
 @dataclass(frozen=True, slots=True)
 class CompaniesPage:
     """One page of `GET /companies`: the server's word on what is there, not proof."""

@@ -30,7 +30,13 @@ from urllib.parse import quote
 import httpx
 
 from reconciler import __version__
-from reconciler.codat.answers import CompaniesPage, json_object, with_id
+from reconciler.codat.answers import (
+    CompaniesPage,
+    json_object,
+    sync_configuration,
+    sync_status,
+    with_id,
+)
 from reconciler.codat.config import DEFAULT_BASE_URL, resolve_base_url
 from reconciler.codat.errors import (
     CodatAPIError,
@@ -246,6 +252,23 @@ class CodatClient:
         if not isinstance(url, str) or not url:
             raise CodatError(f"GET {path}: Codat's answer holds no sync flow URL")
         return url
+
+    # -- the merchant's side: Sync for Commerce ----------------------------
+
+    def sync_configuration(self, company_id: str) -> dict[str, Any]:
+        """The company's Sync for Commerce `Configuration` (`configured`, `enable`, ...)."""
+        path = api_path("config", "companies", company_id, "sync", "commerce")
+        return sync_configuration(self.request("GET", path))
+
+    def latest_sync(self, company_id: str) -> dict[str, Any] | None:
+        """The company's latest `CompanySyncStatus`; None before its first sync (Codat's 404)."""
+        path = api_path("companies", company_id, "sync", "commerce", "syncs", "latest", "status")
+        try:
+            return sync_status(self.request("GET", path))
+        except CodatAPIError as err:
+            if err.status == 404:
+                return None
+            raise
 
     # -- the one request path ---------------------------------------------
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field, replace
 from reconciler.credentials import Credentials, Fingerprint, Unverifiable
 from reconciler.live.model import (
     AUTH_TAG,
-    STATUS_PREFERENCE,
     LiveCompany,
     LiveConnection,
 )
@@ -31,6 +30,7 @@ from reconciler.manifests.model import DesiredConnection, Merchant, connection_a
 from reconciler.plan import record
 from reconciler.plan.authorization import authorize, reauthorize_reason
 from reconciler.plan.company import plan_company, tool_tags, user_tags
+from reconciler.plan.matching import match_connection
 from reconciler.plan.model import Action, Change, Kind, Note, NoteKind
 
 
@@ -129,7 +129,7 @@ def _plan_connection(
     work: _Merchant, conn: DesiredConnection, credential: Fingerprint | Unverifiable | None
 ) -> None:
     merchant, company, key = work.merchant, work.company, conn.platform_key
-    live_conn = _match_connection(company, key) if company else None
+    live_conn = match_connection(company, key) if company else None
     linked = live_conn is not None and live_conn.status_is("Linked")
     if live_conn is None:
         work.entries[key] = None  # the tool creates it: it is the tool's
@@ -293,14 +293,3 @@ def _format(work: _Merchant, rec: record.Record) -> str | None:
             )
         )
     return text
-
-
-def _match_connection(company: LiveCompany, platform_key: str) -> LiveConnection | None:
-    candidates = [
-        c
-        for c in company.connections
-        if c.platform_key == platform_key and c.status.lower() in STATUS_PREFERENCE
-    ]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda c: (STATUS_PREFERENCE[c.status.lower()], c.created, c.id))

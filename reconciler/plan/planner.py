@@ -11,13 +11,13 @@ last, so the same inputs always give the same plan.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from reconciler.credentials import Credentials
 from reconciler.live.model import LiveCompany, LiveState
 from reconciler.manifests.model import DesiredState, merchant_address
+from reconciler.plan.matching import CompanyMatcher
 from reconciler.plan.merchant import plan_merchant
 from reconciler.plan.model import Action, Change, Conflict, Kind, Note, NoteKind, Plan
 
@@ -38,46 +38,22 @@ def make_plan(
     credentials: Credentials,
     options: PlanOptions = PlanOptions(),
 ) -> Plan:
-    by_id = {c.id: c for c in live.companies}
-    by_name: dict[str, list[LiveCompany]] = defaultdict(list)
-    for company in live.companies:
-        by_name[company.name].append(company)
-    pinned = {m.company_id for m in desired.merchants if m.company_id}
-
+    matcher = CompanyMatcher(desired.merchants, live)
     changes: list[Change] = []
     conflicts: list[Conflict] = []
     notes: list[Note] = []
     claimed: set[str] = set()  # live company ids some declared merchant accounts for
 
     for merchant in sorted(desired.merchants, key=lambda m: m.name):
-        if merchant.company_id:
-            match = by_id.get(merchant.company_id)
-            candidates = [match] if match else []
-        else:
-            candidates = [c for c in by_name.get(merchant.name, ()) if c.id not in pinned]
-        claimed.update(c.id for c in candidates)
+        match = matcher.match(merchant)
+        claimed.update(c.id for c in match.companies)
         if options.targets is not None and merchant.name not in options.targets:
             continue
 
-        if merchant.company_id and not candidates:
-            conflicts.append(
-                Conflict(
-                    merchant.address,
-                    f"pinned companyId {merchant.company_id} does not exist in Codat; "
-                    "remove the pin to create the company, or fix the id",
-                )
-            )
-        elif len(candidates) > 1:
-            ids = ", ".join(sorted(c.id for c in candidates))
-            conflicts.append(
-                Conflict(
-                    merchant.address,
-                    f'{len(candidates)} companies are named "{merchant.name}" (ids: {ids}); '
-                    "the merchant is left unchanged until you pin one with companyId",
-                )
-            )
+        if match.conflict is not None:
+            conflicts.append(Conflict(merchant.address, match.conflict))
         else:
-            matched = candidates[0] if candidates else None
+            matched = match.company
             changes.extend(
                 plan_merchant(merchant, matched, credentials, notes, prune=options.prune)
             )

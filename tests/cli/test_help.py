@@ -9,7 +9,7 @@ import pytest
 from reconciler import __version__
 from tests.fixtures.cli import CliFn
 
-COMMANDS = [["validate"], ["plan"], ["apply"], ["show"], ["export"], ["sync-url"],
+COMMANDS = [["validate"], ["plan"], ["apply"], ["status"], ["show"], ["export"], ["sync-url"],
             ["sandbox", "serve"]]
 
 

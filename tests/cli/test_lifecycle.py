@@ -154,8 +154,8 @@ def test_prune_unlinks_only_the_connections_the_tool_made(
     applied(cli, root, env)  # the tool creates dfxm (authorized) and lqai (left to the merchant)
     (company,) = companies(codat)
     # The merchant links their accounting software through the sync flow.
-    gbol = codat.create_connection(company["id"], "gbol", idempotency_key="k-merchant")
-    codat.authorize_connection(company["id"], gbol["id"], {"token": "merchant-xero-secret"})
+    flow = f"/_sandbox/companies/{company['id']}/sync-flow/complete"
+    assert codat.request("POST", flow, json={"accountingKey": "gbol"}).status_code == 200
     write_manifest(ONE)  # lqai is no longer declared
 
     plan = cli("plan", str(root), "--prune", env=env)

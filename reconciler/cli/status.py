@@ -1,0 +1,88 @@
+"""`status PATH...`: which declared merchants can sync, and what each is waiting for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from reconciler.cli.options import (
+    codat_options,
+    merchant_option,
+    output_options,
+    reporter_from,
+    throughput_options,
+)
+from reconciler.cli.planning import load_targeted, read_live
+from reconciler.cli.target import connection_from, open_client
+from reconciler.readiness.assess import Scope, assess, companies_to_read
+from reconciler.readiness.model import MerchantStatus, State
+from reconciler.readiness.reader import read_companies
+from reconciler.readiness.render import render_json, render_text
+
+
+@click.command()
+# No `exists=True`: the loader names a missing PATH like every other manifest problem.
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@merchant_option("Report only this merchant (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format (json: see docs/status-json.md).")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when a merchant is not ready, 0 when all are (1 when something "
+              "could not be read).")
+@throughput_options
+@codat_options
+@output_options
+def status(
+    paths: tuple[str, ...],
+    merchants: tuple[str, ...],
+    fmt: str,
+    detailed_exitcode: bool,
+    parallelism: int,
+    max_rate: int,
+    **kwargs: Any,
+) -> int:
+    """Show which declared merchants can sync, and what each is waiting for.
+
+    A merchant is `ready` when it has one company, every declared connection is
+    Linked, the merchant completed the sync flow (configured and enabled) and
+    its latest sync, if any, did not fail. Otherwise it is `waiting` (the reasons
+    say what for and who acts), `missing` (no company yet: run apply),
+    `conflict` (no single company) or `error` (a read failed; the message has
+    Codat's correlationId). Reads one company listing, then two calls per
+    merchant that has a company, read-only.
+
+    \b
+    Examples:
+      codat-reconciler status manifests/
+      codat-reconciler status manifests/ --merchant 12345678
+      codat-reconciler status manifests/ --format json | jq '.merchants[].waitingFor[]'
+      codat-reconciler status manifests/ --detailed-exitcode  # a scheduled job: 2 = not all ready
+    """
+    connection = connection_from(kwargs)
+    reporter = reporter_from(kwargs)
+    desired = load_targeted(paths, merchants)
+    scope = Scope(frozenset(merchants) if merchants else None, paths)
+    with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
+        live = read_live(client, reporter)
+        company_ids = companies_to_read(desired, live, scope)
+        reporter.start("Reading the merchants' sync status", len(company_ids))
+        reads = read_companies(
+            client, company_ids, parallelism=parallelism, on_company=reporter.advance
+        )
+        reporter.finish()
+    statuses = assess(desired, live, reads, scope)
+    click.echo(render_json(statuses) if fmt == "json" else render_text(statuses), nl=False)
+    return _exit_code(statuses, detailed_exitcode)
+
+
+def _exit_code(statuses: list[MerchantStatus], detailed: bool) -> int:
+    unread = [s.name for s in statuses if s.state is State.ERROR]
+    if unread:
+        names = ", ".join(f'"{n}"' for n in unread)
+        click.echo(f"Error: could not read the status of {len(unread)} merchant(s) ({names}); "
+                   "the reasons, with Codat's correlationId, are in their waitingFor.", err=True)
+        return 1
+    if detailed and any(s.state is not State.READY for s in statuses):
+        return 2
+    return 0

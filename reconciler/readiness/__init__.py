@@ -1,0 +1,1 @@
+"""Readiness: which declared merchants can sync, and what each is waiting for."""

@@ -46,6 +46,9 @@ class Unverifiable:
     """Why a fingerprint could not be computed (names a variable or file, never a value)."""
 
     reason: str
+    # The declared secret itself cannot be read (not only the key is missing): such
+    # an authorization cannot be sent either.
+    secret_missing: bool = False
 
 
 Credential = Fingerprint | Unverifiable
@@ -87,13 +90,13 @@ def collect(desired: DesiredState, key: bytes | None) -> dict[tuple[str, str], C
             if conn.authorization is None:
                 continue
             where = (merchant.name, conn.platform_key)
-            if key is None:
-                out[where] = Unverifiable(f"{KEY_ENV} is not set")
-                continue
             try:
                 values = conn.resolve_authorization()
             except SecretUnavailable as exc:
-                out[where] = Unverifiable(str(exc))
+                out[where] = Unverifiable(str(exc), secret_missing=True)
+                continue
+            if key is None:
+                out[where] = Unverifiable(f"{KEY_ENV} is not set")
                 continue
             value = fingerprint(key, merchant.name, conn.platform_key, values)
             out[where] = Fingerprint(value, kid)

@@ -85,7 +85,7 @@ def apply(
         raise click.UsageError("give the manifest PATHs to apply, or --plan FILE")
 
     desired = load_targeted(paths, merchants)
-    request = PlanRequest(desired, prune, merchants, max_deletes)
+    request = PlanRequest(desired, prune, merchants, max_deletes, require_secrets=True)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         planned = plan_from(client, request, sandbox=connection.is_sandbox, reporter=reporter)
         show_plan(planned.plan, "text")

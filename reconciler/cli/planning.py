@@ -7,7 +7,7 @@ turned into fingerprints, and the pure planner run on the three.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler import credentials
 from reconciler.cli.progress import Reporter
@@ -18,7 +18,7 @@ from reconciler.live.reader import read_live_state
 from reconciler.manifests.loader import load
 from reconciler.manifests.model import DesiredState
 from reconciler.plan.guard import check_deletes
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Action, Kind, Plan
 from reconciler.plan.planner import PlanOptions, make_plan
 
 
@@ -58,6 +58,8 @@ class PlanRequest:
     prune: bool
     merchants: tuple[str, ...]
     max_deletes: int | None
+    # apply: merchants whose secrets are missing are not started (see PlanOptions).
+    require_secrets: bool = False
 
 
 def plan_from(
@@ -66,9 +68,17 @@ def plan_from(
     desired = request.desired
     live = read_live(client, reporter)
     targets = frozenset(request.merchants) if request.merchants else None
-    options = PlanOptions(prune=request.prune, targets=targets)
+    options = PlanOptions(
+        prune=request.prune, targets=targets, require_secrets=request.require_secrets
+    )
     key = credentials.fingerprint_key(sandbox=sandbox)
-    plan = make_plan(desired, live, credentials.collect(desired, key), options)
+    creds = credentials.collect(desired, key)
+    plan = make_plan(desired, live, creds, options)
+    if any(c.kind is Kind.CONNECTION and c.action is Action.CREATE for c in plan.changes):
+        # Only a plan that makes connections needs to know which it may make: one
+        # more read then, none on a converged base.
+        options = replace(options, integrations=client.enabled_integrations())
+        plan = make_plan(desired, live, creds, options)
     return Planned(live, plan)
 
 

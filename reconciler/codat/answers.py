@@ -68,8 +68,8 @@ def sync_status(response: httpx.Response) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class CompaniesPage:
-    """One page of `GET /companies`: the server's word on what is there, not proof."""
+class Page:
+    """One page of a Codat list: the server's word on what is there, not proof."""
 
     number: int
     results: tuple[dict[str, Any], ...]
@@ -78,14 +78,17 @@ class CompaniesPage:
     has_next: bool  # `_links.next` present
 
     @classmethod
-    def parse(cls, number: int, response: httpx.Response) -> CompaniesPage:
+    def parse(
+        cls, number: int, response: httpx.Response, *, identity: str = "id", kind: str = "company"
+    ) -> Page:
+        """`identity` is the field every result must name itself by (`key` for integrations)."""
         body = json_object(response)
         results = body.get("results")
         if not isinstance(results, list):
             raise unexpected_answer(response, "a page without a `results` list")
         for index, item in enumerate(results):
-            if not isinstance(item, dict) or not _has_id(item):
-                raise unexpected_answer(response, f"a page whose result {index} is not a company")
+            if not isinstance(item, dict) or not _has_id(item, identity):
+                raise unexpected_answer(response, f"a page whose result {index} is not a {kind}")
         links = body.get("_links")
         return cls(
             number=number,
@@ -96,8 +99,16 @@ class CompaniesPage:
         )
 
 
-def _has_id(body: dict[str, Any]) -> bool:
-    return isinstance(body.get("id"), str) and bool(body["id"])
+    def is_last(self, capacity: int) -> bool:
+        """Evidence of the end: an empty page, or one not full without a next link."""
+        return not self.results or (len(self.results) < capacity and not self.has_next)
+
+
+CompaniesPage = Page
+
+
+def _has_id(body: dict[str, Any], identity: str = "id") -> bool:
+    return isinstance(body.get(identity), str) and bool(body[identity])
 
 
 def _count(value: object) -> int | None:

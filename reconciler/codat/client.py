@@ -32,6 +32,7 @@ import httpx
 from reconciler import __version__
 from reconciler.codat.answers import (
     CompaniesPage,
+    Page,
     json_object,
     sync_configuration,
     sync_status,
@@ -174,6 +175,22 @@ class CodatClient:
 
     def delete_company(self, company_id: str) -> None:
         self.request("DELETE", api_path("companies", company_id), gone_ok=True)
+
+    def enabled_integrations(self) -> frozenset[str]:
+        """The platform keys this Codat account can make connections to."""
+        enabled: set[str] = set()
+        page = 1
+        while True:
+            answer = Page.parse(
+                page,
+                self.request("GET", "/integrations", params={"page": page, "pageSize": 5000}),
+                identity="key",
+                kind="integration",
+            )
+            enabled.update(i["key"] for i in answer.results if i.get("enabled") is True)
+            if answer.is_last(min(5000, answer.page_size or 5000)):
+                return frozenset(enabled)
+            page += 1
 
     # -- connections -----------------------------------------------------
 

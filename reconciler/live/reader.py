@@ -69,7 +69,7 @@ def _read_all_pages(
     seen.add(first)
     # What a full page holds: the size asked, or less if the server says it caps pages.
     capacity = min(page_size, first.page_size or page_size)
-    if _is_last(first, capacity):
+    if first.is_last(capacity):
         return seen
     capacity = max(1, len(first.results))
     page = 2
@@ -83,13 +83,9 @@ def _read_all_pages(
             pages = list(pool.map(lambda n: client.list_companies(n, capacity), batch))
             for answer in pages:
                 seen.add(answer)
-                if _is_last(answer, capacity):
+                if answer.is_last(capacity):
                     return seen
             page = batch.stop
-
-
-def _is_last(page: CompaniesPage, capacity: int) -> bool:
-    return not page.results or (len(page.results) < capacity and not page.has_next)
 
 
 class _Companies:

@@ -39,6 +39,7 @@ class NoteKind(StrEnum):
     MERCHANT_CONNECTION = "merchant_connection"  # left alone by --prune: not the tool's
     RECORD_FULL = "record_full"
     UNDECLARED_COMPANIES = "undeclared_companies"  # managed, undeclared, kept without --prune
+    SECRET_MISSING = "secret_missing"  # apply will not start this merchant without it
 
 
 @dataclass(frozen=True, slots=True)

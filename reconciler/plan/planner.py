@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from reconciler.credentials import Credentials
+from reconciler.credentials import Credentials, Unverifiable
 from reconciler.live.model import LiveCompany, LiveState
 from reconciler.manifests.model import DesiredState, merchant_address
 from reconciler.plan.matching import CompanyMatcher
@@ -30,6 +30,11 @@ class PlanOptions:
     prune: bool = False
     # Only these merchants (by name) are planned; None plans every merchant.
     targets: frozenset[str] | None = None
+    # The platform keys the account can connect to (`GET /integrations`); None: not known.
+    integrations: frozenset[str] | None = None
+    # apply: a merchant whose authorization secret is missing is not started. plan (which
+    # may run without secrets, on a fork's pull request) only notes it.
+    require_secrets: bool = False
 
 
 def make_plan(
@@ -53,10 +58,21 @@ def make_plan(
         if match.conflict is not None:
             conflicts.append(Conflict(merchant.address, match.conflict))
         else:
-            matched = match.company
-            changes.extend(
-                plan_merchant(merchant, matched, credentials, notes, prune=options.prune)
-            )
+            planned = plan_merchant(merchant, match.company, credentials, notes,
+                                    prune=options.prune)
+            blocked, missing = _cannot_finish(planned, credentials, options.integrations)
+            if missing and not options.require_secrets:
+                notes.extend(Note(merchant.address, m + ": apply will not start this merchant "
+                                  "until it is available", NoteKind.SECRET_MISSING)
+                             for m in missing)
+            elif missing:
+                blocked.extend(missing)
+            if blocked:
+                # Started, it would stop half-way (a company without its connection);
+                # reported now, it is fixed before anything is made.
+                conflicts.append(Conflict(merchant.address, "not started: " + "; ".join(blocked)))
+            else:
+                changes.extend(planned)
 
     if options.targets is None:
         undeclared = sorted(
@@ -69,6 +85,28 @@ def make_plan(
             notes.append(_undeclared_note(undeclared))
 
     return Plan(changes=tuple(changes), conflicts=tuple(conflicts), notes=tuple(notes))
+
+
+def _cannot_finish(
+    changes: Sequence[Change], credentials: Credentials, integrations: frozenset[str] | None
+) -> tuple[list[str], list[str]]:
+    """Why a merchant's changes could not all be carried out, known before any call:
+    (what Codat refuses, which secrets are missing)."""
+    reasons: list[str] = []
+    missing: list[str] = []
+    for change in changes:
+        key = change.platform_key or ""
+        creates = change.kind is Kind.CONNECTION and change.action is Action.CREATE
+        if creates and integrations is not None and key not in integrations:
+            reasons.append(
+                    f"platform key {key} is not an enabled integration of this Codat account "
+                    "(GET /integrations): enable it in Codat, or correct the manifest"
+                )
+        if change.action is Action.AUTHORIZE:
+            credential = credentials.get((change.merchant, key))
+            if isinstance(credential, Unverifiable) and credential.secret_missing:
+                missing.append(f"connection {key} cannot be authorized: {credential.reason}")
+    return reasons, missing
 
 
 def _undeclared_note(undeclared: Sequence[LiveCompany]) -> Note:

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from reconciler.codat.client import CodatClient
-from tests.cli.conftest import BASIC
+from tests.cli.conftest import BASIC, TOKENS
 from tests.fixtures.cli import CliFn, Run
+from tests.fixtures.sandbox import SandboxHandle
 
 UNKNOWN_PLATFORM = """\
 version: 1
@@ -42,7 +43,8 @@ def test_plan_then_apply_succeeding(
     plan_file = str(tmp_path / "plan.json")
     planned = cli("plan", root, "--out", plan_file, "--log-format", "json", env=env)
     assert planned.code == 0, planned
-    assert events(planned) == ["target", "api_call", "saved"]
+    # The companies, then (the plan makes connections) the account's integrations.
+    assert events(planned) == ["target", "api_call", "api_call", "saved"]
     assert records(planned)[-1]["file"] == plan_file
     applied = cli("apply", "--plan", plan_file, "--log-format", "json", env=env)
     assert applied.code == 0, applied
@@ -54,20 +56,38 @@ def test_plan_then_apply_succeeding(
 
 
 def test_apply_with_a_failed_change(
+    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: Callable[..., SandboxHandle]
+) -> None:
+    # Bolt's authorization fails on every attempt; the others go through.
+    server = sandbox_server(faults=["503:PUT:/companies/*/connections/*/authorization:first:6"])
+    env = {"CODAT_BASE_URL": server.base_url, "CODAT_API_KEY": server.api_key,
+           "CODAT_RECONCILER_KEY": "json-log-test-key", **TOKENS}
+    run = cli("apply", str(write_manifest(BASIC)), "--auto-approve", "--parallelism", "1",
+              "--log-format", "json", env=env)
+    assert run.code == 1, run
+    found = records(run)
+    (failed,) = [r for r in found if r["event"] == "failed"]
+    assert failed["address"] == 'merchant["10000001"].connection["dfxm"]'
+    assert failed["message"].startswith('merchant["10000001"].connection["dfxm"]: PUT ')
+    assert "correlationId: " in failed["message"]
+    summary = next(r for r in found if r["event"] == "summary")
+    assert summary["complete"] is False and summary["failed"] == 1
+    assert found[-1]["event"] == "hint" and "Re-run apply" in found[-1]["message"]
+
+
+def test_a_merchant_that_could_not_finish_is_not_started(
     cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str]
 ) -> None:
     root = str(write_manifest(UNKNOWN_PLATFORM))
     run = cli("apply", root, "--auto-approve", "--log-format", "json", env=env)
     assert run.code == 1, run
+    assert "not started: platform key zzzz is not an enabled integration" in run.stdout
     found = records(run)
-    (failed,) = [r for r in found if r["event"] == "failed"]
-    assert failed["address"] == 'merchant["30000001"].connection["zzzz"]'
-    assert failed["message"].startswith('merchant["30000001"].connection["zzzz"]: POST ')
-    assert "unknown integration 'zzzz'" in failed["message"]
-    assert "correlationId: " in failed["message"]
-    assert {"event": "summary", "complete": False, "done": 2, "failed": 1, "skipped": 0,
+    posts = [r for r in found if r["event"] == "api_call" and r["method"] != "GET"]
+    # Only the other merchant was created; nothing of 30000001 was started.
+    assert [p["path"] for p in posts] == ["/companies"]
+    assert {"event": "summary", "complete": True, "done": 1, "failed": 0, "skipped": 0,
             "not_started": 0} in found
-    assert found[-1]["event"] == "hint" and "Re-run apply" in found[-1]["message"]
 
 
 def test_apply_with_conflicts(

@@ -130,9 +130,10 @@ def test_real_apply_logs_json_lines_without_any_secret(
     records = [json.loads(line) for line in run.stderr.splitlines()]
     calls = [r for r in records if r["event"] == "api_call"]
     changes = [r for r in records if r["event"] == "change"]
-    # One read to plan, 8 changes, one read at the end confirming what was created.
-    assert len(calls) == 1 + 8 + 1 and len(changes) == 8
-    assert [c["method"] for c in calls].count("GET") == 2
+    # Two reads to plan (companies; integrations, since connections are made), 8 changes,
+    # one read at the end confirming what was created.
+    assert len(calls) == 2 + 8 + 1 and len(changes) == 8
+    assert [c["method"] for c in calls].count("GET") == 3
     for call in calls:
         assert set(call) >= {"method", "path", "status", "duration_ms", "attempt", "correlationId"}
     key = server.api_key

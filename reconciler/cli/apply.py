@@ -69,6 +69,10 @@ def apply(
       codat-reconciler apply manifests/                 # asks for 'yes' first
       codat-reconciler apply manifests/ --auto-approve  # in CI, on merge
       codat-reconciler apply --plan plan.json           # exactly what was reviewed
+
+    Ctrl-C or SIGTERM while changes are made: no new change starts, those in flight
+    finish, a summary says what was not started; exit 130 (SIGINT) or 143 (SIGTERM).
+    A second Ctrl-C stops at once.
     """
     check_prune(prune, max_deletes)
     connection = connection_from(kwargs)

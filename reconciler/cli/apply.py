@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from reconciler import engine
@@ -15,13 +13,12 @@ from reconciler.cli.options import (
     merchant_option,
     output_options,
     prune_options,
-    reporter_from,
     stdin_is_terminal,
     throughput_options,
 )
 from reconciler.cli.output import show_plan
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import Connection, connection_from, open_client
+from reconciler.cli.target import Connection, open_client
 from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
@@ -48,7 +45,8 @@ def apply(
     parallelism: int,
     max_rate: int,
     merchants: tuple[str, ...],
-    **kwargs: Any,
+    connection: Connection,
+    reporter: Reporter,
 ) -> int:
     """Make Codat match the manifests: plan, confirm, carry out.
 
@@ -63,8 +61,6 @@ def apply(
     A second Ctrl-C stops at once.
     """
     check_prune(prune, max_deletes)
-    connection = connection_from(kwargs)
-    reporter = reporter_from(kwargs)
     if plan_file:
         if paths or prune or merchants:
             raise click.UsageError(

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import click
 
 from reconciler import engine
-from reconciler.cli.options import codat_options, output_options, reporter_from
+from reconciler.cli.options import codat_options, output_options
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import connection_from, open_client
+from reconciler.cli.target import Connection, open_client
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.export import export_documents
 from reconciler.manifests.schema import SCHEMA_RESOURCE
@@ -39,7 +38,8 @@ def export(
     force: bool,
     merchants: tuple[str, ...],
     auth_fields: tuple[str, ...],
-    **kwargs: Any,
+    connection: Connection,
+    reporter: Reporter,
 ) -> None:
     """Write manifests describing the companies and connections in Codat.
 
@@ -60,8 +60,6 @@ def export(
     """
     if force and out_dir is None:
         raise click.UsageError("--force only applies with --out DIR")
-    connection = connection_from(kwargs)
-    reporter = reporter_from(kwargs)
     with open_client(connection, reporter) as client:
         live = engine.read_live(client, reporter)
     unknown = sorted(set(merchants) - {c.name for c in live.companies})

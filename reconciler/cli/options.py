@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable
@@ -11,6 +12,7 @@ import click
 
 from reconciler import render
 from reconciler.cli.progress import Reporter
+from reconciler.cli.target import connection_from
 from reconciler.plan.guard import DEFAULT_MAX_DELETES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,9 +39,23 @@ def _a_number(ctx: click.Context, param: click.Parameter, value: float) -> float
     return value
 
 
-def codat_options(f: F) -> F:
-    """--base-url, --api-key-file, --sandbox and --timeout; `target.connection_from` reads them."""
+def codat_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--base-url, --api-key-file, --sandbox and --timeout, handed to the command as one
+    typed `connection: Connection` argument."""
 
+    @functools.wraps(command)
+    def with_connection(
+        *args: Any,
+        base_url: str | None,
+        api_key_file: str | None,
+        sandbox: str | None,
+        timeout: float,
+        **kwargs: Any,
+    ) -> Any:
+        connection = connection_from(base_url, sandbox, api_key_file, timeout)
+        return command(*args, connection=connection, **kwargs)
+
+    f = with_connection
     f = click.option(
         "--api-key",
         hidden=True,
@@ -82,8 +98,14 @@ def codat_options(f: F) -> F:
     return f
 
 
-def output_options(f: F) -> F:
-    """--quiet and --log-format, gathered into a Reporter by `reporter_from`."""
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--quiet and --log-format, handed to the command as one `reporter: Reporter`."""
+
+    @functools.wraps(command)
+    def with_reporter(*args: Any, quiet: bool, log_format: str, **kwargs: Any) -> Any:
+        return command(*args, reporter=Reporter(quiet=quiet, log_format=log_format), **kwargs)
+
+    f = with_reporter
     f = click.option(
         "--log-format",
         type=click.Choice(["text", "json"]),
@@ -99,10 +121,6 @@ def output_options(f: F) -> F:
         help="No progress and no notes (such as the 'Codat: ...' line); errors still show.",
     )(f)
     return f
-
-
-def reporter_from(kwargs: dict[str, Any]) -> Reporter:
-    return Reporter(quiet=kwargs.pop("quiet"), log_format=kwargs.pop("log_format"))
 
 
 FORMATS = click.Choice(render.FORMATS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -15,10 +14,10 @@ from reconciler.cli.options import (
     merchant_option,
     output_options,
     prune_options,
-    reporter_from,
 )
 from reconciler.cli.output import plan_exit_code, show_plan
-from reconciler.cli.target import connection_from, open_client
+from reconciler.cli.progress import Reporter
+from reconciler.cli.target import Connection, open_client
 from reconciler.plan import saved
 
 
@@ -43,7 +42,8 @@ def plan(
     prune: bool,
     max_deletes: int | None,
     merchants: tuple[str, ...],
-    **kwargs: Any,
+    connection: Connection,
+    reporter: Reporter,
 ) -> int:
     """Show what `apply` would change in Codat to match the manifests.
 
@@ -60,8 +60,6 @@ def plan(
       codat-reconciler plan manifests/ --detailed-exitcode   # drift check: exit 2 on changes
     """
     check_prune(prune, max_deletes)
-    connection = connection_from(kwargs)
-    reporter = reporter_from(kwargs)
     desired = engine.load_manifests(paths, merchants)
     run = engine.PlanRun(prune, merchants, max_deletes)
     with open_client(connection, reporter) as client:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from reconciler import engine
@@ -11,10 +9,10 @@ from reconciler.cli.options import (
     codat_options,
     merchant_option,
     output_options,
-    reporter_from,
     throughput_options,
 )
-from reconciler.cli.target import connection_from, open_client
+from reconciler.cli.progress import Reporter
+from reconciler.cli.target import Connection, open_client
 from reconciler.readiness.model import MerchantStatus, State
 from reconciler.readiness.render import render_json, render_text
 
@@ -38,7 +36,8 @@ def status(
     detailed_exitcode: bool,
     parallelism: int,
     max_rate: int,
-    **kwargs: Any,
+    connection: Connection,
+    reporter: Reporter,
 ) -> int:
     """Show which declared merchants can sync, and what each is waiting for.
 
@@ -57,8 +56,6 @@ def status(
       codat-reconciler status manifests/ --format json | jq '.merchants[].waitingFor[]'
       codat-reconciler status manifests/ --detailed-exitcode  # a scheduled job: 2 = not all ready
     """
-    connection = connection_from(kwargs)
-    reporter = reporter_from(kwargs)
     desired = engine.load_manifests(paths, merchants)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         statuses = engine.status(client, desired, merchants=merchants, paths=paths,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from reconciler import engine
-from reconciler.cli.options import codat_options, output_options, reporter_from
-from reconciler.cli.target import connection_from, open_client
+from reconciler.cli.options import codat_options, output_options
+from reconciler.cli.progress import Reporter
+from reconciler.cli.target import Connection, open_client
 
 
 @click.command("sync-url")
@@ -17,7 +16,8 @@ from reconciler.cli.target import connection_from, open_client
               help="The declared merchant to hand off to the sync flow.")
 @codat_options
 @output_options
-def sync_url(paths: tuple[str, ...], merchant_name: str, **kwargs: Any) -> None:
+def sync_url(paths: tuple[str, ...], merchant_name: str, connection: Connection,
+             reporter: Reporter) -> None:
     """Print a fresh sync flow URL for a declared merchant.
 
     The URL carries a one-time code that expires 30 seconds after it is issued,
@@ -28,8 +28,6 @@ def sync_url(paths: tuple[str, ...], merchant_name: str, **kwargs: Any) -> None:
     Example:
       codat-reconciler sync-url manifests/ --merchant 12345678
     """
-    connection = connection_from(kwargs)
-    reporter = reporter_from(kwargs)
     desired = engine.load_manifests(paths, [merchant_name])
     with open_client(connection, reporter) as client:
         url = engine.sync_flow_url(client, desired, merchant_name, progress=reporter)

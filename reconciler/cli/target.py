@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import click
 from click.core import ParameterSource
@@ -38,9 +37,11 @@ class Connection:
         return self.target.sandbox
 
 
-def connection_from(kwargs: dict[str, Any]) -> Connection:
-    """Pop the connection options out of a command's keyword arguments and pick the target."""
-    values = {name: kwargs.pop(name) or None for name in _FLAGS}
+def connection_from(
+    base_url: str | None, sandbox: str | None, api_key_file: str | None, timeout: float
+) -> Connection:
+    """The connection the options describe; picks the target (see the module doc)."""
+    values = {"base_url": base_url or None, "sandbox": sandbox or None}
     ctx = click.get_current_context()
     sources = {name: ctx.get_parameter_source(name) for name in _FLAGS}
     given = [name for name, value in values.items() if value is not None]
@@ -58,8 +59,8 @@ def connection_from(kwargs: dict[str, Any]) -> Connection:
         given = flags  # a flag beats an environment variable
     return Connection(
         _target(given[0] if given else None, values, sources),
-        api_key_file=kwargs.pop("api_key_file"),
-        timeout=kwargs.pop("timeout"),
+        api_key_file=api_key_file,
+        timeout=timeout,
     )
 
 

@@ -13,7 +13,7 @@ from reconciler.cli.options import codat_options, output_options
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import Connection, open_client
 from reconciler.errors import ReconcilerError
-from reconciler.manifests.export import export_documents
+from reconciler.manifests.export import Export, export_documents
 from reconciler.manifests.schema import SCHEMA_RESOURCE
 
 # Where a checkout keeps the schema (a copy, or this repository's symlink).
@@ -70,22 +70,23 @@ def export(
             "(merchant names are the Codat company names)"
         )
     target = Path(out_dir) if out_dir is not None else None
-    files, warnings = export_documents(
+    exported = export_documents(
         live,
         schema=schema_reference(target),
         merchants=merchants,
         auth_fields=auth_fields or ("apiToken",),
     )
-    for warning in warnings:
+    for warning in exported.warnings:
         reporter.tell("warning", f"Warning: {warning}")
     if target is None:
-        for _, text in files:
+        for _, text in exported.files:
             click.echo(text, nl=False)
         return
-    _write(target, files, force=force, reporter=reporter)
+    _write(target, exported, force=force, reporter=reporter)
 
 
-def _write(target: Path, files: list[tuple[str, str]], *, force: bool, reporter: Reporter) -> None:
+def _write(target: Path, exported: Export, *, force: bool, reporter: Reporter) -> None:
+    files = exported.files
     existing = [name for name, _ in files if (target / name).exists()]
     if existing and not force:
         raise ReconcilerError(
@@ -105,7 +106,7 @@ def _write(target: Path, files: list[tuple[str, str]], *, force: bool, reporter:
             reporter.tell("warning", f"Warning: {target / stale} is from an earlier export and "
                           "was left as it is; delete it if its merchants are in the new files",
                           file=str(target / stale))
-    total = sum(text.count("\n  - name:") + text.count("\n- name:") for _, text in files)
+    total = exported.merchants
     reporter.tell("written", f"Wrote {len(files)} file(s) to {target}/ ({total} merchants).",
                   files=len(files), merchants=total)
 

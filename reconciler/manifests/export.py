@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import yaml
 
@@ -31,14 +32,21 @@ def env_name(merchant: str, platform_key: str, field: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", raw).strip("_")
 
 
+@dataclass(frozen=True, slots=True)
+class Export:
+    files: list[tuple[str, str]]  # (file name, YAML text)
+    warnings: list[str]
+    merchants: int  # how many companies the files declare
+
+
 def export_documents(
     live: LiveState,
     *,
     schema: str,
     merchants: Sequence[str] = (),
     auth_fields: Sequence[str] = ("apiToken",),
-) -> tuple[list[tuple[str, str]], list[str]]:
-    """([(file name, YAML text)], [warnings]) for the chosen companies (all when none named).
+) -> Export:
+    """The manifest files for the chosen companies (all when none named).
 
     `schema` is the manifest schema's reference for editors, as seen from the files.
     """
@@ -63,7 +71,7 @@ def export_documents(
             doc, sort_keys=False, allow_unicode=True, width=100
         )
         files.append((f"merchants-{number:04d}.yaml", text))
-    return files, warnings
+    return Export(files, warnings, len(chosen))
 
 
 def _merchant(company: LiveCompany, auth_fields: Sequence[str]) -> dict[str, object]:

@@ -49,10 +49,11 @@ from reconciler.codat.errors import (
 )
 from reconciler.codat.headers import quota, seconds_until
 from reconciler.codat.observe import ApiCall, Observer
-from reconciler.codat.ratelimit import RateLimiter
+from reconciler.codat.ratelimit import RequestPacer
 from reconciler.codat.retry import MAX_RETRY_AFTER, NOT_SENT, backoff, should_retry
 
-MAX_PAGE_SIZE = 5000
+# The largest page Codat serves: reading every company takes the fewest requests.
+PAGE_SIZE = 5000
 KEYED_METHODS = frozenset({"POST", "PATCH"})
 _ERROR_TEXT_LIMIT = 200
 
@@ -113,7 +114,7 @@ class CodatClient:
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
-        self.limiter = RateLimiter(max_rate, clock=clock, sleep=sleep)
+        self.pacer = RequestPacer(max_rate, clock=clock, sleep=sleep)
         self._quota_lock = threading.Lock()
         self._refused_until = 0.0  # epoch seconds: Codat's quota is used up until then
 
@@ -139,7 +140,7 @@ class CodatClient:
     def list_companies(
         self,
         page: int,
-        page_size: int = MAX_PAGE_SIZE,
+        page_size: int = PAGE_SIZE,
         *,
         query: str | None = None,
         tags: str | None = None,
@@ -195,7 +196,7 @@ class CodatClient:
     # -- connections -----------------------------------------------------
 
     def list_connections(
-        self, company_id: str, page: int = 1, page_size: int = MAX_PAGE_SIZE
+        self, company_id: str, page: int = 1, page_size: int = PAGE_SIZE
     ) -> dict[str, Any]:
         return json_object(
             self.request(
@@ -358,7 +359,7 @@ class CodatClient:
         hidden: tuple[str, ...],
     ) -> httpx.Response | _Unanswered:
         """One send: the response, or why there was none."""
-        self.limiter.acquire()
+        self.pacer.acquire()
         started = self._clock()
         headers = {"Idempotency-Key": key} if key else {}
         failure: _Unanswered | None = None
@@ -373,7 +374,7 @@ class CodatClient:
             return failure
         status = response.status_code
         if (q := quota(response, time.time())) is not None:
-            self.limiter.observe(q, self._clock())
+            self.pacer.observe(q, self._clock())
         correlation = header_correlation_id(response)
         message = None
         if status >= 300:
@@ -391,7 +392,7 @@ class CodatClient:
             with self._quota_lock:
                 self._refused_until = max(self._refused_until, time.time() + wait)
             return False
-        self.limiter.pause(wait)
+        self.pacer.pause(wait)
         return True
 
     def _quota_exhausted(self, error: CodatAPIError) -> QuotaExhausted:

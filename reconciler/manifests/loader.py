@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.manifests import discovery, names, secrets
+from reconciler.manifests import discovery, names, references
 from reconciler.manifests.discovery import Source
 from reconciler.manifests.errors import ManifestError, ManifestErrors
 from reconciler.manifests.model import (
@@ -118,7 +118,7 @@ class _File:
         self.check_secrets = check_secrets
         self.errors = errors
         self.manifest_dir = source.path.resolve().parent
-        self.root = secrets.repository_root(self.manifest_dir, source.fallback_root)
+        self.root = references.repository_root(self.manifest_dir, source.fallback_root)
 
     def at(self, path: Path_, *, key: bool = False) -> Location:
         line, column = locate(self.document.pos, path, key=key)
@@ -221,12 +221,12 @@ class _File:
         return result
 
     def _auth_value(self, raw: Any, path: Path_) -> AuthValue | None:
-        value = secrets.auth_value(raw, self.manifest_dir, self.root)
+        value = references.auth_value(raw, self.manifest_dir, self.root)
         if isinstance(value, str):
             self.error(path, value)
             return None
         if self.check_secrets:
-            problem = secrets.check(value)
+            problem = references.check(value)
             if problem is not None:
                 self.error(path, problem)
         return value

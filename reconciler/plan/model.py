@@ -104,5 +104,6 @@ class Plan:
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)
 
-    def deletes(self) -> int:
+    @property
+    def delete_count(self) -> int:
         return self.count(Action.DELETE)

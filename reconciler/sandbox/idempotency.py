@@ -29,7 +29,7 @@ class Outcome:
     record: IdempotencyRecord | None = None
 
 
-def fingerprint(body: bytes) -> str:
+def body_digest(body: bytes) -> str:
     # The same JSON re-serialised with other spacing or key order is the same body.
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
@@ -49,11 +49,11 @@ class IdempotencyKeys:
 
     def begin(self, key_scope: str, body: bytes) -> Outcome:
         now = self._clock.now()
-        digest = fingerprint(body)
+        digest = body_digest(body)
         with self._store.write() as tx:
             record = tx.idempotency(key_scope)
             if record is not None and record.created > now - REPLAY_SECONDS:
-                if record.fingerprint != digest:
+                if record.body_digest != digest:
                     return Outcome("mismatch", record)
                 if record.state == "done":
                     return Outcome("replay", record)

@@ -74,7 +74,7 @@ def dumps(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyRecord:
-    fingerprint: str
+    body_digest: str  # stored in the `fingerprint` column, the name older files have
     state: str  # "pending" while the first request runs, then "done"
     created: float
     status: int | None
@@ -204,17 +204,17 @@ class Tx:
         ).fetchone()
         if row is None:
             return None
-        fingerprint, state, created, status, headers, body = row
+        digest, state, created, status, headers, body = row
         return IdempotencyRecord(
-            fingerprint, state, created, status, json.loads(headers or "{}"), bytes(body or b"")
+            digest, state, created, status, json.loads(headers or "{}"), bytes(body or b"")
         )
 
-    def claim_idempotency(self, scope: str, fingerprint: str, now: float, expired: float) -> None:
+    def claim_idempotency(self, scope: str, body_digest: str, now: float, expired: float) -> None:
         self.conn.execute("DELETE FROM idempotency WHERE created < ?", (expired,))
         self.conn.execute(
             "INSERT OR REPLACE INTO idempotency (scope, fingerprint, state, created)"
             " VALUES (?, ?, 'pending', ?)",
-            (scope, fingerprint, now),
+            (scope, body_digest, now),
         )
 
     def complete_idempotency(

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from reconciler.manifests import discovery, names, references
 from reconciler.manifests.discovery import Source
 from reconciler.manifests.errors import ManifestError, ManifestErrors
@@ -69,7 +71,9 @@ def load(paths: Sequence[str | Path], *, check_secrets: bool = False) -> Desired
         file_errors: list[ManifestError] = []
         try:
             digest, result = _load_file(source, check_secrets, file_errors)
-        except Exception as exc:  # one broken file must not hide the others' errors
+        # One unreadable file must not hide the others' errors. Only what a file can
+        # cause is caught: anything else is a bug in the loader and must read as one.
+        except (OSError, UnicodeError, yaml.YAMLError) as exc:
             file_errors.append(
                 ManifestError(
                     Location(source.display, 1, 1),

@@ -131,18 +131,29 @@ class Executor:
                 if change.record is not None:  # what only this change's success may record
                     self._client.update_company(_need(ids.company_id, change), change.record)
             except ReconcilerError as exc:
-                message = str(exc)
-                with self._lock:
-                    result.failed.append(Failure(change, message))
-                    result.skipped.extend(changes[index + 1 :])
-                    if isinstance(exc, QuotaExhausted):
-                        result.stopped = message
-                        self._stop.set()
-                self._notify(change, message)
+                self._fail(changes, index, result, str(exc), quota=isinstance(exc, QuotaExhausted))
+                return
+            except Exception as exc:
+                # A bug, not Codat or the manifests: named as one, while the other
+                # merchants' work still finishes and the run ends with its summary.
+                message = f"internal error (a bug, please report): {type(exc).__name__}: {exc}"
+                self._fail(changes, index, result, message, quota=False)
                 return
             with self._lock:
                 result.done.append(change)
             self._notify(change, None)
+
+    def _fail(
+        self, changes: list[Change], index: int, result: ApplyResult, message: str, *, quota: bool
+    ) -> None:
+        """Change `index` failed: the merchant's later changes are skipped."""
+        with self._lock:
+            result.failed.append(Failure(changes[index], message))
+            result.skipped.extend(changes[index + 1 :])
+            if quota:
+                result.stopped = message
+                self._stop.set()
+        self._notify(changes[index], message)
 
     def _notify(self, change: Change, error: str | None) -> None:
         if self._on_change is not None:

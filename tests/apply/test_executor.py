@@ -125,6 +125,32 @@ def test_a_failure_stops_its_merchant_only_and_carries_the_correlation_id(
     assert {c.merchant for c in result.done} == {"good"}
 
 
+class BuggyCodat(FakeCodat):
+    """A client with a bug: creating the company named "buggy" raises a KeyError."""
+
+    def create_company(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body["name"] == "buggy":
+            raise KeyError("dataConnections")
+        return super().create_company(body)
+
+
+def test_a_bug_in_one_merchant_is_reported_as_a_bug_and_the_others_finish(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EXEC_TEST_TOKEN", "tok-123")
+    want = desired("buggy", "good")
+    plan = make_plan(want, LiveState(()), {})
+    result = Executor(BuggyCodat(), want, LiveState(()), parallelism=2).run(plan)
+    assert not result.ok
+    (failure,) = result.failed
+    assert failure.change.address == 'merchant["buggy"]'
+    assert failure.message == (
+        "internal error (a bug, please report): KeyError: 'dataConnections'"
+    )
+    assert {c.merchant for c in result.skipped} == {"buggy"} and len(result.skipped) == 2
+    assert {c.merchant for c in result.done} == {"good"} and len(result.done) == 3
+
+
 def test_missing_secret_fails_the_authorize_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

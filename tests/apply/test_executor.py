@@ -20,7 +20,7 @@ from reconciler.manifests.model import (
     Merchant,
     SecretRef,
 )
-from reconciler.plan.model import Action, Change, Kind, Plan
+from reconciler.plan.model import Action, Change, Kind, Operation
 from reconciler.plan.planner import PlanOptions, make_plan
 
 HERE = Location("m.yaml", 1, 1)
@@ -252,13 +252,20 @@ def test_a_created_company_gone_by_the_end_is_not_reported_done() -> None:
     assert "no longer has it" in result.failed[0].message
 
 
-def test_a_change_the_executor_cannot_carry_out_fails_loudly() -> None:
-    odd = (
-        Change('merchant["x"]', Action.AUTHORIZE, Kind.COMPANY, "r", "x", company_id="c1"),
+def test_a_change_no_api_call_carries_out_cannot_be_made() -> None:
+    with pytest.raises(ValueError, match="no API call can authorize a company"):
+        Change('merchant["x"]', Action.AUTHORIZE, Kind.COMPANY, "r", "x", company_id="c1")
+    with pytest.raises(ValueError, match="no API call can delete a connection"):
         Change('merchant["y"].connection["dfxm"]', Action.DELETE, Kind.CONNECTION, "r", "y",
-               platform_key="dfxm", company_id="c2", connection_id="k"),
-    )
-    fake = FakeCodat()
-    result = Executor(fake, DesiredState(()), LiveState(())).run(Plan(odd))
-    assert not result.done and len(result.failed) == 2 and fake.calls == []
-    assert all("internal error" in f.message for f in result.failed)
+               platform_key="dfxm", company_id="c2", connection_id="k")
+
+
+def test_each_operation_is_made_by_exactly_one_kind_of_change() -> None:
+    made: list[Operation] = []
+    for kind in Kind:
+        for action in Action:
+            try:
+                made.append(Change("a", action, kind, "r", "m").operation)
+            except ValueError:
+                continue
+    assert sorted(made) == sorted(Operation)

@@ -143,13 +143,10 @@ class CodatClient:
         page_size: int = PAGE_SIZE,
         *,
         query: str | None = None,
-        tags: str | None = None,
     ) -> CompaniesPage:
         params: dict[str, str | int] = {"page": page, "pageSize": page_size}
         if query is not None:
             params["query"] = query
-        if tags is not None:
-            params["tags"] = tags
         return CompaniesPage.parse(page, self.request("GET", "/companies", params=params))
 
     def get_company(self, company_id: str) -> dict[str, Any]:
@@ -195,17 +192,6 @@ class CodatClient:
 
     # -- connections -----------------------------------------------------
 
-    def list_connections(
-        self, company_id: str, page: int = 1, page_size: int = PAGE_SIZE
-    ) -> dict[str, Any]:
-        return json_object(
-            self.request(
-                "GET",
-                api_path("companies", company_id, "connections"),
-                params={"page": page, "pageSize": page_size},
-            )
-        )
-
     def create_connection(
         self, company_id: str, platform_key: str, *, idempotency_key: str | None = None
     ) -> dict[str, Any]:
@@ -233,11 +219,6 @@ class CodatClient:
                 json=body,
                 idempotency_key=idempotency_key,
             )
-        )
-
-    def delete_connection(self, company_id: str, connection_id: str) -> None:
-        self.request(
-            "DELETE", api_path("companies", company_id, "connections", connection_id), gone_ok=True
         )
 
     def authorize_connection(

@@ -52,8 +52,8 @@ class FakeCodat:
         self.companies[company["id"]] = company
         return company
 
-    def list_companies(self, page: int, page_size: int = 5000, *, query: str | None = None,
-                       tags: str | None = None) -> CompaniesPage:
+    def list_companies(self, page: int, page_size: int = 5000, *, query: str | None = None
+                       ) -> CompaniesPage:
         results = tuple(self.companies.values()) if page == 1 else ()
         return CompaniesPage(page, results, page_size, len(self.companies), False)
 

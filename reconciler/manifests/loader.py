@@ -29,7 +29,8 @@ from reconciler.manifests.model import (
     SyncFlow,
 )
 from reconciler.manifests.schema import problems
-from reconciler.manifests.yamlnodes import Document, decode, locate, parse
+from reconciler.manifests.text import decode
+from reconciler.manifests.yamlnodes import Document, locate, parse
 
 # Codat allows 10 tags per company; the tool keeps two for itself
 # (ownership and credential fingerprints).

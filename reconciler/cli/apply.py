@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
-from reconciler import credentials
-from reconciler.apply.executor import ApplyResult, Executor
+from reconciler import engine
+from reconciler.apply.executor import ApplyResult
 from reconciler.cli.interrupt import graceful_stop
 from reconciler.cli.options import (
     check_prune,
@@ -21,21 +20,10 @@ from reconciler.cli.options import (
     throughput_options,
 )
 from reconciler.cli.output import show_plan
-from reconciler.cli.planning import (
-    PlanRequest,
-    guard_deletes,
-    load_targeted,
-    plan_from,
-    read_live,
-)
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import Connection, connection_from, open_client
 from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
-from reconciler.live.model import LiveState
-from reconciler.manifests.loader import load
-from reconciler.manifests.model import DesiredState
-from reconciler.plan import freshness, saved
 from reconciler.plan.model import Plan
 
 
@@ -88,17 +76,18 @@ def apply(
     if not paths:
         raise click.UsageError("give the manifest PATHs to apply, or --plan FILE")
 
-    desired = load_targeted(paths, merchants)
-    request = PlanRequest(desired, prune, merchants, max_deletes, require_secrets=True)
+    desired = engine.load_manifests(paths, merchants)
+    run = engine.PlanRun(prune, merchants, max_deletes, require_secrets=True)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
-        planned = plan_from(client, request, sandbox=connection.is_sandbox, reporter=reporter)
+        planned = engine.plan(client, desired, run, sandbox=connection.is_sandbox,
+                              progress=reporter)
         show_plan(planned.plan, "text")
-        guard_deletes(planned.plan, request)
+        engine.guard_deletes(planned, run)
         if not planned.plan.has_changes:
             return 1 if planned.plan.conflicts else 0
         if not auto_approve:
             _confirm()
-        result = _execute(client, desired, planned.plan, planned.live, parallelism, reporter)
+        result = _execute(client, planned, parallelism, reporter)
     return _report(result, planned.plan, reporter)
 
 
@@ -118,24 +107,12 @@ def _confirm() -> None:
 
 
 def _execute(
-    client: CodatClient,
-    desired: DesiredState,
-    plan: Plan,
-    live: LiveState,
-    parallelism: int,
-    reporter: Reporter,
+    client: CodatClient, planned: engine.Planned, parallelism: int, reporter: Reporter
 ) -> ApplyResult:
-    reporter.start("Applying changes", len(plan.changes))
-    executor = Executor(
-        client,
-        desired,
-        live,
-        parallelism=parallelism,
-        on_change=reporter.change_applied,
-    )
     with graceful_stop(reporter.is_json) as stop:
-        result = executor.run(plan, stop.event)
-    reporter.finish()
+        result = engine.apply(
+            client, planned, parallelism=parallelism, progress=reporter, stop=stop.event
+        )
     if stop.exit_code is not None:
         result.stopped = f"stopped by {stop.signal.name if stop.signal else 'a signal'}"
         result.exit_code = stop.exit_code
@@ -146,23 +123,15 @@ def _apply_saved(
     plan_file: str, connection: Connection, reporter: Reporter, *, parallelism: int, max_rate: int
 ) -> int:
     """Every check that needs no call comes first: a refused plan changes nothing."""
-    plan_saved = saved.read(plan_file)
-    freshness.check_target(plan_saved, connection.target.describe(), plan_file)
-    paths, expected = freshness.manifest_paths(plan_saved, Path.cwd(), plan_file)
-    desired = load(paths)
-    freshness.check_manifests(desired, expected, plan_file)
-    key = credentials.fingerprint_key(sandbox=connection.is_sandbox)
-    now = credentials.collect(desired, key)
-    freshness.check_secrets(plan_saved.plan, desired, now, plan_file)
+    target = connection.target
+    plan_saved, desired = engine.open_saved_plan(plan_file, target)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
-        live = read_live(client, reporter)
-        if live.digest() != plan_saved.live_digest:
-            raise ReconcilerError(
-                freshness.stale_live_message(plan_saved, desired, live, now, plan_file)
-            )
-        show_plan(plan_saved.plan, "text")
-        result = _execute(client, desired, plan_saved.plan, live, parallelism, reporter)
-    return _report(result, plan_saved.plan, reporter)
+        planned = engine.verify_saved_plan(
+            client, plan_saved, desired, target=target, source=plan_file, progress=reporter
+        )
+        show_plan(planned.plan, "text")
+        result = _execute(client, planned, parallelism, reporter)
+    return _report(result, planned.plan, reporter)
 
 
 def _report(result: ApplyResult, plan: Plan, reporter: Reporter) -> int:

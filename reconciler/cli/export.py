@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
+from reconciler import engine
 from reconciler.cli.options import codat_options, output_options, reporter_from
-from reconciler.cli.planning import read_live
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import connection_from, open_client
 from reconciler.errors import ReconcilerError
@@ -63,7 +63,7 @@ def export(
     connection = connection_from(kwargs)
     reporter = reporter_from(kwargs)
     with open_client(connection, reporter) as client:
-        live = read_live(client, reporter)
+        live = engine.read_live(client, reporter)
     unknown = sorted(set(merchants) - {c.name for c in live.companies})
     if unknown:
         names = ", ".join(f'"{n}"' for n in unknown)

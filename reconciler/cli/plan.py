@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from reconciler import engine
 from reconciler.cli.options import (
     FORMATS,
     check_prune,
@@ -17,7 +18,6 @@ from reconciler.cli.options import (
     reporter_from,
 )
 from reconciler.cli.output import plan_exit_code, show_plan
-from reconciler.cli.planning import PlanRequest, guard_deletes, load_targeted, plan_from
 from reconciler.cli.target import connection_from, open_client
 from reconciler.plan import saved
 
@@ -62,12 +62,13 @@ def plan(
     check_prune(prune, max_deletes)
     connection = connection_from(kwargs)
     reporter = reporter_from(kwargs)
-    desired = load_targeted(paths, merchants)
-    request = PlanRequest(desired, prune, merchants, max_deletes)
+    desired = engine.load_manifests(paths, merchants)
+    run = engine.PlanRun(prune, merchants, max_deletes)
     with open_client(connection, reporter) as client:
-        planned = plan_from(client, request, sandbox=connection.is_sandbox, reporter=reporter)
+        planned = engine.plan(client, desired, run, sandbox=connection.is_sandbox,
+                              progress=reporter)
     show_plan(planned.plan, fmt, desired.files)
-    guard_deletes(planned.plan, request)
+    engine.guard_deletes(planned, run)
     if out:
         saved.write(
             saved.SavedPlan(

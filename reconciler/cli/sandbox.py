@@ -13,7 +13,7 @@ from types import FrameType
 
 import click
 
-from reconciler.cli.target import state_file_problem
+from reconciler.engine.target import state_file_problem
 from reconciler.errors import ReconcilerError
 from reconciler.sandbox.app import DATE_HEADER_MODES, SandboxApp
 from reconciler.sandbox.faults import FaultSpec, parse_fault

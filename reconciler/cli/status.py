@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from reconciler import engine
 from reconciler.cli.options import (
     codat_options,
     merchant_option,
@@ -13,11 +14,8 @@ from reconciler.cli.options import (
     reporter_from,
     throughput_options,
 )
-from reconciler.cli.planning import load_targeted, read_live
 from reconciler.cli.target import connection_from, open_client
-from reconciler.readiness.assess import Scope, assess, companies_to_read
 from reconciler.readiness.model import MerchantStatus, State
-from reconciler.readiness.reader import read_companies
 from reconciler.readiness.render import render_json, render_text
 
 
@@ -61,17 +59,10 @@ def status(
     """
     connection = connection_from(kwargs)
     reporter = reporter_from(kwargs)
-    desired = load_targeted(paths, merchants)
-    scope = Scope(frozenset(merchants) if merchants else None, paths)
+    desired = engine.load_manifests(paths, merchants)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
-        live = read_live(client, reporter)
-        company_ids = companies_to_read(desired, live, scope)
-        reporter.start("Reading the merchants' sync status", len(company_ids))
-        reads = read_companies(
-            client, company_ids, parallelism=parallelism, on_company=reporter.advance
-        )
-        reporter.finish()
-    statuses = assess(desired, live, reads, scope)
+        statuses = engine.status(client, desired, merchants=merchants, paths=paths,
+                                 parallelism=parallelism, progress=reporter)
     click.echo(render_json(statuses) if fmt == "json" else render_text(statuses), nl=False)
     return _exit_code(statuses, detailed_exitcode)
 

@@ -6,10 +6,9 @@ from typing import Any
 
 import click
 
+from reconciler import engine
 from reconciler.cli.options import codat_options, output_options, reporter_from
-from reconciler.cli.planning import load_targeted, read_live
 from reconciler.cli.target import connection_from, open_client
-from reconciler.errors import ReconcilerError
 
 
 @click.command("sync-url")
@@ -31,28 +30,7 @@ def sync_url(paths: tuple[str, ...], merchant_name: str, **kwargs: Any) -> None:
     """
     connection = connection_from(kwargs)
     reporter = reporter_from(kwargs)
-    desired = load_targeted(paths, [merchant_name])
-    merchant = next(m for m in desired.merchants if m.name == merchant_name)
-    flow = merchant.sync_flow
-    missing = [k for k, v in (("commerceKey", flow.commerce_key),
-                              ("accountingKey", flow.accounting_key)) if not v]
-    if missing:
-        raise ReconcilerError(
-            f"{merchant.location}: merchant \"{merchant_name}\" has no syncFlow "
-            f"{' or '.join(missing)}; declare it on the merchant or in its file's defaults"
-        )
+    desired = engine.load_manifests(paths, [merchant_name])
     with open_client(connection, reporter) as client:
-        live = read_live(client, reporter)
-        if merchant.company_id:
-            matches = [c for c in live.companies if c.id == merchant.company_id]
-        else:
-            matches = [c for c in live.companies if c.name == merchant_name]
-        if len(matches) != 1:
-            problem = "does not exist in Codat yet: run apply first" if not matches else (
-                f"matches {len(matches)} companies: pin one with companyId")
-            raise ReconcilerError(f'merchant "{merchant_name}" {problem}')
-        assert flow.commerce_key and flow.accounting_key
-        url = client.sync_flow_url(
-            flow.commerce_key, flow.accounting_key, matches[0].id, flow.redirect_url
-        )
+        url = engine.sync_flow_url(client, desired, merchant_name, progress=reporter)
     click.echo(url)

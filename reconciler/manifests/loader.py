@@ -124,6 +124,7 @@ class _File:
         self.errors = errors
         self.manifest_dir = source.path.resolve().parent
         self.root = references.repository_root(self.manifest_dir, source.fallback_root)
+        self.resolved_files: dict[str, Path | None] = {}
 
     def at(self, path: Path_, *, key: bool = False) -> Location:
         line, column = locate(self.document.pos, path, key=key)
@@ -226,7 +227,7 @@ class _File:
         return result
 
     def _auth_value(self, raw: Any, path: Path_) -> AuthValue | None:
-        value = references.auth_value(raw, self.manifest_dir, self.root)
+        value = references.auth_value(raw, self.manifest_dir, self.root, self.resolved_files)
         if isinstance(value, str):
             self.error(path, value)
             return None

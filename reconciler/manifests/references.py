@@ -34,8 +34,14 @@ def repository_root(directory: Path, fallback: Path) -> Path:
     return fallback
 
 
-def auth_value(raw: Any, manifest_dir: Path, root: Path) -> AuthValue | str:
-    """The model value for one schema-valid authorization entry, or why it is refused."""
+def auth_value(
+    raw: Any, manifest_dir: Path, root: Path, resolved: dict[str, Path | None] | None = None
+) -> AuthValue | str:
+    """The model value for one schema-valid authorization entry, or why it is refused.
+
+    `resolved` memoises containment per written path within one file's load (thousands
+    of merchants often share one key file, and resolving walks the disk); never across
+    loads, so a long-running process sees a link that changed."""
     if isinstance(raw, str):
         return LiteralValue(raw)
     if "env" in raw:
@@ -43,11 +49,22 @@ def auth_value(raw: Any, manifest_dir: Path, root: Path) -> AuthValue | str:
     written = str(raw["file"])
     if Path(written).is_absolute():
         return f"secret file '{written}' must be a path relative to the manifest"
-    # resolve() follows symlinks, so a link pointing outside is caught too.
-    target = (manifest_dir / written).resolve()
-    if not target.is_relative_to(root.resolve()):
+    if resolved is None or written not in resolved:
+        target = _contained(manifest_dir, written, root)
+        if resolved is not None:
+            resolved[written] = target
+    else:
+        target = resolved[written]
+    if target is None:
         return f"secret file '{written}' is outside the repository ({root})"
     return SecretRef("file", written, path=target)
+
+
+def _contained(manifest_dir: Path, written: str, root: Path) -> Path | None:
+    """The resolved secret file, or None when it leaves `root`."""
+    # resolve() follows symlinks, so a link pointing outside is caught too.
+    target = (manifest_dir / written).resolve()
+    return target if target.is_relative_to(root.resolve()) else None
 
 
 def check(value: AuthValue) -> str | None:

@@ -52,6 +52,20 @@ class FakeCodat:
             "_links": links,
         }
 
+    def lie(self, total: int | None = None, *, drop_next: bool = False) -> None:
+        """From now on, pages claim `total` companies and/or carry no next link."""
+        honest = self.page
+
+        def lying(number: int, size: int) -> dict[str, Any]:
+            body = honest(number, size)
+            if total is not None:
+                body["totalResults"] = total
+            if drop_next:
+                body["_links"].pop("next", None)
+            return body
+
+        self.page = lying  # type: ignore[method-assign]
+
     def __call__(self, request: httpx.Request) -> httpx.Response:
         assert request.url.path == "/companies", "no per-company call while reading"
         number = int(request.url.params["page"])
@@ -93,28 +107,13 @@ def test_a_full_last_page_is_no_proof_of_the_end_so_one_more_is_read() -> None:
 
 def test_a_count_too_low_without_a_next_link_does_not_hide_companies() -> None:
     fake = FakeCodat(12_000)
-    original = fake.page
-
-    def too_low(number: int, size: int) -> dict[str, Any]:
-        body = original(number, size)
-        body["totalResults"] = 5000
-        body["_links"].pop("next", None)
-        return body
-
-    fake.page = too_low  # type: ignore[method-assign]
+    fake.lie(5000, drop_next=True)
     assert len(read(fake).companies) == 12_000
 
 
 def test_an_absurd_count_is_an_error_after_a_bounded_number_of_reads() -> None:
     fake = FakeCodat(10)
-    original = fake.page
-
-    def absurd(number: int, size: int) -> dict[str, Any]:
-        body = original(number, size)
-        body["totalResults"] = 50_000_000
-        return body
-
-    fake.page = absurd  # type: ignore[method-assign]
+    fake.lie(50_000_000)
     with pytest.raises(CodatError, match=r"counts 50000000 companies but its pages ended after 10"):
         read(fake, parallelism=4)
     # Each of the three tries read page 1 only: a short page without a next link ends it.
@@ -123,14 +122,7 @@ def test_an_absurd_count_is_an_error_after_a_bounded_number_of_reads() -> None:
 
 def test_an_absurd_count_with_full_pages_reads_only_a_window_at_a_time() -> None:
     fake = FakeCodat(4000, cap=1000)
-    original = fake.page
-
-    def absurd(number: int, size: int) -> dict[str, Any]:
-        body = original(number, size)
-        body["totalResults"] = 50_000_000
-        return body
-
-    fake.page = absurd  # type: ignore[method-assign]
+    fake.lie(50_000_000)
     with pytest.raises(CodatError, match="cannot be right"):
         read(fake, parallelism=4)
     # Per try: page 1, then windows of at most 4 pages until the empty page 5.
@@ -239,15 +231,7 @@ def test_a_company_missed_by_a_shifting_read_is_read_again_not_planned_on() -> N
 
 def test_a_read_that_never_settles_is_an_error() -> None:
     fake = FakeCodat(10)
-    original = fake.page
-
-    def lying(number: int, size: int) -> dict[str, Any]:
-        body = original(number, size)
-        body["totalResults"] = 11
-        body["_links"].pop("next", None)
-        return body
-
-    fake.page = lying  # type: ignore[method-assign]
+    fake.lie(11, drop_next=True)
     with pytest.raises(CodatError, match=r"counts 11 companies but its pages ended after 10"):
         read(fake)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,11 +10,27 @@ from typing import Any
 import pytest
 
 from reconciler.codat.client import CodatClient
+from reconciler.sandbox.messages import SandboxResponse
 from reconciler.sandbox.transport import SandboxTransport
 from tests.fixtures.cli import CliFn, Run
 from tests.fixtures.sandbox import SandboxHandle
 from tests.reliability.harness import Fleet, Secrets, apply_args, make_fleet
 from tests.reliability.invariants import Company, snapshot
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as the sandbox server's handler sees it."""
+
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+# Given the call and `forward` (the sandbox's own handling), the answer to send.
+Around = Callable[[Call, Callable[[], SandboxResponse]], SandboxResponse]
 
 
 @dataclass
@@ -40,6 +56,17 @@ class World:
         run = self.cli(*self.apply_command(*extra), env=self.env())
         self.secrets.scan_run(run, f"apply ({self.context})")
         return run
+
+    def intercept(self, around: Around) -> None:
+        """Put `around` between the HTTP server and the sandbox (to hold, note or rewrite)."""
+        original = self.sb.app.handle
+
+        def handle(method: str, path: str, query: str, headers: Mapping[str, str],
+                   body: bytes) -> SandboxResponse:
+            call = Call(method, path, query, headers, body)
+            return around(call, lambda: original(method, path, query, headers, body))
+
+        self.sb.app.handle = handle  # type: ignore[method-assign]
 
     def snapshot(self) -> list[Company]:
         return snapshot(self.sb.state_path)

@@ -17,14 +17,14 @@ as stale (exit 1, nothing changed): all are correct.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from reconciler.sandbox.messages import SandboxResponse
 from tests.fixtures.cli import Run
-from tests.reliability.conftest import World
+from tests.reliability.conftest import Call, World
 from tests.reliability.harness import (
     api_calls,
     finish,
@@ -63,21 +63,19 @@ def assert_lost_only_to_a_twin(w: World, runs: list[Run]) -> list[int]:
 def hold_first_reads(w: World, parties: int = 2) -> threading.Barrier:
     """The first `parties` reads of /companies wait for each other (10 s at most)."""
     barrier = threading.Barrier(parties, timeout=10)
-    original = w.sb.app.handle
     seen = [0]
     lock = threading.Lock()
 
-    def handle(method: str, path: str, query: str, headers: Mapping[str, str],
-               body: bytes) -> SandboxResponse:
-        if method == "GET" and path == "/companies":
+    def around(call: Call, forward: Callable[[], SandboxResponse]) -> SandboxResponse:
+        if call.method == "GET" and call.path == "/companies":
             with lock:
                 seen[0] += 1
                 mine = seen[0]
             if mine <= parties:
                 barrier.wait()
-        return original(method, path, query, headers, body)
+        return forward()
 
-    w.sb.app.handle = handle  # type: ignore[method-assign]
+    w.intercept(around)
     return barrier
 
 

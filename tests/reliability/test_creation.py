@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import pytest
 
 from reconciler.sandbox.messages import SandboxResponse
 from tests.fixtures.cli import Run
-from tests.reliability.conftest import World
+from tests.reliability.conftest import Call, World
 from tests.reliability.harness import (
     api_calls,
     finish,
@@ -35,8 +35,6 @@ from tests.reliability.harness import (
 )
 from tests.reliability.invariants import assert_converged
 from tests.reliability.test_concurrent_applies import assert_lost_only_to_a_twin
-
-Handle = Callable[[str, str, str, Mapping[str, str], bytes], SandboxResponse]
 
 
 def company_posts(run: Run) -> list[dict[str, object]]:
@@ -90,25 +88,23 @@ def test_clock_skew_makes_exactly_one_company_per_merchant(
 def hold_creations_after(w: World, count: int) -> threading.Event:
     """After `count` companies were created, further creations wait (30 s at most)
     until the next read of /companies has been answered: the second apply's read."""
-    original: Handle = w.sb.app.handle
     read_after = threading.Event()
     created = [0]
     lock = threading.Lock()
 
-    def handle(method: str, path: str, query: str, headers: Mapping[str, str],
-               body: bytes) -> SandboxResponse:
-        if method == "POST" and path == "/companies":
+    def around(call: Call, forward: Callable[[], SandboxResponse]) -> SandboxResponse:
+        if (call.method, call.path) == ("POST", "/companies"):
             with lock:
                 created[0] += 1
                 held = created[0] > count
             if held:
                 read_after.wait(30)
-        answer = original(method, path, query, headers, body)
-        if method == "GET" and path == "/companies" and created[0] >= count:
+        answer = forward()
+        if (call.method, call.path) == ("GET", "/companies") and created[0] >= count:
             read_after.set()
         return answer
 
-    w.sb.app.handle = handle  # type: ignore[method-assign]
+    w.intercept(around)
     return read_after
 
 
@@ -157,18 +153,15 @@ def test_a_second_apply_started_half_way_makes_no_twin(
 
 
 def _rewrite_pages(w: World, change: Callable[[dict[str, object]], None]) -> None:
-    original: Handle = w.sb.app.handle
-
-    def handle(method: str, path: str, query: str, headers: Mapping[str, str],
-               body: bytes) -> SandboxResponse:
-        answer = original(method, path, query, headers, body)
-        if method == "GET" and path == "/companies" and answer.status == 200:
+    def around(call: Call, forward: Callable[[], SandboxResponse]) -> SandboxResponse:
+        answer = forward()
+        if (call.method, call.path) == ("GET", "/companies") and answer.status == 200:
             page = json.loads(answer.body)
             change(page)
             answer = SandboxResponse(200, answer.headers, json.dumps(page).encode())
         return answer
 
-    w.sb.app.handle = handle  # type: ignore[method-assign]
+    w.intercept(around)
 
 
 def test_a_count_too_low_without_next_links_recreates_nothing(world: Callable[..., World]) -> None:
@@ -217,16 +210,13 @@ def test_an_answer_of_the_wrong_shape_is_a_clean_error(
 ) -> None:
     w = world(case, merchants=2)
     method, path, body = WRONG_SHAPES[case]
-    original: Handle = w.sb.app.handle
-
-    def handle(m: str, p: str, query: str, headers: Mapping[str, str], b: bytes
-               ) -> SandboxResponse:
-        answer = original(m, p, query, headers, b)
-        if (m, p) == (method, path):
+    def around(call: Call, forward: Callable[[], SandboxResponse]) -> SandboxResponse:
+        answer = forward()
+        if (call.method, call.path) == (method, path):
             return SandboxResponse(200, {**answer.headers, "x-correlation-id": "corr-shape"}, body)
         return answer
 
-    w.sb.app.handle = handle  # type: ignore[method-assign]
+    w.intercept(around)
     run = w.apply()
     assert run.code == 1 and "Traceback" not in run.output, run
     assert f"{method} {path}" in run.stderr and "corr-shape" in run.stderr, run
@@ -236,15 +226,12 @@ def test_an_answer_of_the_wrong_shape_is_a_clean_error(
 def test_a_redirect_on_delete_is_not_counted_done(world: Callable[..., World]) -> None:
     w = world("DELETE answered 307", merchants=2)
     assert w.apply().code == 0
-    original: Handle = w.sb.app.handle
-
-    def handle(m: str, p: str, query: str, headers: Mapping[str, str], b: bytes
-               ) -> SandboxResponse:
-        if m == "DELETE":
+    def around(call: Call, forward: Callable[[], SandboxResponse]) -> SandboxResponse:
+        if call.method == "DELETE":
             return SandboxResponse(307, {"Location": "/elsewhere"}, b"")
-        return original(m, p, query, headers, b)
+        return forward()
 
-    w.sb.app.handle = handle  # type: ignore[method-assign]
+    w.intercept(around)
     w.fleet.write(w.fleet.names[:1])
     run = w.apply("--prune", "--max-deletes", "1")
     assert run.code == 1 and "307" in run.stderr, run

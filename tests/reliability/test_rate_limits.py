@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -22,7 +22,7 @@ from reconciler.sandbox import ratelimit as sandbox_ratelimit
 from reconciler.sandbox.messages import SandboxResponse
 from reconciler.sandbox.ratelimit import RateDecision
 from tests.fixtures.cli import Run
-from tests.reliability.conftest import World
+from tests.reliability.conftest import Call, World
 from tests.reliability.harness import api_calls, env_int, notices, record, seed_for, trials
 from tests.reliability.invariants import assert_converged
 
@@ -44,20 +44,18 @@ def log_arrivals(w: World) -> list[Arrival]:
     """Wrap the sandbox's handler to note every request (thread-safe append)."""
     arrivals: list[Arrival] = []
     lock = threading.Lock()
-    original = w.sb.app.handle
 
-    def handle(method: str, path: str, query: str, headers: Mapping[str, str],
-               body: bytes) -> SandboxResponse:
+    def around(call: Call, forward: Callable[[], SandboxResponse]) -> SandboxResponse:
         at = time.monotonic()
-        answer = original(method, path, query, headers, body)
-        key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), "")
+        answer = forward()
+        key = next((v for k, v in call.headers.items() if k.lower() == "idempotency-key"), "")
         after = answer.headers.get("Retry-After")
         with lock:
-            arrivals.append(Arrival(at, (method, f"{path}?{query}", key), answer.status,
-                                    float(after) if after else None))
+            arrivals.append(Arrival(at, (call.method, f"{call.path}?{call.query}", key),
+                                    answer.status, float(after) if after else None))
         return answer
 
-    w.sb.app.handle = handle  # type: ignore[method-assign]
+    w.intercept(around)
     return arrivals
 
 

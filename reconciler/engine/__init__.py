@@ -1,0 +1,68 @@
+"""The engine as a Python API: every command is a thin shell over these calls.
+
+    from reconciler import engine
+
+    desired = engine.load_manifests(["manifests/"])
+    with engine.connect(engine.Target.embedded_sandbox("world.sqlite")) as client:
+        planned = engine.plan(client, desired)
+        print(engine.render(planned.plan, "text"))
+        result = engine.apply(client, planned)
+
+Errors are ReconcilerError subclasses with messages for people (ManifestErrors
+with file:line:column, CodatError with the call and correlationId, StalePlan).
+Progress goes to an optional `progress` object (see engine.progress.Progress);
+`apply` takes a `stop` event: once set, no new change starts.
+"""
+
+from __future__ import annotations
+
+from reconciler.apply.executor import ApplyResult, Failure
+from reconciler.codat.client import CodatClient
+from reconciler.engine.applying import StalePlan, apply, open_saved_plan, verify_saved_plan
+from reconciler.engine.planning import (
+    Planned,
+    PlanRun,
+    guard_deletes,
+    load_manifests,
+    plan,
+    read_live,
+)
+from reconciler.engine.progress import SILENT, Progress
+from reconciler.engine.readiness import status
+from reconciler.engine.sync_flow import sync_flow_url
+from reconciler.engine.target import Target, connect
+from reconciler.errors import ReconcilerError
+from reconciler.manifests.model import DesiredState
+from reconciler.plan.model import Action, Change, Plan
+from reconciler.readiness.model import MerchantStatus, State
+from reconciler.render import render
+
+__all__ = [
+    "SILENT",
+    "Action",
+    "ApplyResult",
+    "Change",
+    "CodatClient",
+    "DesiredState",
+    "Failure",
+    "MerchantStatus",
+    "Plan",
+    "PlanRun",
+    "Planned",
+    "Progress",
+    "ReconcilerError",
+    "StalePlan",
+    "State",
+    "Target",
+    "apply",
+    "connect",
+    "guard_deletes",
+    "load_manifests",
+    "open_saved_plan",
+    "plan",
+    "read_live",
+    "render",
+    "status",
+    "sync_flow_url",
+    "verify_saved_plan",
+]

@@ -1,0 +1,106 @@
+"""From manifests to a Plan: load, read live state, fingerprint, plan.
+
+Manifests are loaded offline; reading live state (and, when the plan makes
+connections, the account's integrations) are the only Codat calls; the
+planner itself is pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from reconciler import credentials
+from reconciler.codat.client import CodatClient
+from reconciler.engine.progress import SILENT, Progress
+from reconciler.errors import ReconcilerError
+from reconciler.live.model import LiveState
+from reconciler.live.reader import read_live_state
+from reconciler.manifests.loader import load
+from reconciler.manifests.model import DesiredState
+from reconciler.plan.guard import check_deletes
+from reconciler.plan.model import Action, Kind, Plan
+from reconciler.plan.planner import PlanOptions, make_plan
+
+
+def load_manifests(
+    paths: Sequence[str | Path], merchants: Sequence[str] = ()
+) -> DesiredState:
+    """Load and check manifests (ManifestErrors lists every problem); `merchants`, if
+    given, must all be declared."""
+    desired = load(paths)
+    declared = {m.name for m in desired.merchants}
+    unknown = sorted(set(merchants) - declared)
+    if unknown:
+        names = ", ".join(f'"{n}"' for n in unknown)
+        raise ReconcilerError(
+            f"--merchant {names}: not declared in {', '.join(str(p) for p in paths)} "
+            "(merchant names are the Codat company names, as written in the manifests)"
+        )
+    return desired
+
+
+def read_live(client: CodatClient, progress: Progress = SILENT) -> LiveState:
+    """Every company, connections embedded."""
+    progress.start("Reading Codat companies", 1)
+    live = read_live_state(client, on_page=progress.update)
+    progress.finish()
+    return live
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRun:
+    """What to plan: `prune` (with its `max_deletes` guard), only some `merchants`, and
+    whether merchants whose secrets are missing are left out (`require_secrets`, as
+    apply does)."""
+
+    prune: bool = False
+    merchants: tuple[str, ...] = ()
+    max_deletes: int | None = None
+    require_secrets: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A plan and what it was made from: the manifests and the live state."""
+
+    desired: DesiredState
+    live: LiveState
+    plan: Plan
+
+
+def plan(
+    client: CodatClient,
+    desired: DesiredState,
+    run: PlanRun = PlanRun(),
+    *,
+    sandbox: bool = False,
+    progress: Progress = SILENT,
+) -> Planned:
+    """Read live state and plan. `sandbox`: the target is the embedded sandbox, where
+    fingerprints may use the well-known key when CODAT_RECONCILER_KEY is unset."""
+    live = read_live(client, progress)
+    options = PlanOptions(
+        prune=run.prune,
+        targets=frozenset(run.merchants) if run.merchants else None,
+        require_secrets=run.require_secrets,
+    )
+    creds = credentials.collect(desired, credentials.fingerprint_key(sandbox=sandbox))
+    made = make_plan(desired, live, creds, options)
+    if any(c.kind is Kind.CONNECTION and c.action is Action.CREATE for c in made.changes):
+        # Only a plan that makes connections needs to know which it may make: one
+        # more read then, none on a converged base.
+        options = replace(options, integrations=client.enabled_integrations())
+        made = make_plan(desired, live, creds, options)
+    return Planned(desired, live, made)
+
+
+def guard_deletes(planned: Planned, run: PlanRun) -> None:
+    """The mass-deletion guard: raises when the plan deletes more than allowed."""
+    if run.prune:
+        check_deletes(
+            planned.plan,
+            max_deletes=run.max_deletes,
+            declared_merchants=len(planned.desired.merchants),
+        )

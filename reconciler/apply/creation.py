@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from reconciler.codat.answers import CompaniesPage
-from reconciler.codat.client import MAX_PAGE_SIZE
+from reconciler.codat.client import PAGE_SIZE
 from reconciler.codat.errors import CodatAPIError, CodatError
 from reconciler.errors import ReconcilerError
 from reconciler.live.model import LiveCompany, parse_timestamp
@@ -39,7 +39,7 @@ _NEVER = datetime.max.replace(tzinfo=UTC)
 
 class CreationCalls(Protocol):
     def list_companies(
-        self, page: int, page_size: int = ..., *, query: str | None = ..., tags: str | None = ...
+        self, page: int, page_size: int = ..., *, query: str | None = ...
     ) -> CompaniesPage: ...
     def get_company(self, company_id: str) -> dict[str, Any]: ...
     def delete_company(self, company_id: str) -> None: ...
@@ -70,7 +70,7 @@ def create_once(post: Callable[[], dict[str, Any]], find: Callable[[], str | Non
 def company_named(client: CreationCalls, name: str, known: set[str]) -> str | None:
     """The managed company called `name` that the live read had not seen, if any."""
     # Names cannot hold a double quote (Codat's name rule), so quoting is safe.
-    page = client.list_companies(1, MAX_PAGE_SIZE, query=f'name="{name}"')
+    page = client.list_companies(1, PAGE_SIZE, query=f'name="{name}"')
     fresh = [LiveCompany.from_api(c) for c in page.results if c.get("name") == name]
     found = [c for c in fresh if c.managed and c.id not in known]
     return _winner(found).id if found else None

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, assert_never
 
 from reconciler.apply.creation import (
     ChangeFailed,
@@ -34,7 +34,7 @@ from reconciler.codat.errors import QuotaExhausted
 from reconciler.errors import ReconcilerError
 from reconciler.live.model import LiveState
 from reconciler.manifests.model import DesiredState, SecretUnavailable
-from reconciler.plan.model import Action, Change, Kind, Plan
+from reconciler.plan.model import Action, Change, Operation, Plan
 
 __all__ = ["ApplyResult", "ChangeFailed", "CodatCalls", "Executor", "Failure"]
 
@@ -131,18 +131,29 @@ class Executor:
                 if change.record is not None:  # what only this change's success may record
                     self._client.update_company(_need(ids.company_id, change), change.record)
             except ReconcilerError as exc:
-                message = str(exc)
-                with self._lock:
-                    result.failed.append(Failure(change, message))
-                    result.skipped.extend(changes[index + 1 :])
-                    if isinstance(exc, QuotaExhausted):
-                        result.stopped = message
-                        self._stop.set()
-                self._notify(change, message)
+                self._fail(changes, index, result, str(exc), quota=isinstance(exc, QuotaExhausted))
+                return
+            except Exception as exc:
+                # A bug, not Codat or the manifests: named as one, while the other
+                # merchants' work still finishes and the run ends with its summary.
+                message = f"internal error (a bug, please report): {type(exc).__name__}: {exc}"
+                self._fail(changes, index, result, message, quota=False)
                 return
             with self._lock:
                 result.done.append(change)
             self._notify(change, None)
+
+    def _fail(
+        self, changes: list[Change], index: int, result: ApplyResult, message: str, *, quota: bool
+    ) -> None:
+        """Change `index` failed: the merchant's later changes are skipped."""
+        with self._lock:
+            result.failed.append(Failure(changes[index], message))
+            result.skipped.extend(changes[index + 1 :])
+            if quota:
+                result.stopped = message
+                self._stop.set()
+        self._notify(changes[index], message)
 
     def _notify(self, change: Change, error: str | None) -> None:
         if self._on_change is not None:
@@ -150,36 +161,36 @@ class Executor:
 
     def _execute(self, change: Change, ids: _MerchantIds) -> None:
         client = self._client
-        match (change.kind, change.action):
-            case (Kind.COMPANY, Action.CREATE):
+        operation = change.operation
+        match operation:
+            case Operation.CREATE_COMPANY:
                 ids.company_id = create_once(
                     lambda: client.create_company(change.body),
                     lambda: company_named(client, change.merchant, self._known),
                 )
                 with self._lock:
                     self._created[change.merchant] = ids.company_id
-            case (Kind.COMPANY, Action.UPDATE):
+            case Operation.UPDATE_COMPANY:
                 client.update_company(_need(ids.company_id, change), change.body)
-            case (Kind.COMPANY, Action.DELETE):
+            case Operation.DELETE_COMPANY:
                 client.delete_company(_need(ids.company_id, change))
-            case (Kind.CONNECTION, Action.CREATE):
+            case Operation.CREATE_CONNECTION:
                 company_id = _need(ids.company_id, change)
                 key = _need(change.platform_key, change)
                 ids.connections[key] = create_once(
                     lambda: client.create_connection(company_id, key),
                     lambda: connection_of(client, company_id, key, self._known),
                 )
-            case (Kind.CONNECTION, Action.UNLINK):
+            case Operation.UNLINK_CONNECTION:
                 client.update_connection(
                     _need(ids.company_id, change), self._connection(change, ids), change.body
                 )
-            case (Kind.CONNECTION, Action.AUTHORIZE):
+            case Operation.AUTHORIZE_CONNECTION:
                 company_id = _need(ids.company_id, change)
                 self._authorize(change, company_id, self._connection(change, ids))
-            case (kind, action):
-                # A change the planner can make but this executor cannot carry out is
-                # a bug: fail it loudly rather than count it done.
-                raise ChangeFailed(f"internal error: the executor cannot {action} a {kind}")
+            case _:
+                # A new operation the executor does not carry out is a type error here.
+                assert_never(operation)
 
     def _connection(self, change: Change, ids: _MerchantIds) -> str:
         return _need(change.connection_id or ids.connections.get(change.platform_key or ""), change)

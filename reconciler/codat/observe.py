@@ -6,8 +6,7 @@ It holds no header and no body, so nothing secret can reach a log through it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,9 +18,6 @@ class ApiCall:
     attempt: int
     correlation_id: str | None = None
     error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 Observer = Callable[[ApiCall], None]

@@ -31,7 +31,7 @@ MAX_SPACING = 10.0
 MAX_QUOTA_PAUSE = 60.0
 
 
-class RateLimiter:
+class RequestPacer:
     def __init__(
         self,
         max_rate: int,

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from reconciler.codat.answers import CompaniesPage
-from reconciler.codat.client import MAX_PAGE_SIZE
+from reconciler.codat.client import PAGE_SIZE
 from reconciler.codat.errors import CodatError
 from reconciler.live.model import LiveCompany, LiveState
 
@@ -41,7 +41,7 @@ READ_ATTEMPTS = 3
 def read_live_state(
     client: CompanyPages,
     *,
-    page_size: int = MAX_PAGE_SIZE,
+    page_size: int = PAGE_SIZE,
     parallelism: int = 4,
     on_page: Progress | None = None,
 ) -> LiveState:

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.manifests import discovery, names, secrets
+import yaml
+
+from reconciler.manifests import discovery, names, references
 from reconciler.manifests.discovery import Source
 from reconciler.manifests.errors import ManifestError, ManifestErrors
 from reconciler.manifests.model import (
@@ -27,7 +29,8 @@ from reconciler.manifests.model import (
     SyncFlow,
 )
 from reconciler.manifests.schema import problems
-from reconciler.manifests.yamlnodes import Document, decode, locate, parse
+from reconciler.manifests.text import decode
+from reconciler.manifests.yamlnodes import Document, locate, parse
 
 # Codat allows 10 tags per company; the tool keeps two for itself
 # (ownership and credential fingerprints).
@@ -69,7 +72,9 @@ def load(paths: Sequence[str | Path], *, check_secrets: bool = False) -> Desired
         file_errors: list[ManifestError] = []
         try:
             digest, result = _load_file(source, check_secrets, file_errors)
-        except Exception as exc:  # one broken file must not hide the others' errors
+        # One unreadable file must not hide the others' errors. Only what a file can
+        # cause is caught: anything else is a bug in the loader and must read as one.
+        except (OSError, UnicodeError, yaml.YAMLError) as exc:
             file_errors.append(
                 ManifestError(
                     Location(source.display, 1, 1),
@@ -118,7 +123,7 @@ class _File:
         self.check_secrets = check_secrets
         self.errors = errors
         self.manifest_dir = source.path.resolve().parent
-        self.root = secrets.repository_root(self.manifest_dir, source.fallback_root)
+        self.root = references.repository_root(self.manifest_dir, source.fallback_root)
         self.resolved_files: dict[str, Path | None] = {}
 
     def at(self, path: Path_, *, key: bool = False) -> Location:
@@ -222,12 +227,12 @@ class _File:
         return result
 
     def _auth_value(self, raw: Any, path: Path_) -> AuthValue | None:
-        value = secrets.auth_value(raw, self.manifest_dir, self.root, self.resolved_files)
+        value = references.auth_value(raw, self.manifest_dir, self.root, self.resolved_files)
         if isinstance(value, str):
             self.error(path, value)
             return None
         if self.check_secrets:
-            problem = secrets.check(value)
+            problem = references.check(value)
             if problem is not None:
                 self.error(path, problem)
         return value

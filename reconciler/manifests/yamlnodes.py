@@ -18,6 +18,7 @@ from yaml.nodes import ScalarNode
 
 from reconciler.manifests.errors import ManifestError
 from reconciler.manifests.model import Location
+from reconciler.manifests.text import Mark, line_column_of_char, tab_problem
 
 MAX_DEPTH = 64
 # Nodes an alias may stand for, summed over all aliases of a file. Reusing a
@@ -37,9 +38,6 @@ _TIMESTAMP = _YAML + "timestamp"
 _SCALAR_TAGS = {_YAML + "int", _YAML + "float", _YAML + "bool", _YAML + "null"}
 _RESOLVER = yaml.resolver.Resolver()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
-
-Mark = tuple[int, int]
-
 
 @dataclass(slots=True)
 class Pos:
@@ -65,48 +63,6 @@ class _Stop(Exception):
 
 def show_tag(tag: str) -> str:
     return "!!" + tag[len(_YAML) :] if tag.startswith(_YAML) else tag
-
-
-def decode(data: bytes, file: str) -> str | ManifestError:
-    """The text of a manifest, or why it is not a text file."""
-    nul = data.find(b"\0")
-    if nul >= 0:
-        line, column = _line_column_of_byte(data, nul)
-        return ManifestError(
-            Location(file, line, column),
-            "this is not a text file (it contains NUL bytes): manifests must be UTF-8 YAML",
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, column = _line_column_of_byte(data, exc.start)
-        return ManifestError(
-            Location(file, line, column),
-            f"invalid UTF-8 at byte {exc.start}: save the file as UTF-8",
-        )
-    return text.removeprefix("\ufeff")
-
-
-def _line_column_of_byte(data: bytes, offset: int) -> Mark:
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    prefix = data[line_start:offset].decode("utf-8", errors="replace")
-    return data.count(b"\n", 0, offset) + 1, len(prefix) + 1
-
-
-def _line_column_of_char(text: str, offset: int) -> Mark:
-    offset = max(0, min(offset, len(text)))
-    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
-def _tab_problem(text: str, index: int) -> str | None:
-    """Words for a syntax error at a tab in the indentation, the usual cause: PyYAML's
-    own message says "found character that cannot start any token" without saying which."""
-    if not 0 <= index < len(text) or text[index] != "\t":
-        return None
-    before = text[text.rfind("\n", 0, index) + 1 : index]
-    if before.strip(" \t-"):
-        return None
-    return "tab character used for indentation: YAML indents with spaces"
 
 
 def _mark_of(event: events.Event) -> Mark:
@@ -163,10 +119,10 @@ class _Folder:
             problem = exc.problem or exc.context or "invalid YAML"
             if exc.context and exc.problem:
                 problem = f"{exc.context}: {exc.problem}"
-            tab = _tab_problem(self.text, mark.index) if mark is not None else None
+            tab = tab_problem(self.text, mark.index) if mark is not None else None
             self.fatal(where, tab or f"YAML syntax error: {problem}")
         except yaml.reader.ReaderError as exc:
-            self.fatal(_line_column_of_char(self.text, exc.position), f"invalid YAML: {exc.reason}")
+            self.fatal(line_column_of_char(self.text, exc.position), f"invalid YAML: {exc.reason}")
         except yaml.YAMLError as exc:
             self.fatal((1, 1), f"invalid YAML: {exc.__class__.__name__}")
         if self.root is None:

@@ -19,7 +19,7 @@ def check_deletes(plan: Plan, *, max_deletes: int | None, declared_merchants: in
     manifest set then is refused outright, since the likeliest cause is a wrong
     path or a botched merge, not a wish to delete the whole merchant base.
     """
-    deletes = plan.deletes()
+    deletes = plan.delete_count
     if declared_merchants == 0 and deletes and max_deletes is None:
         raise DeleteGuardError(
             f"refusing to prune: the manifests declare no merchants, so this plan would delete "

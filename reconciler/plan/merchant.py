@@ -51,9 +51,10 @@ class _Merchant:
     first_note: int
     changes: list[Change] = field(default_factory=list)
     key_id: str = ""
-    # Recorded only once the change carrying them went through (None: nothing; most
-    # merchants have nothing, and 50,000 empty containers cost the planner's budget).
-    late: dict[str, str] | None = None
+    # Fingerprints recorded only once the re-authorization carrying them went through
+    # (None: nothing; most merchants have nothing, and 50,000 empty containers cost
+    # the planner's budget).
+    pending_fingerprints: dict[str, str] | None = None
     unlinked: set[str] | None = None
     carrier: int | None = None  # index in `changes` of the change that records them
 
@@ -162,7 +163,7 @@ def _plan_connection(
         if not linked:  # authorized in this run whatever the record says
             work.entries[key] = credential.value
         elif credential.value != work.recorded.fingerprint(key) or work.renamed:
-            work.late = {**(work.late or {}), key: credential.value}
+            work.pending_fingerprints = {**(work.pending_fingerprints or {}), key: credential.value}
             work.carrier = len(work.changes)
             work.changes.append(
                 work.authorize(
@@ -248,25 +249,27 @@ def _with_company(work: _Merchant) -> list[Change]:
         work.key_id and recorded.key_id and recorded.key_id != work.key_id
     )
     key_id = work.key_id or recorded.key_id
+    # The record tag the company's own change writes, before any connection change...
     if company is not None and work.entries == recorded.entries:
-        early: str | None = company.tags.get(AUTH_TAG)  # nothing to record up front
+        upfront_tag: str | None = company.tags.get(AUTH_TAG)  # nothing to record up front
     else:
-        early = _format(work, _record(work, work.entries, foreign, key_id))
+        upfront_tag = _format(work, _record(work, work.entries, foreign, key_id))
     changes = work.changes
     if work.carrier is not None and company is not None:
-        final = {**work.entries, **(work.late or {})}
+        # ...and the one the carrier's follow-up writes once the connections changed.
+        final_entries = {**work.entries, **(work.pending_fingerprints or {})}
         for key in work.unlinked or ():
-            final.pop(key, None)
-        text = _format(work, _record(work, final, foreign, key_id))
-        if text != early:
+            final_entries.pop(key, None)
+        final_tag = _format(work, _record(work, final_entries, foreign, key_id))
+        if final_tag != upfront_tag:
             carrier = changes[work.carrier]
             changes[work.carrier] = replace(
                 carrier,
-                before={**(carrier.before or {}), "companyTags": {AUTH_TAG: early}},
-                after={**(carrier.after or {}), "companyTags": {AUTH_TAG: text}},
-                record={"tags": {**user_tags(work.merchant, company), **tool_tags(text)}},
+                before={**(carrier.before or {}), "companyTags": {AUTH_TAG: upfront_tag}},
+                after={**(carrier.after or {}), "companyTags": {AUTH_TAG: final_tag}},
+                record={"tags": {**user_tags(work.merchant, company), **tool_tags(final_tag)}},
             )
-    company_change = plan_company(work.merchant, company, early)
+    company_change = plan_company(work.merchant, company, upfront_tag)
     return [company_change, *changes] if company_change else changes
 
 

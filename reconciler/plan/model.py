@@ -31,6 +31,27 @@ class Kind(StrEnum):
     CONNECTION = "connection"
 
 
+class Operation(StrEnum):
+    """The one API call a change makes: what the executor dispatches on."""
+
+    CREATE_COMPANY = "create_company"  # POST /companies
+    UPDATE_COMPANY = "update_company"  # PATCH /companies/{id}
+    DELETE_COMPANY = "delete_company"  # DELETE /companies/{id}
+    CREATE_CONNECTION = "create_connection"  # POST .../connections
+    UNLINK_CONNECTION = "unlink_connection"  # PATCH .../connections/{id}, status Unlinked
+    AUTHORIZE_CONNECTION = "authorize_connection"  # PUT .../connections/{id}/authorization
+
+
+_OPERATIONS = {
+    (Kind.COMPANY, Action.CREATE): Operation.CREATE_COMPANY,
+    (Kind.COMPANY, Action.UPDATE): Operation.UPDATE_COMPANY,
+    (Kind.COMPANY, Action.DELETE): Operation.DELETE_COMPANY,
+    (Kind.CONNECTION, Action.CREATE): Operation.CREATE_CONNECTION,
+    (Kind.CONNECTION, Action.UNLINK): Operation.UNLINK_CONNECTION,
+    (Kind.CONNECTION, Action.AUTHORIZE): Operation.AUTHORIZE_CONNECTION,
+}
+
+
 class NoteKind(StrEnum):
     """What a note is about, for scripts (see docs/plan-json.md)."""
 
@@ -71,6 +92,15 @@ class Change:
     body: dict[str, Any] = field(default_factory=dict)
     record: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        # A change no API call carries out cannot exist, even read from a saved plan.
+        if (self.kind, self.action) not in _OPERATIONS:
+            raise ValueError(f"no API call can {self.action} a {self.kind} ({self.address})")
+
+    @property
+    def operation(self) -> Operation:
+        return _OPERATIONS[self.kind, self.action]
+
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
@@ -104,5 +134,6 @@ class Plan:
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)
 
-    def deletes(self) -> int:
+    @property
+    def delete_count(self) -> int:
         return self.count(Action.DELETE)

@@ -142,7 +142,7 @@ def _deletes(plan: Plan) -> _Part:
 def _unlinks(plan: Plan) -> _Part:
     unlinked = removals(plan, Action.UNLINK)
     # One blockquote with the deletes when there are any: a blank line would end it.
-    opening = ">\n" if plan.deletes() else "\n> [!WARNING]\n"
+    opening = ">\n" if plan.delete_count else "\n> [!WARNING]\n"
     return _Part(
         header=(
             f"{opening}> **This plan UNLINKS "

@@ -39,7 +39,7 @@ from reconciler.sandbox.clock import Clock
 from reconciler.sandbox.faults import FaultInjector, FaultSpec
 from reconciler.sandbox.idempotency import IdempotencyKeys, scope
 from reconciler.sandbox.messages import MAX_BODY_BYTES, ApiError, SandboxRequest, SandboxResponse
-from reconciler.sandbox.ratelimit import RateDecision, RateLimiter
+from reconciler.sandbox.ratelimit import CodatLimits, RateDecision
 from reconciler.sandbox.resources import IntegrationCatalogue
 from reconciler.sandbox.routes import Context, Route, find_route
 from reconciler.sandbox.store import SandboxStore
@@ -93,7 +93,7 @@ class SandboxApp:
         self.faults = FaultInjector(faults, seed)
         if date_header not in DATE_HEADER_MODES:
             raise ValueError(f"date_header must be one of {', '.join(DATE_HEADER_MODES)}")
-        self.rate = RateLimiter(rate_limit, self.clock, daily_quota)
+        self.rate = CodatLimits(rate_limit, self.clock, daily_quota)
         self.skew = clock_skew_ms / 1000
         self.date_header = date_header
         self.idempotency = IdempotencyKeys(self.store, self.clock)

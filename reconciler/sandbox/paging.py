@@ -14,7 +14,7 @@ from reconciler.sandbox.messages import (
 from reconciler.sandbox.query import QueryError, Resolver, compile_filter, tag_resolver
 
 DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 5000
+LARGEST_PAGE_ALLOWED = 5000  # as Codat; a larger pageSize is a 400
 
 
 def _int_param(req: SandboxRequest, name: str, default: int, low: int, high: int) -> int:
@@ -37,7 +37,7 @@ def _int_param(req: SandboxRequest, name: str, default: int, low: int, high: int
 def paging(req: SandboxRequest, max_page_size: int | None) -> tuple[int, int]:
     """(page, size) asked for; the size capped at `max_page_size` when the sandbox has one."""
     page = _int_param(req, "page", 1, 1, 2**31 - 1)
-    size = _int_param(req, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    size = _int_param(req, "pageSize", DEFAULT_PAGE_SIZE, 1, LARGEST_PAGE_ALLOWED)
     if max_page_size is not None:
         size = min(size, max_page_size)
     return page, size

@@ -46,7 +46,7 @@ class RateDecision:
         }
 
 
-class RateLimiter:
+class CodatLimits:
     """Both limits behind one lock; `admit` decides and counts one request."""
 
     def __init__(self, per_minute: int | None, clock: Clock, daily: int | None = None) -> None:

@@ -15,7 +15,6 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,16 +69,6 @@ _COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
 
 def dumps(value: Any) -> str:
     return json.dumps(value, **_COMPACT)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
-    fingerprint: str
-    state: str  # "pending" while the first request runs, then "done"
-    created: float
-    status: int | None
-    headers: dict[str, str]
-    body: bytes
 
 
 class Tx:
@@ -193,41 +182,6 @@ class Tx:
             "DELETE FROM connections WHERE id = ? AND company_id = ?", (connection_id, company_id)
         )
         return cur.rowcount > 0
-
-    # -- idempotency -----------------------------------------------------------
-
-    def idempotency(self, scope: str) -> IdempotencyRecord | None:
-        row = self.conn.execute(
-            "SELECT fingerprint, state, created, status, headers, body FROM idempotency"
-            " WHERE scope = ?",
-            (scope,),
-        ).fetchone()
-        if row is None:
-            return None
-        fingerprint, state, created, status, headers, body = row
-        return IdempotencyRecord(
-            fingerprint, state, created, status, json.loads(headers or "{}"), bytes(body or b"")
-        )
-
-    def claim_idempotency(self, scope: str, fingerprint: str, now: float, expired: float) -> None:
-        self.conn.execute("DELETE FROM idempotency WHERE created < ?", (expired,))
-        self.conn.execute(
-            "INSERT OR REPLACE INTO idempotency (scope, fingerprint, state, created)"
-            " VALUES (?, ?, 'pending', ?)",
-            (scope, fingerprint, now),
-        )
-
-    def complete_idempotency(
-        self, scope: str, status: int, headers: Mapping[str, str], body: bytes
-    ) -> None:
-        self.conn.execute(
-            "UPDATE idempotency SET state = 'done', status = ?, headers = ?, body = ?"
-            " WHERE scope = ?",
-            (status, dumps(dict(headers)), body, scope),
-        )
-
-    def release_idempotency(self, scope: str) -> None:
-        self.conn.execute("DELETE FROM idempotency WHERE scope = ?", (scope,))
 
 
 def company_row(body: Mapping[str, Any]) -> tuple[str, str, str | None, str, str]:

@@ -20,7 +20,7 @@ from reconciler.manifests.model import (
     Merchant,
     SecretRef,
 )
-from reconciler.plan.model import Action, Change, Kind, Plan
+from reconciler.plan.model import Action, Change, Kind, Operation
 from reconciler.plan.planner import PlanOptions, make_plan
 
 HERE = Location("m.yaml", 1, 1)
@@ -52,8 +52,8 @@ class FakeCodat:
         self.companies[company["id"]] = company
         return company
 
-    def list_companies(self, page: int, page_size: int = 5000, *, query: str | None = None,
-                       tags: str | None = None) -> CompaniesPage:
+    def list_companies(self, page: int, page_size: int = 5000, *, query: str | None = None
+                       ) -> CompaniesPage:
         results = tuple(self.companies.values()) if page == 1 else ()
         return CompaniesPage(page, results, page_size, len(self.companies), False)
 
@@ -123,6 +123,32 @@ def test_a_failure_stops_its_merchant_only_and_carries_the_correlation_id(
     assert "corr-123" in failure.message
     assert {c.merchant for c in result.skipped} == {"bad"} and len(result.skipped) == 2
     assert {c.merchant for c in result.done} == {"good"}
+
+
+class BuggyCodat(FakeCodat):
+    """A client with a bug: creating the company named "buggy" raises a KeyError."""
+
+    def create_company(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body["name"] == "buggy":
+            raise KeyError("dataConnections")
+        return super().create_company(body)
+
+
+def test_a_bug_in_one_merchant_is_reported_as_a_bug_and_the_others_finish(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EXEC_TEST_TOKEN", "tok-123")
+    want = desired("buggy", "good")
+    plan = make_plan(want, LiveState(()), {})
+    result = Executor(BuggyCodat(), want, LiveState(()), parallelism=2).run(plan)
+    assert not result.ok
+    (failure,) = result.failed
+    assert failure.change.address == 'merchant["buggy"]'
+    assert failure.message == (
+        "internal error (a bug, please report): KeyError: 'dataConnections'"
+    )
+    assert {c.merchant for c in result.skipped} == {"buggy"} and len(result.skipped) == 2
+    assert {c.merchant for c in result.done} == {"good"} and len(result.done) == 3
 
 
 def test_missing_secret_fails_the_authorize_naming_the_variable(
@@ -226,13 +252,20 @@ def test_a_created_company_gone_by_the_end_is_not_reported_done() -> None:
     assert "no longer has it" in result.failed[0].message
 
 
-def test_a_change_the_executor_cannot_carry_out_fails_loudly() -> None:
-    odd = (
-        Change('merchant["x"]', Action.AUTHORIZE, Kind.COMPANY, "r", "x", company_id="c1"),
+def test_a_change_no_api_call_carries_out_cannot_be_made() -> None:
+    with pytest.raises(ValueError, match="no API call can authorize a company"):
+        Change('merchant["x"]', Action.AUTHORIZE, Kind.COMPANY, "r", "x", company_id="c1")
+    with pytest.raises(ValueError, match="no API call can delete a connection"):
         Change('merchant["y"].connection["dfxm"]', Action.DELETE, Kind.CONNECTION, "r", "y",
-               platform_key="dfxm", company_id="c2", connection_id="k"),
-    )
-    fake = FakeCodat()
-    result = Executor(fake, DesiredState(()), LiveState(())).run(Plan(odd))
-    assert not result.done and len(result.failed) == 2 and fake.calls == []
-    assert all("internal error" in f.message for f in result.failed)
+               platform_key="dfxm", company_id="c2", connection_id="k")
+
+
+def test_each_operation_is_made_by_exactly_one_kind_of_change() -> None:
+    made: list[Operation] = []
+    for kind in Kind:
+        for action in Action:
+            try:
+                made.append(Change("a", action, kind, "r", "m").operation)
+            except ValueError:
+                continue
+    assert sorted(made) == sorted(Operation)

@@ -60,10 +60,10 @@ def test_ids_cannot_add_path_segments() -> None:
 def test_list_companies_sends_paging_and_filters() -> None:
     handler, seen = scripted(httpx.Response(200, json={"results": [], "totalResults": 0}))
     client, _ = make_client(handler)
-    client.list_companies(3, 2000, tags="managed-by=codat-reconciler")
+    client.list_companies(3, 2000, query='name="Bolt Bikes"')
     params = seen[0].url.params
     assert (params["page"], params["pageSize"]) == ("3", "2000")
-    assert params["tags"] == "managed-by=codat-reconciler"
+    assert params["query"] == 'name="Bolt Bikes"'
 
 
 def test_sync_flow_url() -> None:
@@ -320,8 +320,6 @@ def test_delete_404_after_a_possibly_applied_attempt_is_success(
     handler, seen = scripted(first, GONE)
     client, _ = make_client(handler)
     client.delete_company("c1")
-    client2, _ = make_client(scripted(first, GONE)[0])
-    client2.delete_connection("c1", "d1")
     assert len(seen) == 2
 
 
@@ -416,15 +414,6 @@ def test_observer_sees_each_attempt() -> None:
         ("GET", "/companies/c1", 200, 2, "a2"),
     ]
     assert calls[0].error == "maintenance" and calls[1].error is None
-    assert set(calls[0].as_dict()) == {
-        "method",
-        "path",
-        "status",
-        "duration_ms",
-        "attempt",
-        "correlation_id",
-        "error",
-    }
 
 
 def test_success_without_json_object_is_an_error() -> None:

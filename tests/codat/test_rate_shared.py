@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from reconciler.codat import ApiCall, CodatClient
-from reconciler.codat.ratelimit import RateLimiter
+from reconciler.codat.ratelimit import RequestPacer
 from tests.codat.fakes import FakeClock, VirtualTime, make_client, scripted
 
 WINDOW = 0.3
@@ -64,7 +64,7 @@ def test_threads_share_one_sliding_window_and_no_429_is_seen() -> None:
             calls.append(call)
 
     client = _client(server, observer=observe)
-    client.limiter = RateLimiter(
+    client.pacer = RequestPacer(
         LIMIT, window=WINDOW, margin=MARGIN, clock=clock, sleep=clock.sleep
     )
     clock.map(

@@ -5,17 +5,17 @@ import threading
 import pytest
 
 from reconciler.codat.headers import Quota
-from reconciler.codat.ratelimit import MAX_SPACING, RateLimiter
+from reconciler.codat.ratelimit import MAX_SPACING, RequestPacer
 from tests.codat.fakes import FakeClock
 
 
-def limiter(max_rate: int, clock: FakeClock, margin: float = 0.5) -> RateLimiter:
-    return RateLimiter(max_rate, window=60.0, margin=margin, clock=clock, sleep=clock.sleep)
+def pacer(max_rate: int, clock: FakeClock, margin: float = 0.5) -> RequestPacer:
+    return RequestPacer(max_rate, window=60.0, margin=margin, clock=clock, sleep=clock.sleep)
 
 
 def test_sliding_window_sixth_start_waits_for_first_to_leave_plus_margin() -> None:
     clock = FakeClock(0.0)
-    rl = limiter(5, clock)
+    rl = pacer(5, clock)
     starts = []
     for _ in range(5):
         rl.acquire()
@@ -31,7 +31,7 @@ def test_sliding_window_sixth_start_waits_for_first_to_leave_plus_margin() -> No
 
 def test_window_is_sliding_not_fixed() -> None:
     clock = FakeClock(0.0)
-    rl = limiter(3, clock, margin=0.0)
+    rl = pacer(3, clock, margin=0.0)
     for t in (0.0, 50.0, 59.0):
         clock.now = t
         rl.acquire()
@@ -43,7 +43,7 @@ def test_window_is_sliding_not_fixed() -> None:
 
 def test_zero_means_unlimited() -> None:
     clock = FakeClock(0.0)
-    rl = limiter(0, clock)
+    rl = pacer(0, clock)
     for _ in range(10_000):
         rl.acquire()
     assert clock.sleeps == []
@@ -52,7 +52,7 @@ def test_zero_means_unlimited() -> None:
 def test_burst_then_next_batch_a_window_later() -> None:
     # The benchmark shape: 3 x max_rate starts take two windows, not more.
     clock = FakeClock(0.0)
-    rl = limiter(1000, clock)
+    rl = pacer(1000, clock)
     times = []
     for _ in range(3000):
         rl.acquire()
@@ -64,7 +64,7 @@ def test_burst_then_next_batch_a_window_later() -> None:
 
 def test_retry_after_pause_applies_to_every_thread() -> None:
     clock = FakeClock(0.0)
-    rl = limiter(0, clock)
+    rl = pacer(0, clock)
     rl.pause(30.0)  # as one thread does on a 429
     started: list[float] = []
 
@@ -83,7 +83,7 @@ def test_retry_after_pause_applies_to_every_thread() -> None:
 
 def test_pause_never_shortens_a_longer_one() -> None:
     clock = FakeClock(0.0)
-    rl = limiter(0, clock)
+    rl = pacer(0, clock)
     rl.pause_until(20.0)
     rl.pause_until(5.0)
     assert rl.delay_for(0.0) == pytest.approx(20.0)
@@ -91,7 +91,7 @@ def test_pause_never_shortens_a_longer_one() -> None:
 
 def test_low_server_remaining_spreads_requests_until_reset() -> None:
     clock = FakeClock(0.0)
-    rl = limiter(1000, clock)
+    rl = pacer(1000, clock)
     rl.acquire()
     # Another client shares the quota: the server has 5 left of 100 for 20 s.
     rl.observe(Quota(limit=100, remaining=5, reset_in=20.0), now=0.0)
@@ -105,7 +105,7 @@ def test_low_server_remaining_spreads_requests_until_reset() -> None:
 
 def test_spacing_is_capped_for_far_resets() -> None:
     clock = FakeClock(0.0)
-    rl = limiter(0, clock)
+    rl = pacer(0, clock)
     rl.acquire()
     rl.observe(Quota(limit=10_000, remaining=10, reset_in=36_000.0), now=0.0)
     assert rl.delay_for(0.0) == pytest.approx(MAX_SPACING)
@@ -113,7 +113,7 @@ def test_spacing_is_capped_for_far_resets() -> None:
 
 def test_server_remaining_zero_pauses_until_reset() -> None:
     clock = FakeClock(0.0)
-    rl = limiter(0, clock)
+    rl = pacer(0, clock)
     rl.observe(Quota(limit=100, remaining=0, reset_in=12.0), now=0.0)
     assert rl.delay_for(0.0) == pytest.approx(12.0)
 
@@ -122,7 +122,7 @@ def test_no_slowdown_while_our_own_window_is_stricter() -> None:
     # Server and client agree on 1000/min: bursting up to our window is safe, and
     # spreading the tail would stretch a 3-window job into 4.
     clock = FakeClock(0.0)
-    rl = limiter(1000, clock)
+    rl = pacer(1000, clock)
     for _ in range(990):
         rl.acquire()
     rl.observe(Quota(limit=1000, remaining=10, reset_in=60.0), now=0.0)
@@ -131,7 +131,7 @@ def test_no_slowdown_while_our_own_window_is_stricter() -> None:
 
 def test_high_server_remaining_does_not_slow_down() -> None:
     clock = FakeClock(0.0)
-    rl = limiter(0, clock)
+    rl = pacer(0, clock)
     rl.acquire()
     rl.observe(Quota(limit=100, remaining=50, reset_in=60.0), now=0.0)
     assert rl.delay_for(0.0) <= 0
@@ -139,4 +139,4 @@ def test_high_server_remaining_does_not_slow_down() -> None:
 
 def test_negative_rate_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
-        RateLimiter(-1)
+        RequestPacer(-1)

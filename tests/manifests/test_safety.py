@@ -172,17 +172,30 @@ def test_plain_dates_and_yes_no_scalars_stay_data(write: Write) -> None:
     assert load(["m.yaml"]).merchants[0].tags == {"since": "2024-01-01"}
 
 
-def test_an_unexpected_failure_in_one_file_is_still_a_clean_error(
+def test_a_file_that_fails_to_read_midway_is_a_clean_error_that_hides_no_other(
     write: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write("a.yaml", OK.format("a"))
     write("b.yaml", "version: 1\nmerchants: [{nam: x}]\n")
 
+    def unreadable(*args: object) -> object:
+        raise OSError(5, "Input/output error")  # say, a network share gone mid-run
+
+    monkeypatch.setattr(loader, "parse", unreadable)
+    assert errors_of("a.yaml", "b.yaml") == [
+        "a.yaml:1:1: could not read this file (OSError)",
+        "b.yaml:1:1: could not read this file (OSError)",
+    ]
+
+
+def test_a_bug_in_the_loader_is_not_disguised_as_a_manifest_error(
+    write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write("a.yaml", OK.format("a"))
+
     def broken(*args: object) -> object:
-        raise RuntimeError("bug")
+        raise KeyError("bug")
 
     monkeypatch.setattr(loader, "parse", broken)
-    assert errors_of("a.yaml", "b.yaml") == [
-        "a.yaml:1:1: could not read this file (RuntimeError)",
-        "b.yaml:1:1: could not read this file (RuntimeError)",
-    ]
+    with pytest.raises(KeyError, match="bug"):
+        load(["a.yaml"])

@@ -34,6 +34,13 @@ def a_saved_plan() -> saved.SavedPlan:
     )
 
 
+def signed(body: dict[str, object], path: Path) -> None:
+    """Write `body` with a checksum that matches it, as `plan --out` would."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    body["checksum"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    path.write_text(json.dumps(body))
+
+
 def test_round_trip(tmp_path: Path) -> None:
     original = a_saved_plan()
     saved.write(original, tmp_path / "plan.json")
@@ -54,9 +61,7 @@ def test_a_plan_saved_by_an_older_version_still_loads(tmp_path: Path) -> None:
     for change in body["changes"]:
         del change["record"]
     body["notes"] = [{"address": "a", "message": "m"}]
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    body["checksum"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-    (tmp_path / "old.json").write_text(json.dumps(body))
+    signed(body, tmp_path / "old.json")
     old = saved.read(tmp_path / "old.json")
     assert old.base is None and old.target is None and old.plan.notes[0].kind is None
     assert old.plan.changes == a_saved_plan().plan.changes
@@ -85,3 +90,12 @@ def test_unreadable_plans_get_clear_errors(tmp_path: Path, text: str, message: s
     path.write_text(text)
     with pytest.raises(saved.SavedPlanError, match=message):
         saved.read(path)
+
+
+def test_a_saved_change_no_api_call_carries_out_is_refused(tmp_path: Path) -> None:
+    body = json.loads(saved.dumps(a_saved_plan()))
+    del body["checksum"]
+    body["changes"][0]["kind"], body["changes"][0]["action"] = "company", "authorize"
+    signed(body, tmp_path / "odd.json")
+    with pytest.raises(saved.SavedPlanError, match=r"malformed saved plan.*authorize a company"):
+        saved.read(tmp_path / "odd.json")

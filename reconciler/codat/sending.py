@@ -1,0 +1,282 @@
+"""Sending one operation to Codat: auth, rate limits, retries, errors.
+
+Every call goes through `RequestSender.request`: `_attempt` is one send,
+`_after` the retry decision on what it brought. POST and PATCH carry an
+Idempotency-Key (a fresh one per operation unless the caller gives one), and a
+retry after a lost answer, a 409 (the first attempt still running) or a 429
+repeats it, so a request whose answer was lost is replayed by Codat rather than
+done twice.
+
+Codat stores the first answer to a key whatever it was, a 5xx included, and
+replays it for 90 minutes: retrying a keyed request that got a 5xx under the
+same key only gets the same 5xx back, and proves nothing about whether the
+change happened. So a PATCH (absolute values: doing it twice is harmless) is
+retried under a new key, and a POST is not retried at all: it raises a
+CodatError with `may_have_applied` set, and the caller reads back to find out.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from reconciler import __version__
+from reconciler.codat.config import DEFAULT_BASE_URL, resolve_base_url
+from reconciler.codat.errors import (
+    CodatAPIError,
+    CodatConnectionError,
+    QuotaExhausted,
+    describe_transport_error,
+    header_correlation_id,
+)
+from reconciler.codat.headers import quota, seconds_until
+from reconciler.codat.observe import ApiCall, Observer
+from reconciler.codat.ratelimit import RequestPacer
+from reconciler.codat.retry import MAX_RETRY_AFTER, NOT_SENT, backoff, should_retry
+
+KEYED_METHODS = frozenset({"POST", "PATCH"})
+_ERROR_TEXT_LIMIT = 200
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one operation; reuse it for every retry of that operation."""
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class _Unanswered:
+    reason: str
+    sent: bool  # False when it failed before a byte left: it cannot have been applied
+
+
+@dataclass(slots=True)
+class _Sending:
+    """One operation being sent, across its attempts."""
+
+    method: str
+    path: str
+    keyed: bool
+    key: str | None  # replaced after a keyed 5xx
+    hidden: tuple[str, ...]  # secrets to scrub from any error text
+    gone_ok: bool
+    maybe_applied: bool = False  # some attempt may have reached Codat
+
+
+class RequestSender:
+    """The connection to Codat and the one request path; CodatClient adds the calls."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 6,
+        max_rate: int = 1000,
+        observer: Observer | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        pool_size: int = 16,
+        rng: random.Random | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        # A caller-supplied transport decides itself where bytes go (tests, the
+        # in-process sandbox); a real network connection must obey the URL rules.
+        base_url = base_url if transport is not None else resolve_base_url(base_url)
+        headers = {"User-Agent": f"codat-reconciler/{__version__}", "Accept": "application/json"}
+        self._secrets: tuple[str, ...] = ()
+        if api_key:
+            token = base64.b64encode(api_key.encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+            self._secrets = (api_key, token)
+        self._http = httpx.Client(
+            base_url=base_url,
+            headers=headers,
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
+            follow_redirects=False,
+        )
+        self._max_attempts = max_attempts
+        self._observer = observer
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self.pacer = RequestPacer(max_rate, clock=clock, sleep=sleep)
+        self._quota_lock = threading.Lock()
+        self._refused_until = 0.0  # epoch seconds: Codat's quota is used up until then
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self._http.base_url)!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- the one request path ---------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        idempotency_key: str | None = None,
+        gone_ok: bool = False,
+        secrets: Iterable[str] = (),
+    ) -> httpx.Response:
+        """Send one operation, retrying what is safe to retry (see the module doc).
+
+        `gone_ok`: for DELETE, a 404 after an attempt that may have reached
+        Codat means that attempt did the work. A 404 on the first try is an error.
+        """
+        method = method.upper()
+        if time.time() < self._refused_until:
+            # Every later call would only be refused too: none is sent.
+            raise QuotaExhausted(method, path, self._refused_until)
+        keyed = method in KEYED_METHODS
+        key = (idempotency_key or new_idempotency_key()) if keyed else None
+        op = _Sending(method, path, keyed, key, (*self._secrets, *secrets), gone_ok)
+        for attempt in range(1, self._max_attempts + 1):
+            outcome = self._attempt(method, path, params, json, op.key, attempt, op.hidden)
+            answer = self._after(op, outcome, attempt)
+            if answer is not None:
+                return answer
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _after(
+        self, op: _Sending, outcome: httpx.Response | _Unanswered, attempt: int
+    ) -> httpx.Response | None:
+        """The retry decision on one attempt: its answer, None once it is time to try
+        again, or the error that ends the operation."""
+        last = attempt == self._max_attempts
+        if isinstance(outcome, _Unanswered):
+            op.maybe_applied = op.maybe_applied or outcome.sent
+            if last:
+                lost = CodatConnectionError(op.method, op.path, attempt, outcome.reason)
+                lost.may_have_applied = op.keyed and op.maybe_applied
+                raise lost
+            self._sleep(backoff(attempt, self._rng))
+            return None
+        response = outcome
+        status = response.status_code
+        if 200 <= status < 300 or (op.gone_ok and status == 404 and op.maybe_applied):
+            return response
+        retry = should_retry(response, idempotent_key=op.keyed)
+        # A keyed 5xx is kept and replayed by Codat: the same key cannot tell more.
+        ambiguous = op.keyed and status >= 500 and op.method == "POST"
+        error = CodatAPIError.from_response(
+            op.method, op.path, response, secrets=op.hidden, retryable=retry and not ambiguous
+        )
+        error.may_have_applied = ambiguous
+        # A 429 holds back every thread, even when this operation gives up.
+        if status == 429 and not self._pause_as_told(response, attempt):
+            raise self._quota_exhausted(error)
+        if not retry or ambiguous or last:
+            raise error
+        if status != 429:
+            self._sleep(backoff(attempt, self._rng))
+        if op.keyed and status >= 500:
+            op.key = new_idempotency_key()  # a PATCH sets absolute values: safe to redo
+        op.maybe_applied = op.maybe_applied or status >= 500
+        return None
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int] | None,
+        json: Any,
+        key: str | None,
+        attempt: int,
+        hidden: tuple[str, ...],
+    ) -> httpx.Response | _Unanswered:
+        """One send: the response, or why there was none."""
+        self.pacer.acquire()
+        started = self._clock()
+        headers = {"Idempotency-Key": key} if key else {}
+        failure: _Unanswered | None = None
+        try:
+            response = self._http.request(method, path, params=params, json=json, headers=headers)
+        except httpx.TransportError as exc:
+            failure = _Unanswered(describe_transport_error(exc), not isinstance(exc, NOT_SENT))
+        if failure is not None:
+            # Returned outside the `except`: httpx's exception (whose request
+            # holds the Authorization header) must not ride along as __context__.
+            self._observe(method, path, None, started, attempt, None, failure.reason)
+            return failure
+        status = response.status_code
+        if (q := quota(response, time.time())) is not None:
+            self.pacer.observe(q, self._clock())
+        correlation = header_correlation_id(response)
+        message = None
+        if status >= 300:
+            error = CodatAPIError.from_response(method, path, response, secrets=hidden)
+            correlation, message = error.correlation_id, error.codat_message or str(status)
+        self._observe(method, path, status, started, attempt, correlation, message)
+        return response
+
+    def _pause_as_told(self, response: httpx.Response, attempt: int) -> bool:
+        """Pause all requests for Retry-After; False when that is too long to wait here."""
+        wait = seconds_until(response.headers.get("retry-after"), time.time())
+        if wait is None:
+            wait = backoff(attempt, self._rng)
+        elif wait > MAX_RETRY_AFTER:
+            with self._quota_lock:
+                self._refused_until = max(self._refused_until, time.time() + wait)
+            return False
+        self.pacer.pause(wait)
+        return True
+
+    def _quota_exhausted(self, error: CodatAPIError) -> QuotaExhausted:
+        # Codat's daily quota resets at 00:00 UTC: hours away is "stop and say when",
+        # never a sleep in CI.
+        return QuotaExhausted(
+            error.method, error.path, self._refused_until, correlation_id=error.correlation_id
+        )
+
+    def _observe(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        started: float,
+        attempt: int,
+        correlation: str | None,
+        error: str | None = None,
+    ) -> None:
+        if self._observer is None:
+            return
+        self._observer(
+            ApiCall(
+                method=method,
+                path=path,
+                status=status,
+                duration_ms=round((self._clock() - started) * 1000, 3),
+                attempt=attempt,
+                correlation_id=correlation,
+                error=error[:_ERROR_TEXT_LIMIT] if error else None,
+            )
+        )

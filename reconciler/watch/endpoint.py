@@ -10,8 +10,8 @@ GET  /readyz           200 once the first full reconcile finished, 503 before.
 GET  /metrics          Prometheus text.
 
 Bad deliveries get a 4xx and a log line: 411 without a length, 413 over
-MAX_BODY, 400 without the Svix headers or with a body that is not an event
-watch knows, 401 unverified (forged, stale, replayed). Nothing is done for any.
+MAX_BODY, 401 unverified (Svix headers missing, forged, stale, replayed), 400
+for a verified body that is not an event watch knows. Nothing is done for any.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(length))
         missing = [h for h in HEADERS if not self.headers.get(h)]
         if missing:
-            return 400, {**fields, "outcome": f"rejected: no {', '.join(missing)} header"}
+            return 401, {**fields, "outcome": f"unverified: no {', '.join(missing)} header"}
         try:
             self.server.verifier.verify(body, {h: self.headers[h] for h in HEADERS})
         except Unverified as err:

@@ -88,19 +88,26 @@ class World:
         return list(self.sandbox.app.calls)[mark:]
 
 
+FINGERPRINT_KEY = "watch-tests-fingerprint-key-0123456789abcdef"
+
+
 @pytest.fixture
-def world(
-    sandbox_server: Callable[..., SandboxHandle], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[World]:
+def manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The manifests folder of MERCHANTS, their secrets in the environment."""
     for name, value in TOKENS.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("CODAT_RECONCILER_KEY", "watch-tests-fingerprint-key-0123456789abcdef")
-    sandbox = sandbox_server()
+    monkeypatch.setenv("CODAT_RECONCILER_KEY", FINGERPRINT_KEY)
     root = tmp_path / "manifests"
     root.mkdir()
     (root / "merchants.yaml").write_text(manifest(), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def world(sandbox_server: Callable[..., SandboxHandle], manifests: Path) -> Iterator[World]:
+    sandbox = sandbox_server()
     with CodatClient(sandbox.base_url, api_key=sandbox.api_key, max_rate=0) as client:
-        w = World(sandbox, client, root)
+        w = World(sandbox, client, manifests)
         yield w
         for run in w.running:
             run.stop()

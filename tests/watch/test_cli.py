@@ -19,10 +19,8 @@ import httpx
 from reconciler.codat.client import CodatClient
 from tests.fixtures.cli import CliFn
 from tests.fixtures.sandbox import SandboxHandle
-from tests.watch.conftest import HANG_GUARD, TOKENS, manifest
+from tests.watch.conftest import FINGERPRINT_KEY, HANG_GUARD, TOKENS, manifest
 from tests.watch.test_endpoint import SECRET
-
-FINGERPRINT_KEY = "watch-tests-fingerprint-key-0123456789abcdef"
 
 
 def free_port() -> int:

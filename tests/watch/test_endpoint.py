@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from reconciler.codat.client import CodatClient
-from reconciler.plan.model import Change
+from reconciler.engine.progress import Silent
 from reconciler.sandbox.webhooks import signature
 from reconciler.watch.endpoint import MAX_BODY, WebhookEndpoint
 from reconciler.watch.loop import WatchSettings
@@ -25,7 +25,7 @@ from reconciler.watch.metrics import WatchMetrics
 from reconciler.watch.service import Watch
 from reconciler.watch.signature import DeliveryVerifier
 from tests.fixtures.sandbox import SandboxHandle
-from tests.watch.conftest import HANG_GUARD, MERCHANTS, TOKENS, manifest
+from tests.watch.conftest import HANG_GUARD, MERCHANTS
 
 KEY = hashlib.sha256(b"watch endpoint tests").digest()
 SECRET = "whsec_" + base64.b64encode(KEY).decode()
@@ -60,7 +60,7 @@ class Records:
                 assert self.changed.wait(deadline - time.monotonic()), "watch never said it"
 
 
-class HoldFirstRead:
+class HoldFirstRead(Silent):
     """A Progress holding the first reconcile at its start until released."""
 
     def __init__(self) -> None:
@@ -68,18 +68,6 @@ class HoldFirstRead:
 
     def start(self, label: str, total: int) -> None:
         self.release.wait(HANG_GUARD)
-
-    def update(self, done: int, total: int | None = None) -> None:
-        pass
-
-    def advance(self) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
-
-    def change_applied(self, change: Change, error: str | None) -> None:
-        pass
 
 
 @dataclass
@@ -125,22 +113,14 @@ def event_body(event_type: str, company_id: str, name: str) -> bytes:
 
 
 @pytest.fixture
-def served(
-    sandbox_server: Callable[..., SandboxHandle], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Served]:
-    for name, value in TOKENS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("CODAT_RECONCILER_KEY", "watch-tests-fingerprint-key-0123456789abcdef")
-    root = tmp_path / "manifests"
-    root.mkdir()
-    (root / "merchants.yaml").write_text(manifest(), encoding="utf-8")
+def served(sandbox_server: Callable[..., SandboxHandle], manifests: Path) -> Iterator[Served]:
     metrics = WatchMetrics()
     endpoint = WebhookEndpoint(("127.0.0.1", 0), DeliveryVerifier(SECRET), metrics)
     sandbox = sandbox_server(webhook_url=endpoint.url + "/webhooks/codat", webhook_secret=SECRET)
     records, hold = Records(), HoldFirstRead()
     with CodatClient(sandbox.base_url, api_key=sandbox.api_key, max_rate=0,
                      observer=metrics.api_call) as client:
-        watch = Watch(client, WatchSettings((str(root),)), endpoint, records, progress=hold)
+        watch = Watch(client, WatchSettings((str(manifests),)), endpoint, records, progress=hold)
         watch.start()
         with httpx.Client(base_url=endpoint.url, timeout=HANG_GUARD) as http, httpx.Client(
             base_url=sandbox.base_url, headers=sandbox.auth_headers

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from reconciler.engine.progress import Silent
 from reconciler.plan.model import Change
 from reconciler.watch.events import Event
 from reconciler.watch.loop import Reconciled
@@ -104,7 +105,7 @@ def test_deliveries_during_a_reconcile_are_coalesced_not_lost(world: World) -> N
     assert world.statuses("20000001") == ["Linked"] and world.statuses("20000002") == ["Linked"]
 
 
-class _Hook:
+class _Hook(Silent):
     """A Progress that runs `on_change` after the first change, and notes whether
     any reconcile started reading while the loop was paused."""
 
@@ -116,15 +117,6 @@ class _Hook:
     def start(self, label: str, total: int) -> None:
         if label.startswith("Reading"):
             self.reads_while_paused.append(self.paused())
-
-    def update(self, done: int, total: int | None = None) -> None:
-        pass
-
-    def advance(self) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
 
     def change_applied(self, change: Change, error: str | None) -> None:
         if self.on_change is not None:

@@ -197,7 +197,7 @@ class Reconciler:
         self._settle(trigger, planned, result, error, paused)
         self._on_reconciled(Reconciled(
             merchant=trigger.merchant if trigger else None,
-            merchants=len(planned.desired.merchants) if planned and not trigger else 1,
+            merchants=1 if trigger else len(planned.desired.merchants) if planned else 0,
             done=len(result.done), failed=len(result.failed),
             duration_s=self._clock() - started, error=error, paused=paused,
         ))

@@ -12,7 +12,7 @@ watch, for the watch) and `codat-reconciler watch` with its default --max-rate.
    sends the signed `connection.disconnected`; timed from the PATCH answer to the
    watch's log saying that merchant's reconcile is done (so Linked). Target p50 <= 1 s.
 2. Burst: every merchant's connection is deauthorized (on the plain sandbox, no
-   webhooks), then one signed delivery each is sent at once, 32 at a time, and
+   webhooks), then one signed delivery each is sent at once, --senders at a time, and
    /healthz is asked every 50 ms while the work runs. Targets: all handled (every
    merchant reconciled and Linked), no 429 reaching the watch, webhook answers
    p99 < 100 ms.
@@ -131,6 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--merchants", type=int, default=1000)
     parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--senders", type=int, default=32, help="deliveries sent at once")
     options = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-watch-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
@@ -164,7 +165,7 @@ def main() -> None:
         api = httpx.Client(base_url=plain, headers=AUTH, timeout=60)
         companies = api.get("/companies", params={"pageSize": 5000}).json()["results"]
         relink(log, companies[: options.trials], slow)
-        burst(log, companies, api, watch_url)
+        burst(log, companies, api, watch_url, options.senders)
     finally:
         for process in reversed(processes):
             process.terminate()
@@ -189,7 +190,7 @@ def relink(log: WatchLog, companies: list[dict[str, Any]], slow: str) -> None:
 
 
 def burst(log: WatchLog, companies: list[dict[str, Any]], api: httpx.Client,
-          watch_url: str) -> None:
+          watch_url: str, senders: int) -> None:
     def deauthorize(company: dict[str, Any]) -> None:
         (connection,) = company["dataConnections"]
         api.patch(f"/companies/{company['id']}/connections/{connection['id']}",
@@ -222,9 +223,9 @@ def burst(log: WatchLog, companies: list[dict[str, Any]], api: httpx.Client,
     prober = threading.Thread(target=probe)
     prober.start()
     started = time.perf_counter()
-    limits = httpx.Limits(max_connections=32)
+    limits = httpx.Limits(max_connections=senders)
     with httpx.Client(base_url=watch_url, timeout=30, limits=limits) as http, \
-            ThreadPoolExecutor(32) as pool:
+            ThreadPoolExecutor(senders) as pool:
         list(pool.map(send, companies))
     sent = time.perf_counter() - started
     done: set[str] = set()
@@ -240,7 +241,8 @@ def burst(log: WatchLog, companies: list[dict[str, Any]], api: httpx.Client,
     linked = [c for c in api.get("/companies", params={"pageSize": 5000}).json()["results"]
               if [x["status"] for x in c["dataConnections"]] == ["Linked"]]
     refused = sum(1 for r in log.records if r.get("event") == "api_call" and r["status"] == 429)
-    print(f"burst of {len(companies)} signed deliveries for {len(companies)} merchants: "
+    print(f"burst of {len(companies)} signed deliveries for {len(companies)} merchants, "
+          f"{senders} at a time: "
           f"sent in {sent:.1f} s, answers p50 {pct(answers, 0.5) * 1000:.1f} ms, p99 "
           f"{pct(answers, 0.99) * 1000:.1f} ms; all reconciled in {elapsed:.1f} s, "
           f"{len(linked)}/{len(companies)} Linked, {refused} answers 429; /healthz while "

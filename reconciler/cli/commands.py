@@ -12,5 +12,6 @@ from reconciler.cli.show import show
 from reconciler.cli.status import status
 from reconciler.cli.sync_url import sync_url
 from reconciler.cli.validate import validate
+from reconciler.cli.watch import watch
 
-ALL: list[click.Command] = [validate, plan, apply, status, show, export, sync_url, sandbox]
+ALL: list[click.Command] = [validate, plan, apply, status, show, export, sync_url, sandbox, watch]

@@ -25,6 +25,7 @@ from reconciler.engine.planning import (
     guard_deletes,
     load_manifests,
     plan,
+    plan_from_live,
     read_live,
 )
 from reconciler.engine.progress import SILENT, Progress
@@ -60,6 +61,7 @@ __all__ = [
     "load_manifests",
     "open_saved_plan",
     "plan",
+    "plan_from_live",
     "read_live",
     "render",
     "status",

@@ -80,7 +80,18 @@ def plan(
 ) -> Planned:
     """Read live state and plan. `sandbox`: the target is the embedded sandbox, where
     fingerprints may use the well-known key when CODAT_RECONCILER_KEY is unset."""
-    live = read_live(client, progress)
+    return plan_from_live(client, desired, read_live(client, progress), run, sandbox=sandbox)
+
+
+def plan_from_live(
+    client: CodatClient,
+    desired: DesiredState,
+    live: LiveState,
+    run: PlanRun = PlanRun(),
+    *,
+    sandbox: bool = False,
+) -> Planned:
+    """Plan from a live state the caller read (`watch` reads one company, not all)."""
     options = PlanOptions(
         prune=run.prune,
         targets=frozenset(run.merchants) if run.merchants else None,

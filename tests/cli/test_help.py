@@ -10,7 +10,7 @@ from reconciler import __version__
 from tests.fixtures.cli import CliFn
 
 COMMANDS = [["validate"], ["plan"], ["apply"], ["status"], ["show"], ["export"], ["sync-url"],
-            ["sandbox", "serve"]]
+            ["sandbox", "serve"], ["watch"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

@@ -1,0 +1,116 @@
+"""`watch`: a long-running service keeping Codat converged, driven by Codat's webhooks."""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+import click
+
+from reconciler.cli.interrupt import graceful_stop
+from reconciler.cli.options import (
+    check_prune,
+    codat_options,
+    output_options,
+    prune_options,
+    throughput_options,
+)
+from reconciler.cli.progress import Reporter
+from reconciler.cli.target import connection_from, open_client
+from reconciler.codat.observe import ApiCall
+from reconciler.errors import ReconcilerError
+
+SECRET_ENV = "CODAT_WEBHOOK_SECRET"
+
+
+def _address(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")  # [::1]:8080
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise click.BadParameter("give HOST:PORT, e.g. 0.0.0.0:8080 or 127.0.0.1:8080",
+                                 ctx=ctx, param=param)
+    return host, int(port)
+
+
+class _CountingReporter(Reporter):
+    """The Reporter, also counting every API call for /metrics."""
+
+    def __init__(self, count: Any, **options: Any) -> None:
+        super().__init__(**options)
+        self._count = count
+
+    def api_call(self, call: ApiCall) -> None:
+        self._count(call)
+        super().api_call(call)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--listen", required=True, metavar="HOST:PORT", callback=_address,
+              help="Where to serve POST /webhooks/codat, /healthz, /readyz and /metrics.")
+@click.option("--interval", type=click.FloatRange(min=1.0), default=300.0, show_default=True,
+              metavar="SECONDS",
+              help="Reconcile everything this often, re-reading the manifests.")
+@prune_options
+@throughput_options
+@codat_options
+@output_options
+def watch(
+    paths: tuple[str, ...],
+    listen: tuple[str, int],
+    interval: float,
+    prune: bool,
+    max_deletes: int | None,
+    parallelism: int,
+    max_rate: int,
+    **kwargs: Any,
+) -> int:
+    """Keep Codat converged: reconcile at start, every --interval, and on Codat's webhooks.
+
+    \b
+    Deliveries to POST /webhooks/codat are verified with CODAT_WEBHOOK_SECRET (the
+    whsec_... secret of the Codat webhook consumer); connection.disconnected,
+    connection.created and company.deleted reconcile that one merchant.
+    GET /healthz, /readyz (first reconcile done) and /metrics (Prometheus).
+    SIGTERM: the change in flight finishes, then exit 0.
+    Needs the watch extra: pip install 'codat-reconciler[watch]'.
+
+    \b
+    Example:
+      codat-reconciler watch manifests/ --listen 0.0.0.0:8080 --log-format json
+    """
+    from reconciler.watch.endpoint import WebhookEndpoint
+    from reconciler.watch.loop import WatchSettings
+    from reconciler.watch.metrics import WatchMetrics
+    from reconciler.watch.service import Watch
+    from reconciler.watch.signature import DeliveryVerifier
+
+    check_prune(prune, max_deletes)
+    connection = connection_from(kwargs)
+    secret = os.environ.get(SECRET_ENV)
+    if not secret:
+        raise ReconcilerError(f"set {SECRET_ENV} to the whsec_... secret of the Codat webhook "
+                              "consumer: deliveries cannot be verified without it")
+    metrics = WatchMetrics()
+    reporter = _CountingReporter(metrics.api_call, quiet=kwargs.pop("quiet"),
+                                 log_format=kwargs.pop("log_format"))
+    verifier = DeliveryVerifier(secret)
+    settings = WatchSettings(paths, interval, prune, max_deletes, parallelism,
+                             sandbox=connection.is_sandbox)
+    try:
+        endpoint = WebhookEndpoint(listen, verifier, metrics)
+    except OSError as err:
+        raise ReconcilerError(f"--listen {listen[0]}:{listen[1]}: cannot listen there: "
+                              f"{err.strerror or err}") from None
+    try:
+        with open_client(connection, reporter, max_rate=max_rate,
+                         parallelism=parallelism) as client:
+            service = Watch(client, settings, endpoint, reporter, progress=reporter)
+            reporter.note("listening", f"Listening on {endpoint.url}: POST /webhooks/codat, "
+                          "GET /healthz /readyz /metrics", url=endpoint.url)
+            with graceful_stop(reporter.is_json) as stop:
+                service.run_until(stop.event)
+    finally:
+        endpoint.server_close()
+    return 130 if stop.signal is signal.SIGINT else 0

@@ -1,0 +1,244 @@
+"""The reconcile loop: one reconcile at a time, on one worker thread.
+
+Work waiting is a set, not a queue: a flag for "everything" and the merchants
+named by deliveries, each with the latest company id heard of. Deliveries that
+arrive during a reconcile land in it and are coalesced (a merchant named ten
+times is reconciled once), never lost. A full reconcile covers every merchant,
+so it clears the merchants waiting when it starts (it reads after they arrived).
+
+A rate-limit pause, or a shutdown, stops the apply in flight from starting new
+changes (those running finish); a paused reconcile is put back to wait, so the
+pause loses nothing either.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reconciler import engine
+from reconciler.apply.executor import ApplyResult
+from reconciler.codat.client import CodatClient
+from reconciler.errors import ReconcilerError
+from reconciler.watch.events import (
+    MERCHANT_EVENTS,
+    RATE_LIMIT_REACHED,
+    RATE_LIMIT_RESET,
+    Event,
+)
+from reconciler.watch.scope import Scope, Trigger, reconcile
+
+# A lost `client.rateLimit.reset` must not pause the service for good: Codat's
+# quota is a daily one, so no pause outlasts a day.
+PAUSE_LIMIT = 24 * 3600.0
+# A failed full reconcile (Codat unreachable, manifests mid-update) is tried
+# again this soon, rather than a whole interval later.
+RETRY_AFTER = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSettings:
+    paths: tuple[str, ...]
+    interval: float = 300.0
+    prune: bool = False
+    max_deletes: int | None = None
+    parallelism: int = 10
+    sandbox: bool = False  # the embedded sandbox: fingerprints may use its well-known key
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    """What one reconcile did, for the log and the metrics."""
+
+    merchant: str | None  # None: a full reconcile
+    merchants: int  # planned
+    done: int
+    failed: int
+    duration_s: float
+    error: str | None = None
+    paused: bool = False  # stopped by a rate-limit pause; put back to wait
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.failed and not self.paused
+
+
+_FULL = "full"
+
+
+class Reconciler:
+    """Loads the manifests at once (bad ones raise before anything is served)."""
+
+    def __init__(
+        self,
+        client: CodatClient,
+        settings: WatchSettings,
+        *,
+        on_reconciled: Callable[[Reconciled], None] = lambda r: None,
+        progress: engine.Progress = engine.SILENT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._settings = settings
+        self._on_reconciled = on_reconciled
+        self._progress = progress
+        self._clock = clock
+        self.scope = Scope(engine.load_manifests(settings.paths))
+        self._wake = threading.Condition()
+        self._full = True
+        self._pending: dict[str, Trigger] = {}
+        self._next_full = 0.0
+        self._paused_until: float | None = None
+        self._stopping = False
+        self._halt = threading.Event()  # the apply in flight stops starting changes
+        self.ready = threading.Event()  # set once a full reconcile has finished
+        self.not_converged: frozenset[str] = frozenset()
+        self.last_success: float | None = None  # epoch seconds of the last clean full run
+
+    # -- what arrives ---------------------------------------------------------
+
+    def submit(self, event: Event) -> str:
+        """Take a verified event; the outcome, in words for the delivery log."""
+        if event.type == RATE_LIMIT_REACHED:
+            self.pause()
+            return "paused"
+        if event.type == RATE_LIMIT_RESET:
+            self.resume()
+            return "resumed"
+        if event.type not in MERCHANT_EVENTS or event.company_id is None:
+            return "nothing to do"
+        merchant = self.scope.merchant_for(event.company_id, event.company_name)
+        if merchant is None:
+            return "ignored: no manifest declares this company"
+        with self._wake:
+            self._pending[merchant] = Trigger(merchant, event.company_id, event.deleted)
+            self._wake.notify()
+        return "queued"
+
+    def request_full(self) -> None:
+        with self._wake:
+            self._full = True
+            self._wake.notify()
+
+    def pause(self) -> None:
+        with self._wake:
+            self._paused_until = self._clock() + PAUSE_LIMIT
+            self._halt.set()
+
+    def resume(self) -> None:
+        with self._wake:
+            self._paused_until = None
+            self._wake.notify()
+
+    def shutdown(self) -> None:
+        """The reconcile in flight finishes the changes it started; no other begins."""
+        with self._wake:
+            self._stopping = True
+            self._halt.set()
+            self._wake.notify()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_until is not None
+
+    @property
+    def waiting(self) -> int:
+        """Reconciles waiting: merchants, plus one for a full reconcile due."""
+        return len(self._pending) + int(self._full)
+
+    # -- the worker -----------------------------------------------------------
+
+    def run(self) -> None:
+        """Reconcile until `shutdown`; run it on one thread only."""
+        while (work := self._next_work()) is not None:
+            self._do(work)
+
+    def _next_work(self) -> Trigger | str | None:
+        with self._wake:
+            while not self._stopping:
+                now = self._clock()
+                if self._paused_until is not None and now >= self._paused_until:
+                    self._paused_until = None
+                if self._paused_until is not None:
+                    self._wake.wait(self._paused_until - now)
+                    continue
+                self._halt = threading.Event()
+                if self._full or now >= self._next_full:
+                    self._full = False
+                    self._pending.clear()
+                    return _FULL
+                if self._pending:
+                    return self._pending.pop(next(iter(self._pending)))
+                self._wake.wait(self._next_full - now)
+            return None
+
+    def _do(self, work: Trigger | str) -> None:
+        started = self._clock()
+        halt = self._halt
+        trigger = work if isinstance(work, Trigger) else None
+        planned: engine.Planned | None = None
+        result = ApplyResult()
+        error = None
+        try:
+            planned = self._plan(trigger)
+            if planned.plan.has_changes:
+                result = engine.apply(
+                    self._client, planned, parallelism=self._settings.parallelism,
+                    progress=self._progress, stop=halt,
+                )
+        except ReconcilerError as err:
+            error = str(err)
+        except Exception as err:
+            # A service outlives one bad reconcile: the next converges from what it did.
+            error = f"unexpected {type(err).__name__}"
+        paused = bool(result.not_started) and not self._stopping
+        self._settle(trigger, planned, result, error, paused)
+        self._on_reconciled(Reconciled(
+            merchant=trigger.merchant if trigger else None,
+            merchants=1 if trigger else len(planned.desired.merchants) if planned else 0,
+            done=len(result.done), failed=len(result.failed),
+            duration_s=self._clock() - started, error=error, paused=paused,
+        ))
+
+    def _plan(self, trigger: Trigger | None) -> engine.Planned:
+        s = self._settings
+        if trigger is None:
+            # Re-read each time: a git-sync sidecar may have changed them.
+            self.scope = Scope(engine.load_manifests(s.paths))
+            run = engine.PlanRun(s.prune, (), s.max_deletes, require_secrets=True)
+            planned = engine.plan(self._client, self.scope.desired, run, sandbox=s.sandbox,
+                                  progress=self._progress)
+        else:
+            run = engine.PlanRun(s.prune, (trigger.merchant,), s.max_deletes,
+                                 require_secrets=True)
+            planned = reconcile(self._client, self.scope.desired, trigger, run, s.sandbox)
+        engine.guard_deletes(planned, run)
+        return planned
+
+    def _settle(
+        self, trigger: Trigger | None, planned: engine.Planned | None,
+        result: ApplyResult, error: str | None, paused: bool,
+    ) -> None:
+        unconverged = self.scope.unconverged(planned, result) if planned else set()
+        with self._wake:
+            if paused:  # put back to wait: the pause loses nothing
+                if trigger is None:
+                    self._full = True
+                else:
+                    self._pending.setdefault(trigger.merchant, trigger)
+            if trigger is None:
+                failed = error is not None
+                self._next_full = self._clock() + (
+                    min(RETRY_AFTER, self._settings.interval) if failed
+                    else self._settings.interval
+                )
+                if not failed:
+                    self.not_converged = frozenset(unconverged)
+                    self.ready.set()
+                    if result.ok and not paused:
+                        self.last_success = time.time()
+            elif planned is not None:
+                others = self.not_converged - {trigger.merchant}
+                self.not_converged = frozenset(others | unconverged)

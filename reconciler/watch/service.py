@@ -1,0 +1,85 @@
+"""A watch, wired: the endpoint feeding the Reconciler, both logging and counting.
+
+`run_until` is the whole service: the CLI calls it with its signal-driven stop
+event, tests with their own.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Protocol
+
+from reconciler import engine
+from reconciler.codat.client import CodatClient
+from reconciler.watch.endpoint import WebhookEndpoint
+from reconciler.watch.loop import Reconciled, Reconciler, WatchSettings
+
+# How often the waiting thread looks whether the worker died (it never should).
+CHECK_EVERY = 0.5
+
+
+class Log(Protocol):
+    """What a watch says (the CLI's Reporter has these)."""
+
+    def note(self, event: str, message: str, **fields: Any) -> None: ...
+    def tell(self, event: str, message: str, *, prefix: str = "", **fields: Any) -> None: ...
+
+
+class Watch:
+    def __init__(
+        self,
+        client: CodatClient,
+        settings: WatchSettings,
+        endpoint: WebhookEndpoint,
+        log: Log,
+        progress: engine.Progress = engine.SILENT,
+    ) -> None:
+        self.endpoint = endpoint
+        self._log = log
+        endpoint.log = self._delivered
+        self.reconciler = Reconciler(client, settings, on_reconciled=self._reconciled,
+                                     progress=progress)
+        endpoint.sink = self.reconciler
+        self._worker = threading.Thread(target=self.reconciler.run, name="watch-reconcile")
+
+    def start(self) -> None:
+        self.endpoint.serve_in_background()
+        self._worker.start()
+
+    def stop(self) -> None:
+        """The change in flight finishes, then the endpoint closes."""
+        self.reconciler.shutdown()
+        self._worker.join()
+        self.endpoint.stop()
+
+    def run_until(self, stop: threading.Event) -> None:
+        self.start()
+        try:
+            while not stop.wait(CHECK_EVERY) and self._worker.is_alive():
+                pass
+        finally:
+            self.stop()
+
+    def _reconciled(self, result: Reconciled) -> None:
+        r = self.reconciler
+        self.endpoint.metrics.reconciled(result, len(r.not_converged), r.last_success)
+        scope = f"merchant {result.merchant}" if result.merchant else "all merchants"
+        outcome = (f"error: {result.error}" if result.error else
+                   "paused (rate limit), will resume" if result.paused else
+                   f"{result.done} changes done, {result.failed} failed")
+        fields: dict[str, Any] = {"merchant": result.merchant, "merchants": result.merchants,
+                  "done": result.done, "failed": result.failed,
+                  "duration_s": round(result.duration_s, 3), "ok": result.ok,
+                  "not_converged": len(r.not_converged),
+                  **({"error": result.error} if result.error else {})}
+        message = f"Reconciled {scope} in {result.duration_s:.1f}s: {outcome}"
+        if result.ok:
+            self._log.note("reconcile", message, **fields)
+        else:
+            self._log.tell("reconcile", message, **fields)
+
+    def _delivered(self, fields: dict[str, Any]) -> None:
+        kind = fields.get("event_type", "delivery")
+        message = (f"Webhook {fields['svix_id'] or '(no id)'} {kind}: {fields['outcome']} "
+                   f"({fields['status']})")
+        self._log.note("delivery", message, **fields)

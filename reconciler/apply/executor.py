@@ -221,6 +221,13 @@ class Executor:
                 message = f"could not check for a twin made by a concurrent apply: {exc}"
                 superseded.append(Superseded(name, message))
         for entry in superseded:
+            # A later change may already have failed because the twin was removed under
+            # it (404): the reason is the twin, say so first.
+            result.failed = [
+                Failure(f.change, f"{entry.message} (then: {f.message})")
+                if f.change.merchant == entry.name else f
+                for f in result.failed
+            ]
             done = [c for c in result.done if c.merchant == entry.name]
             if not done:
                 continue

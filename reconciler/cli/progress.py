@@ -46,6 +46,7 @@ class Reporter:
         self._terminal = self._stream.isatty() if terminal is None else terminal
         self._clock = clock
         self._lock = threading.Lock()
+        self._observers: list[Callable[[ApiCall], None]] = []
         self._task: tuple[str, int] | None = None
         self._done = 0
         self._failed = 0
@@ -59,7 +60,13 @@ class Reporter:
 
     # -- logs ---------------------------------------------------------------
 
+    def also_observe(self, observer: Callable[[ApiCall], None]) -> None:
+        """Hand every API call to `observer` too (watch counts them for /metrics)."""
+        self._observers.append(observer)
+
     def api_call(self, call: ApiCall) -> None:
+        for observer in self._observers:
+            observer(call)
         if self._json:
             self._emit({
                 "event": "api_call",

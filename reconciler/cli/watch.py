@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-from typing import Any
 
 import click
 
@@ -17,8 +16,7 @@ from reconciler.cli.options import (
     throughput_options,
 )
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import connection_from, open_client
-from reconciler.codat.observe import ApiCall
+from reconciler.cli.target import Connection, open_client
 from reconciler.errors import ReconcilerError
 
 SECRET_ENV = "CODAT_WEBHOOK_SECRET"
@@ -31,18 +29,6 @@ def _address(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
         raise click.BadParameter("give HOST:PORT, e.g. 0.0.0.0:8080 or 127.0.0.1:8080",
                                  ctx=ctx, param=param)
     return host, int(port)
-
-
-class _CountingReporter(Reporter):
-    """The Reporter, also counting every API call for /metrics."""
-
-    def __init__(self, count: Any, **options: Any) -> None:
-        super().__init__(**options)
-        self._count = count
-
-    def api_call(self, call: ApiCall) -> None:
-        self._count(call)
-        super().api_call(call)
 
 
 @click.command()
@@ -64,7 +50,8 @@ def watch(
     max_deletes: int | None,
     parallelism: int,
     max_rate: int,
-    **kwargs: Any,
+    connection: Connection,
+    reporter: Reporter,
 ) -> int:
     """Keep Codat converged: reconcile at start, every --interval, and on Codat's webhooks.
 
@@ -87,14 +74,12 @@ def watch(
     from reconciler.watch.signature import DeliveryVerifier
 
     check_prune(prune, max_deletes)
-    connection = connection_from(kwargs)
     secret = os.environ.get(SECRET_ENV)
     if not secret:
         raise ReconcilerError(f"set {SECRET_ENV} to the whsec_... secret of the Codat webhook "
                               "consumer: deliveries cannot be verified without it")
     metrics = WatchMetrics()
-    reporter = _CountingReporter(metrics.api_call, quiet=kwargs.pop("quiet"),
-                                 log_format=kwargs.pop("log_format"))
+    reporter.also_observe(metrics.api_call)
     verifier = DeliveryVerifier(secret)
     settings = WatchSettings(paths, interval, prune, max_deletes, parallelism,
                              sandbox=connection.is_sandbox)

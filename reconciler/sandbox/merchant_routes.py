@@ -37,7 +37,7 @@ _INTEGRATION_COLUMNS = {
 # syncStatus values the Sync for Commerce spec shows, with the syncStatusCode of
 # Codat's Sync for Commerce status-code table (1000 in progress, 2000/2040 success
 # with/without data pushed, 4000 configuration error, 5130 data push error; 4200 is
-# the spec's own MapCoreError example). "Completed" (DESIGN.md's word) means Complete.
+# the spec's own MapCoreError example). "Completed" (the word our docs use) means Complete.
 SYNC_STATUS_CODES = {
     "NotStarted": 1000,
     "Pending": 1000,

@@ -48,13 +48,13 @@ def test_any_case_suffix_symlinked_folders_and_folders_named_like_files_are_read
 ) -> None:
     tree("m/a.YAML", "a")
     tree("m/sub/b.Yml", "b")
-    tree("shared/c.yaml", "c")
+    tree("common/c.yaml", "c")
     tree("m/dir.yaml/d.yml", "d")
     tree("m/.git/hooks.yaml", "hidden")
     tree("m/.config/e.yaml", "hidden too")
     Path("m/notes.txt").write_text("not a manifest")
-    os.symlink("../shared", "m/link")
-    os.symlink("../../shared", "m/sub/same-again")  # one real folder, read once
+    os.symlink("../common", "m/link")
+    os.symlink("../../common", "m/sub/same-again")  # one real folder, read once
     files = ["m/a.YAML", "m/dir.yaml/d.yml", "m/link/c.yaml", "m/sub/b.Yml"]
 
     text = cli("validate", "m", "--verbose")

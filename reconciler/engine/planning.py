@@ -99,11 +99,16 @@ def plan_from_live(
     )
     creds = credentials.collect(desired, credentials.fingerprint_key(sandbox=sandbox))
     made = make_plan(desired, live, creds, options)
-    if any(c.kind is Kind.CONNECTION and c.action is Action.CREATE for c in made.changes):
+    creating = {
+        c.platform_key for c in made.changes
+        if c.kind is Kind.CONNECTION and c.action is Action.CREATE
+    }
+    if creating:
         # Only a plan that makes connections needs to know which it may make: one
-        # more read then, none on a converged base.
-        options = replace(options, integrations=client.enabled_integrations())
-        made = make_plan(desired, live, creds, options)
+        # more read then, none on a converged base; planned again only if one is refused.
+        enabled = client.enabled_integrations()
+        if not creating <= enabled:
+            made = make_plan(desired, live, creds, replace(options, integrations=enabled))
     return Planned(desired, live, made)
 
 

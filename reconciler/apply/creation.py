@@ -10,7 +10,8 @@ Idempotency-Key, a 5xx included, for 90 minutes. So:
   done; when not, sent again under a new key. A transient failure before or
   after the change costs one read, never a twin, and never blocks the merchant.
 - Two applies started at different moments both create what their reads
-  missed. After an apply created companies it reads the companies once more
+  missed. After an apply created companies it reads them once more (by name
+  when that takes fewer calls than the whole listing)
   and resolves twins by one rule every process computes alike from the same
   data: of the managed companies with one name that neither read had seen, the
   earliest `created` (then the smallest id) stays and the others are deleted.
@@ -20,6 +21,7 @@ Idempotency-Key, a 5xx included, for 90 minutes. So:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,11 +71,16 @@ def create_once(post: Callable[[], dict[str, Any]], find: Callable[[], str | Non
 
 def company_named(client: CreationCalls, name: str, known: set[str]) -> str | None:
     """The managed company called `name` that the live read had not seen, if any."""
+    found = _fresh_named(client, name, known)
+    return _winner(found).id if found else None
+
+
+def _fresh_named(client: CreationCalls, name: str, known: set[str]) -> list[LiveCompany]:
+    """Managed companies called `name` that the live read had not seen."""
     # Names cannot hold a double quote (Codat's name rule), so quoting is safe.
     page = client.list_companies(1, PAGE_SIZE, query=f'name="{name}"')
-    fresh = [LiveCompany.from_api(c) for c in page.results if c.get("name") == name]
-    found = [c for c in fresh if c.managed and c.id not in known]
-    return _winner(found).id if found else None
+    named = [LiveCompany.from_api(c) for c in page.results if c.get("name") == name]
+    return [c for c in named if c.managed and c.id not in known]
 
 
 def connection_of(client: CreationCalls, company_id: str, platform_key: str, known: set[str]
@@ -95,14 +102,21 @@ class Superseded:
     message: str
 
 
-def resolve_twins(client: CreationCalls, created: dict[str, str], known: set[str]
-                  ) -> list[Superseded]:
-    """Read the companies once more; delete twins of what this run created (module doc)."""
-    live = read_live_state(client)
-    by_name: dict[str, list[LiveCompany]] = {name: [] for name in created}
-    for company in live.companies:
-        if company.name in by_name and company.managed and company.id not in known:
-            by_name[company.name].append(company)
+def resolve_twins(
+    client: CreationCalls, created: dict[str, str], known: set[str], listed: int
+) -> list[Superseded]:
+    """Read the companies once more; delete twins of what this run created (module doc).
+
+    `listed`: how many companies the plan's read found. A run that created fewer
+    companies than the full listing has pages reads them by name instead."""
+    pages = math.ceil((listed + len(created)) / PAGE_SIZE) + 1
+    if len(created) <= pages:
+        by_name = {name: _fresh_named(client, name, known) for name in created}
+    else:
+        by_name = {name: [] for name in created}
+        for company in read_live_state(client).companies:
+            if company.name in by_name and company.managed and company.id not in known:
+                by_name[company.name].append(company)
     superseded = []
     for name, mine in sorted(created.items()):
         twins = by_name[name]

@@ -96,6 +96,7 @@ class Executor:
             (m.name, c.platform_key): c for m in desired.merchants for c in m.connections
         }
         # Ids the plan was made from: anything else found later was made since.
+        self._listed = len(live.companies)
         self._known = {c.id for c in live.companies} | {
             x.id for c in live.companies for x in c.connections
         }
@@ -214,7 +215,9 @@ class Executor:
     def _confirm_created(self, result: ApplyResult) -> None:
         """The end-of-run read: twins resolved, and only companies that exist count as done."""
         try:
-            superseded = resolve_twins(self._client, self._created, self._known)
+            superseded = resolve_twins(
+                self._client, self._created, self._known, self._listed
+            )
         except ReconcilerError as exc:
             superseded = []
             for name in self._created:

@@ -11,7 +11,8 @@ GET  /metrics          Prometheus text.
 
 Bad deliveries get a 4xx and a log line: 411 without a length, 413 over
 MAX_BODY, 401 unverified (Svix headers missing, forged, stale, replayed), 400
-for a verified body that is not an event watch knows. Nothing is done for any.
+for a verified body that is not an event watch knows. Nothing is done for any;
+nor for a message Codat sends again (200: see signature.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, Protocol
 
 from reconciler.watch.events import BadEvent, Event, parse_event
 from reconciler.watch.metrics import WatchMetrics
-from reconciler.watch.signature import HEADERS, DeliveryVerifier, Unverified
+from reconciler.watch.signature import HEADERS, DeliveryVerifier, Duplicate, Unverified
 
 MAX_BODY = 256 * 1024
 WEBHOOK_PATH = "/webhooks/codat"
@@ -130,6 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.verifier.verify(body, {h: self.headers[h] for h in HEADERS})
         except Unverified as err:
             return 401, {**fields, "outcome": f"unverified: {err}"}
+        except Duplicate as err:
+            return 200, {**fields, "outcome": f"duplicate: {err}"}
         try:
             event = parse_event(body)
         except BadEvent as err:

@@ -1,7 +1,9 @@
 """A watch, wired: the endpoint feeding the Reconciler, both logging and counting.
 
 `run_until` is the whole service: the CLI calls it with its signal-driven stop
-event, tests with their own.
+event, tests with their own. Should the worker ever die, the endpoint would
+acknowledge deliveries nobody acts on: `run_until` raises instead, so the
+process exits 1 and its supervisor (Kubernetes, systemd) starts a fresh one.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any, Protocol
 
 from reconciler import engine
 from reconciler.codat.client import CodatClient
+from reconciler.errors import ReconcilerError
 from reconciler.watch.endpoint import WebhookEndpoint
 from reconciler.watch.loop import Reconciled, Reconciler, WatchSettings
 
@@ -40,7 +43,8 @@ class Watch:
         self.reconciler = Reconciler(client, settings, on_reconciled=self._reconciled,
                                      progress=progress)
         endpoint.sink = self.reconciler
-        self._worker = threading.Thread(target=self.reconciler.run, name="watch-reconcile")
+        self._worker = threading.Thread(target=self._work, name="watch-reconcile")
+        self._died: str | None = None
 
     def start(self) -> None:
         self.endpoint.serve_in_background()
@@ -53,12 +57,22 @@ class Watch:
         self.endpoint.stop()
 
     def run_until(self, stop: threading.Event) -> None:
+        """Serve until `stop` is set; raises ReconcilerError if the worker died."""
         self.start()
         try:
             while not stop.wait(CHECK_EVERY) and self._worker.is_alive():
                 pass
         finally:
             self.stop()
+        if self._died is not None:
+            raise ReconcilerError(f"watch stopped: the reconcile worker died ({self._died}); "
+                                  "a fresh start converges from where it was")
+
+    def _work(self) -> None:
+        try:
+            self.reconciler.run()
+        except BaseException as err:  # said by run_until, not as a thread's traceback
+            self._died = f"unexpected {type(err).__name__}"
 
     def _reconciled(self, result: Reconciled) -> None:
         r = self.reconciler

@@ -18,6 +18,7 @@ import pytest
 
 from reconciler.codat.client import CodatClient
 from reconciler.engine.progress import Silent
+from reconciler.errors import ReconcilerError
 from reconciler.sandbox.webhooks import signature
 from reconciler.watch.endpoint import MAX_BODY, WebhookEndpoint
 from reconciler.watch.loop import WatchSettings
@@ -194,6 +195,34 @@ def test_unverified_deliveries_get_401_and_change_nothing(served: Served) -> Non
     assert writes == []  # and that one found nothing to do
 
 
+def test_a_message_codat_sends_again_is_acknowledged_and_nothing_done(
+    served: Served,
+) -> None:
+    """Svix keeps a message's id across attempts and signs each anew: a retry after a
+    lost 200 (or the Portal's Resend) must get a 2xx, or Codat retries for 28 hours."""
+    said = served.settled()
+    acme = company(served, "20000001")
+    body = event_body("connection.disconnected", acme["id"], "20000001")
+    first = signed(body, age=1)
+    assert served.post(body, first).status_code == 200
+    served.records.wait_for(lambda r: r.get("merchant") == "20000001", after=said)
+    mark, lines = len(served.sandbox.app.calls), len(served.records.lines)
+
+    again = signed(body, message_id=first["svix-id"])  # a new attempt: a new timestamp
+    assert again["svix-timestamp"] != first["svix-timestamp"]
+    answer = served.post(body, again)
+    assert answer.status_code == 200
+    assert answer.json()["outcome"].startswith("duplicate")
+    assert served.post(body, again).status_code == 401  # that attempt, replayed
+
+    (logged, replayed) = [r for r in served.records.lines[lines:] if r["event"] == "delivery"]
+    assert logged["svix_id"] == first["svix-id"] and logged["status"] == 200
+    assert logged["outcome"].startswith("duplicate")
+    assert replayed["status"] == 401
+    assert served.watch.reconciler.waiting == 0
+    assert list(served.sandbox.app.calls)[mark:] == []  # nothing read, nothing written
+
+
 def test_bad_bodies_get_a_4xx_and_a_log_line(served: Served) -> None:
     said = served.settled()
     not_json = b"{not json"
@@ -243,3 +272,28 @@ def test_metrics(served: Served) -> None:
     assert values["codat_reconciler_merchants_not_converged"] == 0
     assert values["codat_reconciler_last_successful_reconcile_timestamp_seconds"] > 0
     assert values['codat_reconciler_webhook_deliveries_total{status="401"}'] == 1
+
+
+class BrokenLog(Records):
+    """A Log that fails as it is told of a reconcile: the worker thread dies of it."""
+
+    def note(self, event: str, message: str, **fields: Any) -> None:
+        if event == "reconcile":
+            raise RuntimeError("the log is broken")
+        super().note(event, message, **fields)
+
+
+def test_a_dead_worker_stops_the_service_with_an_error(
+    sandbox_server: Callable[..., SandboxHandle], manifests: Path
+) -> None:
+    """Else the endpoint would go on acknowledging deliveries nobody acts on."""
+    sandbox = sandbox_server()
+    endpoint = WebhookEndpoint(("127.0.0.1", 0), DeliveryVerifier(SECRET), WatchMetrics())
+    with CodatClient(sandbox.base_url, api_key=sandbox.api_key, max_rate=0) as client:
+        watch = Watch(client, WatchSettings((str(manifests),)), endpoint, BrokenLog())
+        never = threading.Event()
+        with pytest.raises(ReconcilerError, match="reconcile worker died"):
+            watch.run_until(never)
+    assert not never.is_set()
+    with pytest.raises(httpx.TransportError):  # the endpoint is closed
+        httpx.get(endpoint.url + "/healthz", timeout=2)

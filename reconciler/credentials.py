@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from reconciler.manifests.model import DesiredState, SecretUnavailable
@@ -81,11 +81,17 @@ def fingerprint(key: bytes, merchant: str, platform_key: str, values: Mapping[st
     return base64.urlsafe_b64encode(digest[:9]).decode("ascii")
 
 
-def collect(desired: DesiredState, key: bytes | None) -> dict[tuple[str, str], Credential]:
-    """A fingerprint, or the reason there is none, for every declared authorization."""
+def collect(
+    desired: DesiredState, key: bytes | None, merchants: Collection[str] | None = None
+) -> dict[tuple[str, str], Credential]:
+    """A fingerprint, or the reason there is none, for every declared authorization
+    (of `merchants` only, when given: `watch` reconciling one merchant of thousands
+    reads only that merchant's secrets)."""
     out: dict[tuple[str, str], Credential] = {}
     kid = key_id(key) if key is not None else ""
     for merchant in desired.merchants:
+        if merchants is not None and merchant.name not in merchants:
+            continue
         for conn in merchant.connections:
             if conn.authorization is None:
                 continue

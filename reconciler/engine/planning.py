@@ -97,7 +97,8 @@ def plan_from_live(
         targets=frozenset(run.merchants) if run.merchants else None,
         require_secrets=run.require_secrets,
     )
-    creds = credentials.collect(desired, credentials.fingerprint_key(sandbox=sandbox))
+    creds = credentials.collect(desired, credentials.fingerprint_key(sandbox=sandbox),
+                                options.targets)
     made = make_plan(desired, live, creds, options)
     creating = {
         c.platform_key for c in made.changes

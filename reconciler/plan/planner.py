@@ -49,12 +49,12 @@ def make_plan(
     notes: list[Note] = []
     claimed: set[str] = set()  # live company ids some declared merchant accounts for
 
-    for merchant in sorted(desired.merchants, key=lambda m: m.name):
+    targets = options.targets
+    planned_merchants = (desired.merchants if targets is None
+                         else [m for m in desired.merchants if m.name in targets])
+    for merchant in sorted(planned_merchants, key=lambda m: m.name):
         match = matcher.match(merchant)
-        claimed.update(c.id for c in match.companies)
-        if options.targets is not None and merchant.name not in options.targets:
-            continue
-
+        claimed.update(c.id for c in match.companies)  # used by a plan of all merchants only
         if match.conflict is not None:
             conflicts.append(Conflict(merchant.address, match.conflict))
         else:

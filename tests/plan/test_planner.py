@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.credentials import Credentials, Fingerprint, Unverifiable
+from reconciler.credentials import Credentials, Fingerprint, Unverifiable, collect
 from reconciler.live.model import AUTH_TAG, LiveCompany, LiveConnection, LiveState
 from reconciler.manifests.model import (
     DesiredConnection,
@@ -239,3 +239,14 @@ def test_order_is_deterministic_by_merchant_name() -> None:
     ms = [merchant(n) for n in ("c", "a", "b")]
     assert [c.merchant for c in plan(ms, []).changes] == ["a", "b", "c"]
     assert plan(ms, []) == plan(list(reversed(ms)), [])
+
+
+def test_credentials_are_resolved_for_the_planned_merchants_only(
+    monkeypatch: Any,
+) -> None:
+    """watch reconciles one merchant of thousands: it reads that merchant's secrets,
+    not every merchant's (each may be a file to read)."""
+    monkeypatch.setenv("TOKEN", "a-token")
+    desired = DesiredState((merchant("a", conn()), merchant("b", conn()), merchant("c", conn())))
+    assert set(collect(desired, b"k" * 32)) == {("a", "dfxm"), ("b", "dfxm"), ("c", "dfxm")}
+    assert set(collect(desired, b"k" * 32, {"b"})) == {("b", "dfxm")}

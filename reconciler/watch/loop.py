@@ -3,8 +3,10 @@
 Work waiting is a set, not a queue: a flag for "everything" and the merchants
 named by deliveries, each with the latest company id heard of. Deliveries that
 arrive during a reconcile land in it and are coalesced (a merchant named ten
-times is reconciled once), never lost. A full reconcile covers every merchant,
-so it clears the merchants waiting when it starts (it reads after they arrived).
+times is reconciled once), never lost; the next reconcile takes every merchant
+waiting at once (scope.py reads their companies together). A full reconcile
+covers every merchant, so it clears the merchants waiting when it starts (it
+reads after they arrived).
 
 A rate-limit pause, or a shutdown, stops the apply in flight from starting new
 changes (those running finish); a paused reconcile is put back to wait, so the
@@ -28,7 +30,7 @@ from reconciler.watch.events import (
     RATE_LIMIT_RESET,
     Event,
 )
-from reconciler.watch.scope import Scope, Trigger, reconcile
+from reconciler.watch.scope import Scope, Trigger, listing_calls, reconcile
 
 # A lost `client.rateLimit.reset` must not pause the service for good: Codat's
 # quota is a daily one, so no pause outlasts a day.
@@ -52,8 +54,8 @@ class WatchSettings:
 class Reconciled:
     """What one reconcile did, for the log and the metrics."""
 
-    merchant: str | None  # None: a full reconcile
-    merchants: int  # planned
+    merchants: tuple[str, ...] | None  # the merchants deliveries named; None: all (full)
+    planned: int  # merchants planned
     done: int
     failed: int
     duration_s: float
@@ -64,8 +66,14 @@ class Reconciled:
     def ok(self) -> bool:
         return self.error is None and not self.failed and not self.paused
 
+    @property
+    def scope(self) -> str:
+        """For the log and the metrics' label: `full` or `merchants`."""
+        return "full" if self.merchants is None else "merchants"
+
 
 _FULL = "full"
+Batch = tuple[Trigger, ...]
 
 
 class Reconciler:
@@ -90,6 +98,7 @@ class Reconciler:
         self._full = True
         self._pending: dict[str, Trigger] = {}
         self._next_full = 0.0
+        self._listing_calls = 1  # what reading the listing costs, as the last full read saw
         self._paused_until: float | None = None
         self._stopping = False
         self._halt = threading.Event()  # the apply in flight stops starting changes
@@ -155,7 +164,7 @@ class Reconciler:
         while (work := self._next_work()) is not None:
             self._do(work)
 
-    def _next_work(self) -> Trigger | str | None:
+    def _next_work(self) -> Batch | str | None:
         with self._wake:
             while not self._stopping:
                 now = self._clock()
@@ -170,19 +179,21 @@ class Reconciler:
                     self._pending.clear()
                     return _FULL
                 if self._pending:
-                    return self._pending.pop(next(iter(self._pending)))
+                    batch = tuple(self._pending.values())
+                    self._pending.clear()
+                    return batch
                 self._wake.wait(self._next_full - now)
             return None
 
-    def _do(self, work: Trigger | str) -> None:
+    def _do(self, work: Batch | str) -> None:
         started = self._clock()
         halt = self._halt
-        trigger = work if isinstance(work, Trigger) else None
+        batch = work if isinstance(work, tuple) else None
         planned: engine.Planned | None = None
         result = ApplyResult()
         error = None
         try:
-            planned = self._plan(trigger)
+            planned = self._plan(batch)
             if planned.plan.has_changes:
                 result = engine.apply(
                     self._client, planned, parallelism=self._settings.parallelism,
@@ -194,41 +205,48 @@ class Reconciler:
             # A service outlives one bad reconcile: the next converges from what it did.
             error = f"unexpected {type(err).__name__}"
         paused = bool(result.not_started) and not self._stopping
-        self._settle(trigger, planned, result, error, paused)
+        self._settle(batch, planned, result, error, paused)
         self._on_reconciled(Reconciled(
-            merchant=trigger.merchant if trigger else None,
-            merchants=1 if trigger else len(planned.desired.merchants) if planned else 0,
+            merchants=tuple(t.merchant for t in batch) if batch is not None else None,
+            planned=(len(batch) if batch is not None
+                     else len(planned.desired.merchants) if planned else 0),
             done=len(result.done), failed=len(result.failed),
             duration_s=self._clock() - started, error=error, paused=paused,
         ))
 
-    def _plan(self, trigger: Trigger | None) -> engine.Planned:
+    def _plan(self, batch: Batch | None) -> engine.Planned:
         s = self._settings
-        if trigger is None:
+        if batch is None:
             # Re-read each time: a git-sync sidecar may have changed them.
             self.scope = Scope(engine.load_manifests(s.paths))
             run = engine.PlanRun(s.prune, (), s.max_deletes, require_secrets=True)
             planned = engine.plan(self._client, self.scope.desired, run, sandbox=s.sandbox,
                                   progress=self._progress)
+            self._listing_calls = listing_calls(len(planned.live.companies))
         else:
-            run = engine.PlanRun(s.prune, (trigger.merchant,), s.max_deletes,
+            run = engine.PlanRun(s.prune, tuple(t.merchant for t in batch), s.max_deletes,
                                  require_secrets=True)
-            planned = reconcile(self._client, self.scope.desired, trigger, run, s.sandbox)
+            planned = reconcile(self._client, self.scope.desired, batch, run,
+                                sandbox=s.sandbox, parallelism=s.parallelism,
+                                listing_calls=self._listing_calls, progress=self._progress)
         engine.guard_deletes(planned, run)
         return planned
 
     def _settle(
-        self, trigger: Trigger | None, planned: engine.Planned | None,
+        self, batch: Batch | None, planned: engine.Planned | None,
         result: ApplyResult, error: str | None, paused: bool,
     ) -> None:
         unconverged = self.scope.unconverged(planned, result) if planned else set()
         with self._wake:
             if paused:  # put back to wait: the pause loses nothing
-                if trigger is None:
+                if batch is None:
                     self._full = True
                 else:
-                    self._pending.setdefault(trigger.merchant, trigger)
-            if trigger is None:
+                    not_started = {c.merchant for c in result.not_started}
+                    for trigger in batch:
+                        if trigger.merchant in not_started:
+                            self._pending.setdefault(trigger.merchant, trigger)
+            if batch is None:
                 failed = error is not None
                 self._next_full = self._clock() + (
                     min(RETRY_AFTER, self._settings.interval) if failed
@@ -240,5 +258,5 @@ class Reconciler:
                     if result.ok and not paused:
                         self.last_success = time.time()
             elif planned is not None:
-                others = self.not_converged - {trigger.merchant}
+                others = self.not_converged - {t.merchant for t in batch}
                 self.not_converged = frozenset(others | unconverged)

@@ -51,7 +51,7 @@ class WatchMetrics:
         self.failed.inc(result.failed)
         outcome = "error" if result.error else "paused" if result.paused else (
             "ok" if result.ok else "incomplete")
-        self.reconciles.labels(scope="merchant" if result.merchant else "full",
+        self.reconciles.labels(scope=result.scope,
                                outcome=outcome).inc()
         self.not_converged.set(not_converged)
         if last_success is not None:

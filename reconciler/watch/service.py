@@ -77,15 +77,18 @@ class Watch:
     def _reconciled(self, result: Reconciled) -> None:
         r = self.reconciler
         self.endpoint.metrics.reconciled(result, len(r.not_converged), r.last_success)
-        scope = f"merchant {result.merchant}" if result.merchant else "all merchants"
+        scope = _scope(result.merchants)
         outcome = (f"error: {result.error}" if result.error else
                    "paused (rate limit), will resume" if result.paused else
                    f"{result.done} changes done, {result.failed} failed")
-        fields: dict[str, Any] = {"merchant": result.merchant, "merchants": result.merchants,
-                  "done": result.done, "failed": result.failed,
-                  "duration_s": round(result.duration_s, 3), "ok": result.ok,
-                  "not_converged": len(r.not_converged),
-                  **({"error": result.error} if result.error else {})}
+        fields: dict[str, Any] = {"scope": result.scope}
+        if result.merchants is not None:
+            fields["merchants"] = list(result.merchants)
+        fields.update(planned=result.planned, done=result.done, failed=result.failed,
+                      duration_s=round(result.duration_s, 3), ok=result.ok,
+                      not_converged=len(r.not_converged))
+        if result.error:
+            fields["error"] = result.error
         message = f"Reconciled {scope} in {result.duration_s:.1f}s: {outcome}"
         if result.ok:
             self._log.note("reconcile", message, **fields)
@@ -97,3 +100,12 @@ class Watch:
         message = (f"Webhook {fields['svix_id'] or '(no id)'} {kind}: {fields['outcome']} "
                    f"({fields['status']})")
         self._log.note("delivery", message, **fields)
+
+
+def _scope(merchants: tuple[str, ...] | None, named: int = 3) -> str:
+    if merchants is None:
+        return "all merchants"
+    if len(merchants) == 1:
+        return f"merchant {merchants[0]}"
+    more = f" and {len(merchants) - named} more" if len(merchants) > named else ""
+    return f"{len(merchants)} merchants ({', '.join(merchants[:named])}{more})"

@@ -6,10 +6,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from reconciler.engine.progress import Silent
 from reconciler.plan.model import Change
 from reconciler.watch.events import Event
 from reconciler.watch.loop import Reconciled
+from reconciler.watch.scope import READ_EACH_UP_TO
 from tests.watch.conftest import MERCHANTS, World, manifest
 
 
@@ -29,7 +32,7 @@ def disconnected(company: dict[str, Any]) -> Event:
 def test_start_reconciles_everything_then_is_ready(world: World) -> None:
     run = world.start()
     first = run.next()
-    assert first.merchant is None and first.ok and first.merchants == 3
+    assert first.merchants is None and first.ok and first.planned == 3
     assert run.reconciler.ready.is_set()
     assert run.reconciler.not_converged == frozenset()
     for name in MERCHANTS:
@@ -46,7 +49,7 @@ def test_a_disconnected_merchant_is_relinked_reading_only_its_company(world: Wor
     result = run.next()
 
     calls = world.calls_since(mark)
-    assert result.merchant == "20000002" and result.ok and result.done >= 1
+    assert result.merchants == ("20000002",) and result.ok and result.done >= 1
     assert world.statuses("20000002") == ["Linked"]
     reads = [c for c in calls if c[0] == "GET"]
     assert len(reads) <= 2
@@ -63,7 +66,7 @@ def test_a_deleted_company_is_made_again(world: World) -> None:
     assert run.reconciler.submit(Event("company.deleted", company["id"], "20000003")) == "queued"
     result = run.next()
 
-    assert result.merchant == "20000003" and result.ok
+    assert result.merchants == ("20000003",) and result.ok
     again = world.company("20000003")
     assert again["id"] != company["id"]
     assert world.statuses("20000003") == ["Linked"]
@@ -79,30 +82,65 @@ def test_companies_no_manifest_declares_are_ignored(world: World) -> None:
     assert world.calls_since(mark) == []
 
 
+class HoldFirst:
+    """An on_reconciled hook holding the worker inside its first reconcile."""
+
+    def __init__(self) -> None:
+        self.busy, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, result: Reconciled) -> None:
+        if not self.busy.is_set():
+            self.busy.set()
+            self.release.wait(30)
+
+
 def test_deliveries_during_a_reconcile_are_coalesced_not_lost(world: World) -> None:
-    busy, release = threading.Event(), threading.Event()
-
-    def hold_first(result: Reconciled) -> None:
-        # The worker is held inside its first reconcile while deliveries arrive.
-        if not busy.is_set():
-            busy.set()
-            release.wait(30)
-
-    run = world.start(hook=hold_first)
-    assert busy.wait(30)
+    hold = HoldFirst()
+    run = world.start(hook=hold)
+    assert hold.busy.wait(30)
     one, two = deauthorize(world, "20000001"), deauthorize(world, "20000002")
+    mark = len(world.sandbox.app.calls)
     for _ in range(5):
         run.reconciler.submit(disconnected(one))
     for _ in range(3):
         run.reconciler.submit(disconnected(two))
     assert run.reconciler.waiting == 2
-    release.set()
+    hold.release.set()
 
-    assert run.next().merchant is None
-    done = {run.next().merchant, run.next().merchant}
-    assert done == {"20000001", "20000002"}
+    assert run.next().merchants is None
+    together = run.next()  # both merchants waiting, in one reconcile
+    assert together.ok and sorted(together.merchants or ()) == ["20000001", "20000002"]
     assert run.reconciler.waiting == 0
+    reads = sorted(c for c in world.calls_since(mark) if c[0] == "GET")
+    assert reads == sorted(("GET", f"/companies/{c['id']}", 200) for c in (one, two))
     assert world.statuses("20000001") == ["Linked"] and world.statuses("20000002") == ["Linked"]
+
+
+def test_a_burst_naming_many_merchants_reads_the_listing_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partner revoking every token at once: one list call, not one read each."""
+    names = tuple(f"2100{i:04d}" for i in range(1, READ_EACH_UP_TO + 3))
+    for i in range(1, len(names) + 1):
+        monkeypatch.setenv(f"WATCH_TOKEN_{i}", f"watch-secret-token-{i:04d}")
+    (world.manifests / "merchants.yaml").write_text(manifest(names), encoding="utf-8")
+    hold = HoldFirst()
+    run = world.start(hook=hold)
+    assert hold.busy.wait(30)
+    companies = [deauthorize(world, name) for name in names]
+    mark = len(world.sandbox.app.calls)
+    for company in companies:
+        assert run.reconciler.submit(disconnected(company)) == "queued"
+    hold.release.set()
+
+    assert run.next().merchants is None
+    burst = run.next()
+    assert burst.ok and sorted(burst.merchants or ()) == sorted(names)
+    assert burst.done == len(names)
+    reads = [c for c in world.calls_since(mark) if c[0] == "GET"]
+    assert reads == [("GET", "/companies", 200)]
+    for name in names:
+        assert world.statuses(name) == ["Linked"]
 
 
 class _Hook(Silent):
@@ -131,14 +169,14 @@ def test_a_rate_limit_pause_stops_new_changes_and_resumes_at_reset(world: World)
     hook.on_change = lambda: run.reconciler.submit(Event("client.rateLimit.reached"))
 
     paused = run.next()
-    assert paused.paused and paused.merchant is None
+    assert paused.paused and paused.merchants is None
     assert run.reconciler.paused and run.reconciler.waiting == 1  # put back, not lost
     made = len(world.client.list_companies(1).results)
     assert made < 3
 
     assert run.reconciler.submit(Event("client.rateLimit.reset")) == "resumed"
     finished = run.next()
-    assert finished.ok and finished.merchant is None
+    assert finished.ok and finished.merchants is None
     assert True not in hook.reads_while_paused
     for name in MERCHANTS:
         assert world.statuses(name) == ["Linked"]
@@ -162,6 +200,6 @@ def test_every_interval_the_manifests_are_read_again(world: World, tmp_path: Pat
     (world.manifests / "merchants.yaml").write_text(manifest((*MERCHANTS, "20000004")[1:]),
                                                     encoding="utf-8")
     while (result := run.next()).done == 0:
-        assert result.merchant is None
+        assert result.merchants is None
     names = {c["name"] for c in world.client.list_companies(1).results}
     assert "20000004" in names

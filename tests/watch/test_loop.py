@@ -182,6 +182,30 @@ def test_a_rate_limit_pause_stops_new_changes_and_resumes_at_reset(world: World)
         assert world.statuses(name) == ["Linked"]
 
 
+def test_a_pause_puts_back_only_the_merchants_not_started(world: World) -> None:
+    hold, hook = HoldFirst(), _Hook()
+    run = world.start(hook=hold, progress=hook, parallelism=1)
+    assert hold.busy.wait(30)
+    one, two = deauthorize(world, "20000001"), deauthorize(world, "20000002")
+    run.reconciler.submit(disconnected(one))
+    run.reconciler.submit(disconnected(two))
+    hook.on_change = lambda: run.reconciler.submit(Event("client.rateLimit.reached"))
+    hold.release.set()
+
+    assert run.next().merchants is None
+    paused = run.next()
+    assert paused.paused and paused.done == 1 and len(paused.merchants or ()) == 2
+    assert run.reconciler.waiting == 1  # the other merchant, put back
+    relinked = [n for n in ("20000001", "20000002") if world.statuses(n) == ["Linked"]]
+    assert len(relinked) == 1
+
+    run.reconciler.submit(Event("client.rateLimit.reset"))
+    finished = run.next()
+    (other,) = {"20000001", "20000002"} - set(relinked)
+    assert finished.ok and finished.merchants == (other,)
+    assert world.statuses(other) == ["Linked"]
+
+
 def test_shutdown_finishes_the_change_in_flight_and_starts_no_other(world: World) -> None:
     hook = _Hook()
     run = world.start(progress=hook, parallelism=1)

@@ -19,7 +19,7 @@ import httpx
 from reconciler.codat.client import CodatClient
 from tests.fixtures.cli import CliFn
 from tests.fixtures.sandbox import SandboxHandle
-from tests.watch.conftest import FINGERPRINT_KEY, HANG_GUARD, TOKENS, manifest
+from tests.watch.conftest import FINGERPRINT_KEY, HANG_GUARD, MERCHANTS, TOKENS, manifest
 from tests.watch.test_endpoint import SECRET
 
 
@@ -45,24 +45,31 @@ def ready(url: str) -> bool:
         return False
 
 
+def start_watch(
+    sandbox: SandboxHandle, manifests: Path, port: int, *options: str
+) -> subprocess.Popen[str]:
+    if not manifests.exists():
+        manifests.mkdir()
+        (manifests / "merchants.yaml").write_text(manifest(), encoding="utf-8")
+    env = {**os.environ, **TOKENS, "CODAT_API_KEY": sandbox.api_key,
+           "CODAT_WEBHOOK_SECRET": SECRET, "CODAT_RECONCILER_KEY": FINGERPRINT_KEY}
+    for name in ("CODAT_SANDBOX", "CODAT_BASE_URL"):
+        env.pop(name, None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "watch", str(manifests),
+         "--listen", f"127.0.0.1:{port}", "--base-url", sandbox.base_url,
+         "--max-rate", "0", "--log-format", "json", *options],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
 def test_watch_brings_a_deauthorized_connection_back_and_stops_on_sigterm(
     sandbox_server: Callable[..., SandboxHandle], tmp_path: Path
 ) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     sandbox = sandbox_server(webhook_url=url + "/webhooks/codat", webhook_secret=SECRET)
-    (tmp_path / "m").mkdir()
-    (tmp_path / "m" / "merchants.yaml").write_text(manifest(), encoding="utf-8")
-    env = {**os.environ, **TOKENS, "CODAT_API_KEY": sandbox.api_key,
-           "CODAT_WEBHOOK_SECRET": SECRET, "CODAT_RECONCILER_KEY": FINGERPRINT_KEY}
-    for name in ("CODAT_SANDBOX", "CODAT_BASE_URL"):
-        env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "watch", str(tmp_path / "m"),
-         "--listen", f"127.0.0.1:{port}", "--base-url", sandbox.base_url,
-         "--max-rate", "0", "--log-format", "json"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    process = start_watch(sandbox, tmp_path / "m", port)
     try:
         until(lambda: ready(url), "ready")
         with CodatClient(sandbox.base_url, api_key=sandbox.api_key, max_rate=0) as codat:
@@ -95,6 +102,41 @@ def test_watch_brings_a_deauthorized_connection_back_and_stops_on_sigterm(
     assert any(r["done"] >= 1 and r["ok"] for r in relinked)
     for secret in (SECRET, sandbox.api_key, *TOKENS.values(), FINGERPRINT_KEY):
         assert secret not in err + out
+
+
+def test_a_watch_killed_mid_reconcile_loses_nothing(
+    sandbox_server: Callable[..., SandboxHandle], tmp_path: Path
+) -> None:
+    """SIGKILL (an OOM kill, a node lost) between a company's creation and its
+    connection's: the next watch converges, no merchant made twice."""
+    sandbox = sandbox_server(latency_ms=100)
+    first = start_watch(sandbox, tmp_path / "m", free_port(), "--parallelism", "1")
+    try:
+        until(lambda: ("POST", "/companies", 200) in list(sandbox.app.calls), "a company made")
+        first.kill()
+        first.communicate(timeout=HANG_GUARD)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+    with CodatClient(sandbox.base_url, api_key=sandbox.api_key, max_rate=0) as codat:
+        made = codat.list_companies(1).results
+        assert 1 <= len(made) < 3  # killed half-way
+
+        port = free_port()
+        second = start_watch(sandbox, tmp_path / "m", port)
+        try:
+            until(lambda: ready(f"http://127.0.0.1:{port}"), "ready")
+            second.send_signal(signal.SIGTERM)
+            second.communicate(timeout=HANG_GUARD)
+        finally:
+            if second.poll() is None:
+                second.kill()
+                second.communicate()
+        assert second.returncode == 0
+        companies = codat.list_companies(1).results
+    assert sorted(c["name"] for c in companies) == sorted(MERCHANTS)
+    assert all([x["status"] for x in c["dataConnections"]] == ["Linked"] for c in companies)
 
 
 def test_watch_refuses_to_start_without_what_it_needs(

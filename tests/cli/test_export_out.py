@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from reconciler.cli.export import schema_reference
+from reconciler.codat.client import CodatClient
 from tests.cli.conftest import BASIC
 from tests.fixtures.cli import CliFn
 
@@ -106,3 +107,20 @@ def test_schema_reference_outside_a_checkout_is_the_installed_schema(
         assert reference.startswith("file:///"), reference
         path = Path(unquote(urlparse(reference).path))
         assert json.loads(path.read_text()) == json.loads(installed.read_text())
+
+
+def test_a_name_validate_would_refuse_is_exported_with_a_warning(
+    cli: CliFn, env: dict[str, str], codat: CodatClient, tmp_path: Path
+) -> None:
+    """Codat allows "acme " (any whitespace); the manifests do not. Exported all the
+    same, never left out in silence, and said before `validate` says it."""
+    odd = codat.create_company({"name": "acme "}, idempotency_key="k-odd")
+    codat.create_company({"name": "acme"}, idempotency_key="k-plain")
+    out = tmp_path / "exported"
+    run = cli("export", "--out", str(out), env=env)
+    assert run.code == 0, run
+    assert f"merchants-0001.yaml: company {odd['id']}: name 'acme ' ends with a space" \
+        in run.stderr
+    assert "Wrote 1 file(s)" in run.stderr and "(2 merchants)" in run.stderr
+    checked = cli("validate", str(out), env=env)
+    assert checked.code == 1 and "ends with a space" in checked.stderr, checked

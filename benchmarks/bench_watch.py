@@ -255,6 +255,7 @@ def burst(log: WatchLog, companies: list[dict[str, Any]], api: httpx.Client,
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(deauthorize, companies))
     log.read()
+    first_record = len(log.records)
     names = {c["name"] for c in companies}
     requests = [raw_request(watch_url, *signed_delivery(c)) for c in companies]
     probes: list[float] = []
@@ -293,7 +294,7 @@ def burst(log: WatchLog, companies: list[dict[str, Any]], api: httpx.Client,
     prober.join()
     linked = [c for c in api.get("/companies", params={"pageSize": 5000}).json()["results"]
               if [x["status"] for x in c["dataConnections"]] == ["Linked"]]
-    calls = [r for r in log.records if r.get("event") == "api_call"]
+    calls = [r for r in log.records[first_record:] if r.get("event") == "api_call"]
     refused = sum(1 for r in calls if r["status"] == 429)
     batches = [r for r in log.records if r.get("event") == "reconcile"
                and r.get("scope") == "merchants" and set(r.get("merchants", ())) & names]
@@ -301,7 +302,8 @@ def burst(log: WatchLog, companies: list[dict[str, Any]], api: httpx.Client,
           f"{senders} at a time: sent in {sent:.1f} s, answers p50 "
           f"{pct(answers, 0.5) * 1000:.1f} ms, p99 {pct(answers, 0.99) * 1000:.1f} ms; "
           f"all reconciled in {elapsed:.1f} s ({len(batches)} reconciles), "
-          f"{len(linked)}/{len(companies)} Linked, {refused} answers 429; while working: "
+          f"{len(linked)}/{len(companies)} Linked, {len(calls)} calls, {refused} answers "
+          f"429; while working: "
           f"deliveries p99 {pct(during, 0.99) * 1000:.1f} ms ({len(during)}), /healthz p99 "
           f"{pct(probes, 0.99) * 1000:.1f} ms")
 

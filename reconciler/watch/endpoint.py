@@ -110,10 +110,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(404, b"not found\n")
             return
         status, fields = self._delivery()
-        self.server.metrics.delivery(status)
-        self.server.log({"status": status, **fields})
         self._answer(status, json.dumps({"outcome": fields["outcome"]}).encode(),
                      "application/json")
+        # After the answer: the log is shared with the worker's threads, and waiting
+        # for it is no reason to keep Codat waiting.
+        self.server.metrics.delivery(status)
+        self.server.log({"status": status, **fields})
 
     def _delivery(self) -> tuple[int, dict[str, Any]]:
         # The id is the sender's word until verified: logged, but cut short.
@@ -154,3 +156,4 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
+        self.wfile.flush()

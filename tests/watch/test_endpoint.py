@@ -81,7 +81,16 @@ class Served:
     hold: HoldFirstRead
 
     def post(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        return self.http.post("/webhooks/codat", content=body, headers=headers)
+        """Deliver, and wait for the delivery's log line (written after the answer)."""
+        message_id = headers.get("svix-id", "")
+
+        def ours(r: dict[str, Any]) -> bool:
+            return r["event"] == "delivery" and r["svix_id"] == message_id
+
+        logged = sum(1 for r in self.records.lines if ours(r))
+        answer = self.http.post("/webhooks/codat", content=body, headers=headers)
+        self.records.wait_for(ours, count=logged + 1)
+        return answer
 
     def ready(self) -> None:
         self.hold.release.set()

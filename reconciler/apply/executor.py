@@ -67,6 +67,8 @@ class ApplyResult:
     not_started: list[Change] = field(default_factory=list)  # after the run was told to stop
     stopped: str | None = None  # why no new change started (quota used up, a signal)
     exit_code: int | None = None  # set when a signal stopped the run (130, 143)
+    # merchant name -> the company this run created for it, checked still there, no twin
+    created: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -223,6 +225,8 @@ class Executor:
             for name in self._created:
                 message = f"could not check for a twin made by a concurrent apply: {exc}"
                 superseded.append(Superseded(name, message))
+        lost = {entry.name for entry in superseded}
+        result.created = {n: i for n, i in self._created.items() if n not in lost}
         for entry in superseded:
             # A later change may already have failed because the twin was removed under
             # it (404): the reason is the twin, say so first.

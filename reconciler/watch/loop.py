@@ -30,7 +30,7 @@ from reconciler.watch.events import (
     RATE_LIMIT_RESET,
     Event,
 )
-from reconciler.watch.scope import Scope, Trigger, listing_calls, reconcile
+from reconciler.watch.scope import Scope, Trigger, listing_calls, reads_listing, reconcile
 
 # A lost `client.rateLimit.reset` must not pause the service for good: Codat's
 # quota is a daily one, so no pause outlasts a day.
@@ -118,11 +118,11 @@ class Reconciler:
             return "resumed"
         if event.type not in MERCHANT_EVENTS or event.company_id is None:
             return "nothing to do"
-        merchant = self.scope.merchant_for(event.company_id, event.company_name)
-        if merchant is None:
+        trigger = self.scope.trigger(event.company_id, event.company_name, event.deleted)
+        if trigger is None:
             return "ignored: no manifest declares this company"
         with self._wake:
-            self._pending[merchant] = Trigger(merchant, event.company_id, event.deleted)
+            self._pending[trigger.merchant] = trigger
             self._wake.notify()
         return "queued"
 
@@ -218,7 +218,7 @@ class Reconciler:
         s = self._settings
         if batch is None:
             # Re-read each time: a git-sync sidecar may have changed them.
-            self.scope = Scope(engine.load_manifests(s.paths))
+            self.scope = Scope(engine.load_manifests(s.paths), self.scope.known)
             run = engine.PlanRun(s.prune, (), s.max_deletes, require_secrets=True)
             planned = engine.plan(self._client, self.scope.desired, run, sandbox=s.sandbox,
                                   progress=self._progress)
@@ -237,6 +237,10 @@ class Reconciler:
         result: ApplyResult, error: str | None, paused: bool,
     ) -> None:
         unconverged = self.scope.unconverged(planned, result) if planned else set()
+        if planned is not None:
+            complete = batch is None or reads_listing(batch, self._listing_calls)
+            self.scope.learn(planned, result, complete=complete,
+                             merchants=None if batch is None else [t.merchant for t in batch])
         with self._wake:
             if paused:  # put back to wait: the pause loses nothing
                 if batch is None:

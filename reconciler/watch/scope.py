@@ -9,9 +9,13 @@ alone: one `GET /companies/{id}` each (at once, up to the parallelism), not the
 listing; a deleted company is planned from a live state without it, so a
 merchant still declared is made again. A plan that makes a connection reads the
 account's integrations too: one merchant costs at most two reads, then the
-writes. A burst naming more merchants than the listing has pages (a partner
-revoking every token at once) reads the listing instead: fewer calls against
-the rate limit, and the same plan.
+writes. The listing is read instead:
+- for a burst naming more merchants than the listing has pages (a partner
+  revoking every token at once): fewer calls against the rate limit;
+- when a named company is not the one last matched to its merchant by name. One
+  company cannot show that no other has the same name (a twin made by hand,
+  which `plan` would report as a conflict and leave alone), and acting on it
+  alone would send the merchant's credentials to a company that may not be its.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from reconciler.codat.client import PAGE_SIZE, CodatClient
 from reconciler.codat.errors import CodatAPIError, CodatError
 from reconciler.live.model import LiveCompany, LiveState
 from reconciler.manifests.model import DesiredState
+from reconciler.plan.matching import CompanyMatcher
 
 # So few companies are read one by one, in one round at the parallelism, even where
 # the listing would take fewer calls: a small account's listing is still all of it.
@@ -39,22 +44,49 @@ class Trigger:
     merchant: str
     company_id: str
     deleted: bool
+    # The company is the merchant's by its pin, or is the one a complete read last
+    # matched to it by name. Otherwise (a company made by hand since with the same
+    # name, one not seen yet) only the listing can tell whether the name is unique.
+    confirmed: bool = True
 
 
 class Scope:
-    """The declared merchants, indexed for deliveries."""
+    """The declared merchants, indexed for deliveries, and which company each unpinned
+    merchant was last matched to (`known`, carried from one Scope to the next)."""
 
-    def __init__(self, desired: DesiredState) -> None:
+    def __init__(self, desired: DesiredState, known: dict[str, str] | None = None) -> None:
         self.desired = desired
+        self.known: dict[str, str] = known if known is not None else {}
         self._pinned = {m.company_id: m.name for m in desired.merchants if m.company_id}
         self._named = {m.name for m in desired.merchants if not m.company_id}
         self._by_address = {m.address: m.name for m in desired.merchants}
 
-    def merchant_for(self, company_id: str, company_name: str | None) -> str | None:
+    def trigger(self, company_id: str, company_name: str | None, deleted: bool) -> Trigger | None:
+        """The reconcile a delivery about this company asks for; None if not ours."""
         pinned = self._pinned.get(company_id)
         if pinned is not None:
-            return pinned
-        return company_name if company_name in self._named else None
+            return Trigger(pinned, company_id, deleted)
+        if company_name not in self._named:
+            return None
+        confirmed = self.known.get(company_name) == company_id
+        return Trigger(company_name, company_id, deleted, confirmed)
+
+    def learn(self, planned: engine.Planned, result: ApplyResult, *, complete: bool,
+              merchants: Sequence[str] | None = None) -> None:
+        """Remember each unpinned merchant's company: as matched, when `planned` was made
+        from the complete listing (of `merchants`, or of all); as created, in any case."""
+        if complete:
+            matcher = CompanyMatcher(planned.desired.merchants, planned.live)
+            wanted = None if merchants is None else set(merchants)
+            for merchant in planned.desired.merchants:
+                if merchant.company_id or (wanted is not None and merchant.name not in wanted):
+                    continue
+                company = matcher.match(merchant).company  # None on a conflict
+                if company is None:
+                    self.known.pop(merchant.name, None)
+                else:
+                    self.known[merchant.name] = company.id
+        self.known.update(result.created)
 
     def unconverged(self, planned: engine.Planned, result: ApplyResult) -> set[str]:
         """Merchants a reconcile left short of their manifests: conflicts, failures,
@@ -82,15 +114,22 @@ def reconcile(
     """The plan for the merchants `triggers` name (run.merchants), from their companies.
     `listing_calls`: what reading the whole listing would cost, as last seen."""
     gone = {t.company_id for t in triggers if t.deleted}
-    wanted = list(dict.fromkeys(t.company_id for t in triggers if t.company_id not in gone))
-    if len(wanted) > max(READ_EACH_UP_TO, listing_calls):
+    if reads_listing(triggers, listing_calls):
         listed = engine.read_live(client, progress).companies
         live = LiveState(tuple(c for c in listed if c.id not in gone))
     else:
+        wanted = list(dict.fromkeys(t.company_id for t in triggers if not t.deleted))
         with ThreadPoolExecutor(max(1, min(parallelism, len(wanted)))) as pool:
             found = pool.map(lambda company_id: _one_company(client, company_id), wanted)
             live = LiveState(tuple(c for c in found if c is not None))
     return engine.plan_from_live(client, desired, live, run, sandbox=sandbox)
+
+
+def reads_listing(triggers: Sequence[Trigger], listing_calls: int) -> bool:
+    """Whether `reconcile` reads the listing rather than each company (see above)."""
+    companies = {t.company_id for t in triggers if not t.deleted}
+    return (not all(t.confirmed for t in triggers)
+            or len(companies) > max(READ_EACH_UP_TO, listing_calls))
 
 
 def listing_calls(companies: int) -> int:

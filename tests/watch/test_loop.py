@@ -72,6 +72,28 @@ def test_a_deleted_company_is_made_again(world: World) -> None:
     assert world.statuses("20000003") == ["Linked"]
 
 
+def test_a_company_not_known_as_the_merchants_is_checked_against_the_listing(
+    world: World,
+) -> None:
+    """A company made by hand since, with a merchant's name: `plan` calls that a conflict
+    and leaves the merchant alone. A delivery about it must not make watch act on it
+    alone (it would send the merchant's credentials to a company that may not be its)."""
+    run = world.start()
+    run.next()
+    twin = world.client.create_company({"name": "20000002"}, idempotency_key="k-twin")
+    world.client.create_connection(twin["id"], "dfxm", idempotency_key="k-twin-conn")
+    mark = len(world.sandbox.app.calls)
+
+    assert run.reconciler.submit(disconnected(twin)) == "queued"
+    result = run.next()
+
+    calls = world.calls_since(mark)
+    assert result.merchants == ("20000002",) and result.done == 0
+    assert ("GET", "/companies", 200) in calls  # the listing, not the twin alone
+    assert [c for c in calls if c[0] != "GET"] == []  # nothing sent to either company
+    assert "20000002" in run.reconciler.not_converged  # the conflict, for a person
+
+
 def test_companies_no_manifest_declares_are_ignored(world: World) -> None:
     run = world.start()
     run.next()

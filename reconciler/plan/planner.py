@@ -51,7 +51,8 @@ def make_plan(
 
     for merchant in sorted(desired.merchants, key=lambda m: m.name):
         match = matcher.match(merchant)
-        claimed.update(c.id for c in match.companies)
+        for company in match.companies:
+            claimed.add(company.id)
         if options.targets is not None and merchant.name not in options.targets:
             continue
 

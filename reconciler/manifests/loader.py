@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.gcpause import paused_collection
 from reconciler.manifests import discovery, names, references
 from reconciler.manifests.discovery import Source
 from reconciler.manifests.errors import ManifestError, ManifestErrors
@@ -64,6 +65,11 @@ class _Entry:
 
 def load(paths: Sequence[str | Path], *, check_secrets: bool = False) -> DesiredState:
     """Load manifests from files and directories. Raises ManifestErrors listing every problem."""
+    with paused_collection():  # values, positions, merchants: no cycles among them
+        return _load(paths, check_secrets)
+
+
+def _load(paths: Sequence[str | Path], check_secrets: bool) -> DesiredState:
     errors: list[ManifestError] = []
     sources = discovery.discover(paths, errors)
     files: list[tuple[str, str]] = []

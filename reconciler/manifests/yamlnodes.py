@@ -9,7 +9,7 @@ goes, and recording where each node starts so schema errors can point at it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -41,11 +41,15 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 @dataclass(slots=True)
 class Pos:
-    """Where a node starts; for a mapping also its keys, for both its children."""
+    """Where a node starts; for a mapping also its keys, for both its children.
+
+    A scalar has neither (None): most nodes are scalars, and two empty dicts for
+    each were a good part of reading a large manifest.
+    """
 
     mark: Mark
-    key_marks: dict[str, Mark] = field(default_factory=dict)
-    children: dict[str | int, Pos] = field(default_factory=dict)
+    key_marks: dict[str, Mark] | None = None
+    children: dict[str | int, Pos] | None = None
 
 
 @dataclass(slots=True)
@@ -75,6 +79,9 @@ class _Frame:
     value: dict[str, Any] | list[Any]
     pos: Pos
     anchor: str | None
+    # The open collection's `pos.children` and, for a mapping, `pos.key_marks`.
+    children: dict[str | int, Pos]
+    key_marks: dict[str, Mark] | None
     size: int = 1
     key: str | None = None
     key_mark: Mark = (0, 0)
@@ -133,24 +140,25 @@ class _Folder:
         return Document(value, pos, self.errors, self.usable)
 
     def _fold(self, parser: Any) -> None:
+        # Events in the order they are most frequent; an end event needs no mark.
         while True:
             event = parser.get_event()
-            mark = _mark_of(event)
             if isinstance(event, events.ScalarEvent):
+                mark = _mark_of(event)
                 frame = self.stack[-1] if self.stack else None
-                if frame is not None and isinstance(frame.value, dict) and frame.key is None:
+                if frame is not None and frame.key_marks is not None and frame.key is None:
                     self._key(frame, event, mark)
                 else:
                     self._complete(self._scalar(event, mark), Pos(mark), 1, event.anchor)
-            elif isinstance(event, events.AliasEvent):
-                self._alias(str(event.anchor), mark)
-            elif isinstance(event, events.CollectionStartEvent):
-                self._start(event, mark)
             elif isinstance(event, events.CollectionEndEvent):
                 done = self.stack.pop()
                 if done.anchor is not None:
                     self.open_anchors.discard(done.anchor)
                 self._complete(done.value, done.pos, done.size, done.anchor)
+            elif isinstance(event, events.CollectionStartEvent):
+                self._start(event, _mark_of(event))
+            elif isinstance(event, events.AliasEvent):
+                self._alias(str(event.anchor), _mark_of(event))
             elif isinstance(event, events.DocumentEndEvent):
                 following = parser.get_event()
                 if isinstance(following, events.DocumentStartEvent):
@@ -164,7 +172,7 @@ class _Folder:
 
     def _key_frame_check(self, mark: Mark) -> None:
         frame = self.stack[-1] if self.stack else None
-        if frame is not None and isinstance(frame.value, dict) and frame.key is None:
+        if frame is not None and frame.key_marks is not None and frame.key is None:
             raise self.fatal(mark, "a key must be plain text, not a list, mapping or alias")
 
     def _key(self, frame: _Frame, event: events.ScalarEvent, mark: Mark) -> None:
@@ -175,9 +183,9 @@ class _Folder:
                 mark, "YAML merge keys ('<<') are not supported: use 'defaults' for shared values"
             )
         key = event.value
-        assert isinstance(frame.value, dict)
-        if key in frame.pos.key_marks:
-            first = frame.pos.key_marks[key]
+        assert frame.key_marks is not None
+        if key in frame.key_marks:
+            first = frame.key_marks[key]
             self.error(mark, f"duplicate key '{key}' (first defined at line {first[0]})")
         frame.key = key
         frame.key_mark = mark
@@ -229,7 +237,9 @@ class _Folder:
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
         container: dict[str, Any] | list[Any] = {} if is_map else []
-        self.stack.append(_Frame(container, Pos(mark), event.anchor))
+        pos = Pos(mark, {} if is_map else None, {})
+        assert pos.children is not None
+        self.stack.append(_Frame(container, pos, event.anchor, pos.children, pos.key_marks))
 
     def _complete(self, value: Any, pos: Pos, size: int, anchor: str | None) -> None:
         if anchor is not None:
@@ -240,16 +250,16 @@ class _Folder:
         parent = self.stack[-1]
         parent.size += size
         if isinstance(parent.value, list):
-            parent.pos.children[len(parent.value)] = pos
+            parent.children[len(parent.value)] = pos
             parent.value.append(value)
             return
         key = parent.key
-        assert key is not None
+        assert key is not None and parent.key_marks is not None
         parent.key = None
-        if key in parent.pos.key_marks:
+        if key in parent.key_marks:
             return  # duplicate, already reported; the first one stands
-        parent.pos.key_marks[key] = parent.key_mark
-        parent.pos.children[key] = pos
+        parent.key_marks[key] = parent.key_mark
+        parent.children[key] = pos
         parent.value[key] = value
 
 
@@ -270,9 +280,10 @@ def locate(pos: Pos, path: tuple[str | int, ...], *, key: bool = False) -> Mark:
     Walks as far as the path exists, so a bad path still points somewhere useful.
     """
     for i, step in enumerate(path):
-        if key and i == len(path) - 1 and isinstance(step, str) and step in pos.key_marks:
-            return pos.key_marks[step]
-        child = pos.children.get(step)
+        marks = pos.key_marks
+        if key and i == len(path) - 1 and isinstance(step, str) and marks and step in marks:
+            return marks[step]
+        child = pos.children.get(step) if pos.children is not None else None
         if child is None:
             break
         pos = child

@@ -37,11 +37,13 @@ class CompanyMatcher:
 
     def __init__(self, merchants: Iterable[Merchant], live: LiveState) -> None:
         self._by_id = {c.id: c for c in live.companies}
+        # A pinned company belongs to its merchant, even if another merchant has its name:
+        # it is left out of the names index once here, not filtered out on every match.
+        pinned = {m.company_id for m in merchants if m.company_id}
         self._by_name: dict[str, list[LiveCompany]] = defaultdict(list)
         for company in live.companies:
-            self._by_name[company.name].append(company)
-        # A pinned company belongs to its merchant, even if another merchant has its name.
-        self._pinned = {m.company_id for m in merchants if m.company_id}
+            if company.id not in pinned:
+                self._by_name[company.name].append(company)
 
     def match(self, merchant: Merchant) -> Match:
         if merchant.company_id:
@@ -53,9 +55,7 @@ class CompanyMatcher:
                     "remove the pin to create the company, or fix the id",
                 )
             return Match((pinned,))
-        named = tuple(
-            c for c in self._by_name.get(merchant.name, ()) if c.id not in self._pinned
-        )
+        named = tuple(self._by_name.get(merchant.name, ()))
         if len(named) > 1:
             ids = ", ".join(sorted(c.id for c in named))
             return Match(
@@ -73,6 +73,6 @@ def match_connection(company: LiveCompany, platform_key: str) -> LiveConnection 
         for c in company.connections
         if c.platform_key == platform_key and c.status.lower() in STATUS_PREFERENCE
     ]
-    if not candidates:
-        return None
+    if len(candidates) < 2:  # the usual case: nothing to rank
+        return candidates[0] if candidates else None
     return min(candidates, key=lambda c: (STATUS_PREFERENCE[c.status.lower()], c.created, c.id))

@@ -54,7 +54,8 @@ def make_plan(
                          else [m for m in desired.merchants if m.name in targets])
     for merchant in sorted(planned_merchants, key=lambda m: m.name):
         match = matcher.match(merchant)
-        claimed.update(c.id for c in match.companies)  # used by a plan of all merchants only
+        for company in match.companies:  # used by a plan of all merchants only
+            claimed.add(company.id)
         if match.conflict is not None:
             conflicts.append(Conflict(merchant.address, match.conflict))
         else:

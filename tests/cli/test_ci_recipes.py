@@ -75,7 +75,9 @@ def test_github_recipes_plan_then_apply_then_drift_check(
     (drift,) = github_steps("codat-drift.yml")
     assert run_step(drift, cwd, env).returncode == 0
     with CodatClient("http://127.0.0.1", transport=SandboxTransport(sandbox_path)) as codat:
-        company = codat.list_companies(1, 100).results[0]
+        # A merchant that declares its description (20000002 leaves it alone: no drift).
+        (company,) = [c for c in codat.list_companies(1, 100).results
+                      if c["name"] == "10000001"]
         codat.update_company(company["id"], {"description": "edited by hand"},
                              idempotency_key="drift-1")
     drifted = run_step(drift, cwd, env)

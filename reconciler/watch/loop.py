@@ -4,7 +4,8 @@ Work waiting is a set, not a queue: a flag for "everything" and the merchants
 named by deliveries, each with the latest company id heard of. Deliveries that
 arrive during a reconcile land in it and are coalesced (a merchant named ten
 times is reconciled once), never lost; the next reconcile takes every merchant
-waiting at once (scope.py reads their companies together). A full reconcile
+waiting at once (scope.py reads their companies together), once a burst has
+settled (SETTLE_GAP, SETTLE_MAX below). A full reconcile
 covers every merchant, so it clears the merchants waiting when it starts (it
 reads after they arrived).
 
@@ -38,6 +39,13 @@ PAUSE_LIMIT = 24 * 3600.0
 # A failed full reconcile (Codat unreachable, manifests mid-update) is tried
 # again this soon, rather than a whole interval later.
 RETRY_AFTER = 30.0
+# Deliveries come in bursts (a partner revoking every token sends one per merchant).
+# The worker starts once no delivery came for SETTLE_GAP, or SETTLE_MAX after the
+# first one waiting: one read and one plan for the burst rather than one per few,
+# and the endpoint has the interpreter to itself while the burst arrives. A lone
+# delivery waits SETTLE_GAP; a steady stream cannot hold the work back longer.
+SETTLE_GAP = 0.1
+SETTLE_MAX = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +105,8 @@ class Reconciler:
         self._wake = threading.Condition()
         self._full = True
         self._pending: dict[str, Trigger] = {}
+        self._first_waiting = 0.0  # when the oldest merchant waiting arrived
+        self._last_arrival = 0.0
         self._next_full = 0.0
         self._listing_calls = 1  # what reading the listing costs, as the last full read saw
         self._paused_until: float | None = None
@@ -122,7 +132,7 @@ class Reconciler:
         if trigger is None:
             return "ignored: no manifest declares this company"
         with self._wake:
-            self._pending[trigger.merchant] = trigger
+            self._arrived(trigger)
             self._wake.notify()
         return "queued"
 
@@ -157,6 +167,14 @@ class Reconciler:
         """Reconciles waiting: merchants, plus one for a full reconcile due."""
         return len(self._pending) + int(self._full)
 
+    def _arrived(self, trigger: Trigger) -> None:
+        """Under self._wake: a merchant to reconcile, latest company first."""
+        now = self._clock()
+        if not self._pending:
+            self._first_waiting = now
+        self._last_arrival = now
+        self._pending[trigger.merchant] = trigger
+
     # -- the worker -----------------------------------------------------------
 
     def run(self) -> None:
@@ -178,11 +196,13 @@ class Reconciler:
                     self._full = False
                     self._pending.clear()
                     return _FULL
-                if self._pending:
+                settled = min(self._last_arrival + SETTLE_GAP, self._first_waiting + SETTLE_MAX)
+                if self._pending and now >= settled:
                     batch = tuple(self._pending.values())
                     self._pending.clear()
                     return batch
-                self._wake.wait(self._next_full - now)
+                until = min(settled, self._next_full) if self._pending else self._next_full
+                self._wake.wait(until - now)
             return None
 
     def _do(self, work: Batch | str) -> None:
@@ -247,9 +267,9 @@ class Reconciler:
                     self._full = True
                 else:
                     not_started = {c.merchant for c in result.not_started}
-                    for trigger in batch:
-                        if trigger.merchant in not_started:
-                            self._pending.setdefault(trigger.merchant, trigger)
+                    for trigger in batch:  # a newer delivery's trigger stays
+                        if trigger.merchant in not_started - self._pending.keys():
+                            self._arrived(trigger)
             if batch is None:
                 failed = error is not None
                 self._next_full = self._clock() + (

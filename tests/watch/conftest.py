@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import textwrap
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ class World:
               **options: Any) -> Running:
         results: queue.Queue[Reconciled] = queue.Queue()
         progress = options.pop("progress", None) or SILENT
+        clock = options.pop("clock", time.monotonic)
 
         def reconciled(result: Reconciled) -> None:
             hook(result)
@@ -70,7 +72,7 @@ class World:
 
         settings = WatchSettings(paths=(str(self.manifests),), **options)
         reconciler = Reconciler(self.client, settings, on_reconciled=reconciled,
-                                progress=progress)
+                                progress=progress, clock=clock)
         thread = threading.Thread(target=reconciler.run, daemon=True)
         thread.start()
         run = Running(reconciler, results, thread)

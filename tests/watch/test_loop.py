@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from reconciler.engine.progress import Silent
 from reconciler.plan.model import Change
 from reconciler.watch.events import Event
-from reconciler.watch.loop import Reconciled
+from reconciler.watch.loop import SETTLE_GAP, SETTLE_MAX, Reconciled
 from reconciler.watch.scope import READ_EACH_UP_TO
 from tests.watch.conftest import MERCHANTS, World, manifest
 
@@ -136,6 +137,46 @@ def test_deliveries_during_a_reconcile_are_coalesced_not_lost(world: World) -> N
     reads = sorted(c for c in world.calls_since(mark) if c[0] == "GET")
     assert reads == sorted(("GET", f"/companies/{c['id']}", 200) for c in (one, two))
     assert world.statuses("20000001") == ["Linked"] and world.statuses("20000002") == ["Linked"]
+
+
+class StoppedClock:
+    """The Reconciler's clock, moved only by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_is_reconciled_once_it_settles(world: World) -> None:
+    clock = StoppedClock()
+    run = world.start(clock=clock)
+    run.next()
+    one, two = deauthorize(world, "20000001"), deauthorize(world, "20000002")
+    run.reconciler.submit(disconnected(one))
+    clock.now += SETTLE_GAP * 0.6
+    run.reconciler.submit(disconnected(two))
+    clock.now += SETTLE_GAP * 0.6  # past the first's gap, not the second's
+    time.sleep(0.3)  # the worker looks again meanwhile, and leaves them waiting
+    assert run.reconciler.waiting == 2
+
+    clock.now += SETTLE_GAP
+    together = run.next()
+    assert sorted(together.merchants or ()) == ["20000001", "20000002"]
+
+
+def test_a_steady_stream_holds_the_work_back_at_most_settle_max(world: World) -> None:
+    clock = StoppedClock()
+    run = world.start(clock=clock)
+    run.next()
+    one = deauthorize(world, "20000001")
+    started = clock.now
+    while clock.now < started + SETTLE_MAX:
+        run.reconciler.submit(disconnected(one))  # never a quiet gap
+        clock.now += SETTLE_GAP / 2
+    assert run.next().merchants == ("20000001",)
+    assert world.statuses("20000001") == ["Linked"]
 
 
 def test_a_burst_naming_many_merchants_reads_the_listing_once(

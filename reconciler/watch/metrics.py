@@ -6,6 +6,7 @@ A registry of its own, not the library's global one: two watches in one process
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from reconciler.codat.observe import ApiCall
@@ -40,6 +41,18 @@ class WatchMetrics:
             "codat_reconciler_merchants_not_converged",
             "Declared merchants the last reconciles left short of their manifests.",
             registry=r)
+
+    def follow(self, waiting: Callable[[], int], paused: Callable[[], bool]) -> None:
+        """Gauges read when scraped: the backlog a burst or a pause leaves, and the pause."""
+        prometheus, r = self._prometheus, self.registry
+        prometheus.Gauge(
+            "codat_reconciler_reconciles_waiting", "Reconciles waiting: merchants named by "
+            "deliveries, plus one for a full reconcile due.", registry=r,
+        ).set_function(waiting)
+        prometheus.Gauge(
+            "codat_reconciler_paused", "1 while Codat's rate limit pauses the work "
+            "(client.rateLimit.reached until client.rateLimit.reset).", registry=r,
+        ).set_function(lambda: float(paused()))
 
     def api_call(self, call: ApiCall) -> None:
         self.api_calls.labels(status=str(call.status or "none")).inc()

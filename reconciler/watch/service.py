@@ -43,6 +43,8 @@ class Watch:
         self.reconciler = Reconciler(client, settings, on_reconciled=self._reconciled,
                                      progress=progress)
         endpoint.sink = self.reconciler
+        endpoint.metrics.follow(lambda: self.reconciler.waiting,
+                                lambda: self.reconciler.paused)
         self._worker = threading.Thread(target=self._work, name="watch-reconcile")
         self._died: str | None = None
 

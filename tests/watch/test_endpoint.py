@@ -266,7 +266,7 @@ def test_deliveries_for_undeclared_companies_are_acknowledged_and_ignored(
 
 
 def test_metrics(served: Served) -> None:
-    served.ready()
+    served.settled()
     body = event_body("connection.disconnected", str(uuid.uuid4()), "Somebody Else")
     served.post(body, signed(body, OTHER_KEY))
     answer = served.http.get("/metrics")
@@ -282,6 +282,30 @@ def test_metrics(served: Served) -> None:
     assert values["codat_reconciler_merchants_not_converged"] == 0
     assert values["codat_reconciler_last_successful_reconcile_timestamp_seconds"] > 0
     assert values['codat_reconciler_webhook_deliveries_total{status="401"}'] == 1
+    assert values["codat_reconciler_reconciles_waiting"] == 0
+    assert values["codat_reconciler_paused"] == 0
+
+
+def test_metrics_show_a_pause_and_the_work_it_holds_back(served: Served) -> None:
+    served.settled()
+    reached = json.dumps({"eventType": "client.rateLimit.reached", "payload": {}}).encode()
+    assert served.post(reached, signed(reached)).status_code == 200
+    acme = company(served, "20000001")
+    body = event_body("connection.disconnected", acme["id"], "20000001")
+    assert served.post(body, signed(body)).json()["outcome"] == "queued"
+
+    def gauges() -> dict[str, float]:
+        text = served.http.get("/metrics").text
+        return {n: float(v) for n, _, v in (line.rpartition(" ") for line in text.splitlines()
+                                            if line.startswith("codat_reconciler_"))}
+
+    held = gauges()
+    assert held["codat_reconciler_paused"] == 1
+    assert held["codat_reconciler_reconciles_waiting"] == 1
+    reset = json.dumps({"eventType": "client.rateLimit.reset", "payload": {}}).encode()
+    assert served.post(reset, signed(reset)).json()["outcome"] == "resumed"
+    served.records.wait_for(lambda r: "20000001" in r.get("merchants", ()), count=2)
+    assert gauges()["codat_reconciler_paused"] == 0
 
 
 class BrokenLog(Records):

@@ -31,7 +31,7 @@ from reconciler.watch.events import (
     RATE_LIMIT_RESET,
     Event,
 )
-from reconciler.watch.scope import Scope, Trigger, listing_calls, reads_listing, reconcile
+from reconciler.watch.scope import Scope, Trigger, listing_calls, reconcile
 
 # A lost `client.rateLimit.reset` must not pause the service for good: Codat's
 # quota is a daily one, so no pause outlasts a day.
@@ -243,12 +243,17 @@ class Reconciler:
             planned = engine.plan(self._client, self.scope.desired, run, sandbox=s.sandbox,
                                   progress=self._progress)
             self._listing_calls = listing_calls(len(planned.live.companies))
+            self.scope.matched(planned)
         else:
-            run = engine.PlanRun(s.prune, tuple(t.merchant for t in batch), s.max_deletes,
-                                 require_secrets=True)
-            planned = reconcile(self._client, self.scope.desired, batch, run,
-                                sandbox=s.sandbox, parallelism=s.parallelism,
-                                listing_calls=self._listing_calls, progress=self._progress)
+            names = tuple(t.merchant for t in batch)
+            run = engine.PlanRun(s.prune, names, s.max_deletes, require_secrets=True)
+            planned, listing = reconcile(
+                self._client, self.scope.desired, batch, run, sandbox=s.sandbox,
+                parallelism=s.parallelism, listing_calls=self._listing_calls,
+                progress=self._progress,
+            )
+            if listing:
+                self.scope.matched(planned, names)
         engine.guard_deletes(planned, run)
         return planned
 
@@ -257,10 +262,7 @@ class Reconciler:
         result: ApplyResult, error: str | None, paused: bool,
     ) -> None:
         unconverged = self.scope.unconverged(planned, result) if planned else set()
-        if planned is not None:
-            complete = batch is None or reads_listing(batch, self._listing_calls)
-            self.scope.learn(planned, result, complete=complete,
-                             merchants=None if batch is None else [t.merchant for t in batch])
+        self.scope.known.update(result.created)
         with self._wake:
             if paused:  # put back to wait: the pause loses nothing
                 if batch is None:

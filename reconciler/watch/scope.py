@@ -45,8 +45,9 @@ class Trigger:
     company_id: str
     deleted: bool
     # The company is the merchant's by its pin, or is the one a complete read last
-    # matched to it by name. Otherwise (a company made by hand since with the same
-    # name, one not seen yet) only the listing can tell whether the name is unique.
+    # matched to it by name, or the one this watch created for it. Otherwise (a
+    # company made by hand since with the same name, one not seen yet) only the
+    # listing can tell whether the name is unique.
     confirmed: bool = True
 
 
@@ -71,22 +72,19 @@ class Scope:
         confirmed = self.known.get(company_name) == company_id
         return Trigger(company_name, company_id, deleted, confirmed)
 
-    def learn(self, planned: engine.Planned, result: ApplyResult, *, complete: bool,
-              merchants: Sequence[str] | None = None) -> None:
-        """Remember each unpinned merchant's company: as matched, when `planned` was made
-        from the complete listing (of `merchants`, or of all); as created, in any case."""
-        if complete:
-            matcher = CompanyMatcher(planned.desired.merchants, planned.live)
-            wanted = None if merchants is None else set(merchants)
-            for merchant in planned.desired.merchants:
-                if merchant.company_id or (wanted is not None and merchant.name not in wanted):
-                    continue
-                company = matcher.match(merchant).company  # None on a conflict
-                if company is None:
-                    self.known.pop(merchant.name, None)
-                else:
-                    self.known[merchant.name] = company.id
-        self.known.update(result.created)
+    def matched(self, planned: engine.Planned, merchants: Sequence[str] | None = None) -> None:
+        """Remember the company each unpinned merchant (of `merchants`, or all) matched in a
+        plan made from the complete listing; forget it where the match is a conflict."""
+        matcher = CompanyMatcher(planned.desired.merchants, planned.live)
+        wanted = None if merchants is None else set(merchants)
+        for merchant in planned.desired.merchants:
+            if merchant.company_id or (wanted is not None and merchant.name not in wanted):
+                continue
+            company = matcher.match(merchant).company  # None on a conflict
+            if company is None:
+                self.known.pop(merchant.name, None)
+            else:
+                self.known[merchant.name] = company.id
 
     def unconverged(self, planned: engine.Planned, result: ApplyResult) -> set[str]:
         """Merchants a reconcile left short of their manifests: conflicts, failures,
@@ -110,11 +108,13 @@ def reconcile(
     parallelism: int,
     listing_calls: int,
     progress: engine.Progress = engine.SILENT,
-) -> engine.Planned:
-    """The plan for the merchants `triggers` name (run.merchants), from their companies.
-    `listing_calls`: what reading the whole listing would cost, as last seen."""
+) -> tuple[engine.Planned, bool]:
+    """The plan for the merchants `triggers` name (run.merchants), from their companies,
+    and whether it was made from the whole listing. `listing_calls`: what reading the
+    listing would cost, as last seen."""
     gone = {t.company_id for t in triggers if t.deleted}
-    if reads_listing(triggers, listing_calls):
+    listing = _reads_listing(triggers, listing_calls)
+    if listing:
         listed = engine.read_live(client, progress).companies
         live = LiveState(tuple(c for c in listed if c.id not in gone))
     else:
@@ -122,11 +122,10 @@ def reconcile(
         with ThreadPoolExecutor(max(1, min(parallelism, len(wanted)))) as pool:
             found = pool.map(lambda company_id: _one_company(client, company_id), wanted)
             live = LiveState(tuple(c for c in found if c is not None))
-    return engine.plan_from_live(client, desired, live, run, sandbox=sandbox)
+    return engine.plan_from_live(client, desired, live, run, sandbox=sandbox), listing
 
 
-def reads_listing(triggers: Sequence[Trigger], listing_calls: int) -> bool:
-    """Whether `reconcile` reads the listing rather than each company (see above)."""
+def _reads_listing(triggers: Sequence[Trigger], listing_calls: int) -> bool:
     companies = {t.company_id for t in triggers if not t.deleted}
     return (not all(t.confirmed for t in triggers)
             or len(companies) > max(READ_EACH_UP_TO, listing_calls))

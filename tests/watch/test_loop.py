@@ -290,3 +290,27 @@ def test_every_interval_the_manifests_are_read_again(world: World, tmp_path: Pat
         assert result.merchants is None
     names = {c["name"] for c in world.client.list_companies(1).results}
     assert "20000004" in names
+
+
+def test_prune_only_when_given_and_behind_the_same_guard(world: World) -> None:
+    run = world.start()
+    run.next()
+    (world.manifests / "merchants.yaml").write_text(manifest(MERCHANTS[:1]), encoding="utf-8")
+
+    def names() -> set[str]:
+        return {c["name"] for c in world.client.list_companies(1).results}
+
+    run.reconciler.request_full()
+    kept = run.next()
+    assert kept.ok and kept.done == 0 and names() == set(MERCHANTS)  # no --prune: left be
+    run.stop()
+
+    guarded = world.start(prune=True, max_deletes=1)
+    refused = guarded.next()
+    assert refused.error is not None and "more than --max-deletes 1" in refused.error
+    assert refused.done == 0 and names() == set(MERCHANTS)
+    guarded.stop()
+
+    pruning = world.start(prune=True, max_deletes=2)
+    pruned = pruning.next()
+    assert pruned.ok and pruned.done == 2 and names() == {MERCHANTS[0]}

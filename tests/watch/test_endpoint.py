@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import socket
 import threading
 import time
 import uuid
@@ -251,6 +252,20 @@ def test_bad_bodies_get_a_4xx_and_a_log_line(served: Served) -> None:
     assert outcomes[4].startswith("rejected: body over")
     assert served.http.get("/healthz").status_code == 200  # still serving
     assert all(not any(k in r for k in ("body", "payload")) for r in served.records.lines)
+
+
+def test_a_body_without_a_length_gets_411_and_a_log_line(served: Served) -> None:
+    """Chunked or unsized bodies are not read at all: the cap needs the length first."""
+    said = served.settled()
+    host, port = served.watch.endpoint.server_address[:2]
+    body = event_body("connection.disconnected", str(uuid.uuid4()), "Somebody Else")
+    for length_header in (b"Transfer-Encoding: chunked\r\n", b"Content-Length: lots\r\n"):
+        with socket.create_connection((str(host), port), timeout=HANG_GUARD) as raw:
+            raw.sendall(b"POST /webhooks/codat HTTP/1.1\r\nHost: watch\r\n" + length_header
+                        + b"\r\n" + body)
+            assert raw.recv(4096).startswith(b"HTTP/1.1 411 ")
+    served.records.wait_for(lambda r: r.get("status") == 411, count=2, after=said)
+    assert served.http.get("/healthz").status_code == 200  # still serving
 
 
 def test_deliveries_for_undeclared_companies_are_acknowledged_and_ignored(

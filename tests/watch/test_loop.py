@@ -309,6 +309,7 @@ def test_prune_only_when_given_and_behind_the_same_guard(world: World) -> None:
     refused = guarded.next()
     assert refused.error is not None and "more than --max-deletes 1" in refused.error
     assert refused.done == 0 and names() == set(MERCHANTS)
+    assert not guarded.reconciler.ready.is_set()  # /readyz stays 503 until one succeeds
     guarded.stop()
 
     pruning = world.start(prune=True, max_deletes=2)

@@ -5,9 +5,8 @@ named by deliveries, each with the latest company id heard of. Deliveries that
 arrive during a reconcile land in it and are coalesced (a merchant named ten
 times is reconciled once), never lost; the next reconcile takes every merchant
 waiting at once (scope.py reads their companies together), once a burst has
-settled (SETTLE_GAP, SETTLE_MAX below). A full reconcile
-covers every merchant, so it clears the merchants waiting when it starts (it
-reads after they arrived).
+settled (SETTLE_GAP, SETTLE_MAX below). A full reconcile covers every merchant,
+so it clears the merchants waiting when it starts (it reads after they arrived).
 
 A rate-limit pause, or a shutdown, stops the apply in flight from starting new
 changes (those running finish); a paused reconcile is put back to wait, so the

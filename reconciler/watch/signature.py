@@ -4,8 +4,10 @@ svix checks the HMAC over `svix-id.svix-timestamp.body` with the `whsec_`
 secret, and refuses timestamps more than 5 minutes off (a captured delivery
 cannot be sent again later). Within those 5 minutes a replay is caught here:
 the ids of verified deliveries are remembered (a bounded, least-recently-seen
-set: 100k covers several minutes at any rate Codat sends). Only verified ids
-are remembered, so forged deliveries cannot push real ones out.
+set: 100k covers several minutes at any rate Codat sends, beyond the 5 minutes
+a replay has; an id forgotten by the time Codat sends it again hours later is
+taken as new, which costs one reconcile that finds nothing to do). Only verified
+ids are remembered, so forged deliveries cannot push real ones out.
 
 A seen id comes back two ways, told apart by the signed timestamp:
 - the very same delivery (same timestamp): a replay by whoever captured it.

@@ -97,6 +97,15 @@ def manifests(root: Path, count: int) -> Path:
     return folder
 
 
+def converged_fleet(root: Path, count: int, codat: str, tool: dict[str, str]) -> Path:
+    """The manifests of `count` merchants, applied through `codat`: their folder."""
+    folder = manifests(root, count)
+    subprocess.run([sys.executable, "-m", "reconciler", "apply", str(folder),
+                    "--auto-approve", "--max-rate", "0", "--base-url", codat, "-q"],
+                   env=tool, check=True, stdout=subprocess.DEVNULL)
+    return folder
+
+
 class WatchLog:
     """The watch's JSON log, read as it grows."""
 
@@ -141,6 +150,8 @@ def signed_delivery(
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
+    if not ordered:  # a small burst can be done before the first probe
+        return float("nan")
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
@@ -174,11 +185,8 @@ def main() -> None:
         wait_http(plain)
         wait_http(signal)
         wait_port(slow_port)
-        folder = manifests(tmp, options.merchants)
         tool = {**env, "CODAT_API_KEY": API_KEY}
-        subprocess.run([sys.executable, "-m", "reconciler", "apply", str(folder),
-                        "--auto-approve", "--max-rate", "0", "--base-url", plain, "-q"],
-                       env=tool, check=True, stdout=subprocess.DEVNULL)
+        folder = converged_fleet(tmp, options.merchants, plain, tool)
         log_path = tmp / "watch.log"
         processes.append(spawn(
             ["watch", str(folder), "--listen", f"127.0.0.1:{watch_port}", "--base-url", slow,

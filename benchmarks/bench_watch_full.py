@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,8 +26,8 @@ from bench_watch import (
     SECRET,
     TOKEN_ENV,
     WatchLog,
+    converged_fleet,
     free_port,
-    manifests,
     pct,
     signed_delivery,
     spawn,
@@ -51,11 +49,8 @@ def main() -> None:
                         str(port), "--api-key", API_KEY], tmp / "sandbox.log", env)]
     try:
         wait_http(codat)
-        folder = manifests(tmp, options.merchants)
         tool = {**env, "CODAT_API_KEY": API_KEY}
-        subprocess.run([sys.executable, "-m", "reconciler", "apply", str(folder),
-                        "--auto-approve", "--max-rate", "0", "--base-url", codat, "-q"],
-                       env=tool, check=True, stdout=subprocess.DEVNULL)
+        folder = converged_fleet(tmp, options.merchants, codat, tool)
         processes.append(spawn(
             ["watch", str(folder), "--listen", f"127.0.0.1:{watch_port}", "--base-url", codat,
              "--max-rate", "0", "--interval", "15", "--log-format", "json"],

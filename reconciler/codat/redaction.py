@@ -28,6 +28,7 @@ import json
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import groupby
 
 REDACTED = "***"
 # Shorter values are only redacted where they stand alone.
@@ -50,9 +51,7 @@ def _hex(value: int, digits: int) -> str:
 def _spellings(char: str) -> str:
     """A regular expression for every way one character can be written."""
     found = [re.escape(char)]
-    if char == "\\":
-        found.append(_BACKSLASHES)
-    elif char in _JSON_SHORT:
+    if char in _JSON_SHORT:
         found.append(_BACKSLASHES + re.escape(_JSON_SHORT[char]))
     code = ord(char)
     if code > 0xFFFF:  # JSON writes it as a surrogate pair
@@ -90,9 +89,27 @@ def _base64_spellings(secret: str) -> tuple[set[str], set[str]]:
     return both
 
 
+def _backslashes(count: int) -> str:
+    """A run of backslashes: as is, JSON-escaped once or twice, as \\u005c or %5C.
+
+    A run is one expression of exact counts: a backslash per character, each
+    free to take one or more from the text, would try every way of sharing a
+    long run of backslashes among them (exponential in the secret's length)."""
+    escaped = f"(?:{_BACKSLASHES}u{_hex(0x5C, 4)}|%{_hex(0x5C, 2)}){{{count}}}"
+    return f"(?:\\\\{{{4 * count}}}|\\\\{{{2 * count}}}|\\\\{{{count}}}|{escaped})"
+
+
+def _spelled(secret: str) -> str:
+    parts = []
+    for char, run in groupby(secret):
+        count = len(list(run))
+        parts.append(_backslashes(count) if char == "\\" else _spellings(char) * count)
+    return "".join(parts)
+
+
 @lru_cache(maxsize=256)
 def _pattern(secret: str) -> re.Pattern[str]:
-    spelled = "".join(_spellings(c) for c in secret)
+    spelled = _spelled(secret)
     whole, inner = _base64_spellings(secret)
     if len(secret) >= _SUBSTRING_LENGTH:
         encoded = [re.escape(s) for s in sorted(whole | inner, key=len, reverse=True) if s]

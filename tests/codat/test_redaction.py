@@ -142,3 +142,19 @@ def test_short_values_in_every_form_are_redacted_where_they_stand_alone(secret: 
     for form in SHORT_FORMS:
         echoed = FORMS[form](secret)
         assert redact(f"pin {echoed} refused", [secret]) == "pin *** refused", form
+
+
+def test_a_run_of_backslashes_in_any_spelling_is_redacted_without_backtracking() -> None:
+    secret = "k" + "\\" * 12 + "z"
+    for echoed in (
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(json.dumps(secret))[3:-3],
+        quote(secret, safe=""),
+        "k" + "\\u005C" * 12 + "z",
+    ):
+        assert redact(f"bad {echoed}.", [secret]) == "bad ***.", echoed
+    # Sharing 400 backslashes among 12 characters one way after another would not end
+    # in any test's lifetime: a run is matched as a whole.
+    text = "k" + "\\" * 400 + "y"
+    assert redact(text, [secret]) == text

@@ -13,6 +13,7 @@ from reconciler.cli.options import (
     merchant_option,
     output_options,
     prune_options,
+    secret_env_option,
     stdin_is_terminal,
     throughput_options,
 )
@@ -21,6 +22,7 @@ from reconciler.cli.progress import Reporter
 from reconciler.cli.target import Connection, open_client
 from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
+from reconciler.manifests.references import EnvAllowlist
 from reconciler.plan.model import Plan
 
 
@@ -34,6 +36,7 @@ from reconciler.plan.model import Plan
 @throughput_options
 @merchant_option("Apply only this merchant's changes (repeatable); the others are left as "
                  "they are.")
+@secret_env_option
 @codat_options
 @output_options
 def apply(
@@ -45,6 +48,7 @@ def apply(
     parallelism: int,
     max_rate: int,
     merchants: tuple[str, ...],
+    secret_env: EnvAllowlist | None,
     connection: Connection,
     reporter: Reporter,
 ) -> int:
@@ -67,12 +71,13 @@ def apply(
                 "--plan takes no PATH, --prune or --merchant: the saved plan already fixes them"
             )
         return _apply_saved(
-            plan_file, connection, reporter, parallelism=parallelism, max_rate=max_rate
+            plan_file, connection, reporter, parallelism=parallelism, max_rate=max_rate,
+            secret_env=secret_env,
         )
     if not paths:
         raise click.UsageError("give the manifest PATHs to apply, or --plan FILE")
 
-    desired = engine.load_manifests(paths, merchants)
+    desired = engine.load_manifests(paths, merchants, secret_env=secret_env)
     run = engine.PlanRun(prune, merchants, max_deletes, require_secrets=True)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         planned = engine.plan(client, desired, run, sandbox=connection.is_sandbox,
@@ -116,11 +121,17 @@ def _execute(
 
 
 def _apply_saved(
-    plan_file: str, connection: Connection, reporter: Reporter, *, parallelism: int, max_rate: int
+    plan_file: str,
+    connection: Connection,
+    reporter: Reporter,
+    *,
+    parallelism: int,
+    max_rate: int,
+    secret_env: EnvAllowlist | None,
 ) -> int:
     """Every check that needs no call comes first: a refused plan changes nothing."""
     target = connection.target
-    plan_saved, desired = engine.open_saved_plan(plan_file, target)
+    plan_saved, desired = engine.open_saved_plan(plan_file, target, secret_env=secret_env)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         planned = engine.verify_saved_plan(
             client, plan_saved, desired, target=target, source=plan_file, progress=reporter

@@ -46,7 +46,7 @@ def export(
     Use it once to move an existing merchant base to Git: export, commit, then
     `plan` shows what adopting them would change (only the ownership tag on
     companies the tool did not create). Credentials are never exported: Linked
-    connections get placeholders named CODAT_AUTH_<MERCHANT>_<PLATFORMKEY>_<FIELD>.
+    connections get placeholders named AUTH_<MERCHANT>_<PLATFORMKEY>_<FIELD>.
 
     Existing files are never replaced without --force. Each file starts with a
     `# yaml-language-server: $schema=...` line for editors: a relative path when

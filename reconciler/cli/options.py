@@ -13,6 +13,8 @@ import click
 from reconciler import render
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import connection_from
+from reconciler.environment import SECRET_ENV
+from reconciler.manifests.references import EnvAllowlist
 from reconciler.plan.guard import DEFAULT_MAX_DELETES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -121,6 +123,36 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
         help="No progress and no notes (such as the 'Codat: ...' line); errors still show.",
     )(f)
     return f
+
+
+def _allowlist(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> EnvAllowlist | None:
+    if not value:
+        return None
+    source = ctx.get_parameter_source(param.name or "")
+    given_as = SECRET_ENV if source is click.core.ParameterSource.ENVIRONMENT else "--secret-env"
+    try:
+        return EnvAllowlist.parse(value, given_as)
+    except ValueError as exc:
+        raise click.BadParameter(f"{given_as}: {exc}", ctx=ctx, param=param) from None
+
+
+def secret_env_option(f: F) -> F:
+    """--secret-env PATTERN (repeatable; CODAT_SECRET_ENV), handed to the command as
+    `secret_env: EnvAllowlist | None`."""
+    return click.option(
+        "--secret-env",
+        "secret_env",
+        multiple=True,
+        envvar=SECRET_ENV,
+        callback=_allowlist,
+        metavar="PATTERN",
+        help="Authorization values may come only from environment variables matching "
+        "PATTERN (shell-style, e.g. 'ACME_*'; letter case counts; repeatable). Env: "
+        f"{SECRET_ENV}, patterns separated by commas or spaces; a flag beats it. "
+        "Variables of codat-reconciler itself (CODAT_*) and CI job tokens are always refused.",
+    )(f)
 
 
 FORMATS = click.Choice(render.FORMATS)

@@ -14,10 +14,12 @@ from reconciler.cli.options import (
     merchant_option,
     output_options,
     prune_options,
+    secret_env_option,
 )
 from reconciler.cli.output import plan_exit_code, show_plan
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import Connection, open_client
+from reconciler.manifests.references import EnvAllowlist
 from reconciler.plan import saved
 
 
@@ -32,6 +34,7 @@ from reconciler.plan import saved
               help="Exit 2 when the plan has changes, 0 when none, 1 on error.")
 @prune_options
 @merchant_option("Plan only this merchant (repeatable); the others are left out of the plan.")
+@secret_env_option
 @codat_options
 @output_options
 def plan(
@@ -42,6 +45,7 @@ def plan(
     prune: bool,
     max_deletes: int | None,
     merchants: tuple[str, ...],
+    secret_env: EnvAllowlist | None,
     connection: Connection,
     reporter: Reporter,
 ) -> int:
@@ -60,7 +64,7 @@ def plan(
       codat-reconciler plan manifests/ --detailed-exitcode   # drift check: exit 2 on changes
     """
     check_prune(prune, max_deletes)
-    desired = engine.load_manifests(paths, merchants)
+    desired = engine.load_manifests(paths, merchants, secret_env=secret_env)
     run = engine.PlanRun(prune, merchants, max_deletes)
     with open_client(connection, reporter) as client:
         planned = engine.plan(client, desired, run, sandbox=connection.is_sandbox,

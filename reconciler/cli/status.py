@@ -9,10 +9,12 @@ from reconciler.cli.options import (
     codat_options,
     merchant_option,
     output_options,
+    secret_env_option,
     throughput_options,
 )
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import Connection, open_client
+from reconciler.manifests.references import EnvAllowlist
 from reconciler.readiness.model import MerchantStatus, State
 from reconciler.readiness.render import render_json, render_text
 
@@ -27,6 +29,7 @@ from reconciler.readiness.render import render_json, render_text
               help="Exit 2 when a merchant is not ready, 0 when all are (1 when something "
               "could not be read).")
 @throughput_options
+@secret_env_option
 @codat_options
 @output_options
 def status(
@@ -36,6 +39,7 @@ def status(
     detailed_exitcode: bool,
     parallelism: int,
     max_rate: int,
+    secret_env: EnvAllowlist | None,
     connection: Connection,
     reporter: Reporter,
 ) -> int:
@@ -56,7 +60,7 @@ def status(
       codat-reconciler status manifests/ --format json | jq '.merchants[].waitingFor[]'
       codat-reconciler status manifests/ --detailed-exitcode  # a scheduled job: 2 = not all ready
     """
-    desired = engine.load_manifests(paths, merchants)
+    desired = engine.load_manifests(paths, merchants, secret_env=secret_env)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         statuses = engine.status(client, desired, merchants=merchants, paths=paths,
                                  parallelism=parallelism, progress=reporter)

@@ -7,8 +7,10 @@ from typing import Any
 
 import click
 
+from reconciler.cli.options import secret_env_option
 from reconciler.manifests.errors import ManifestErrors
 from reconciler.manifests.loader import load
+from reconciler.manifests.references import EnvAllowlist
 from reconciler.render.json_format import manifest_file_list
 
 # Bump only for incompatible changes, as for plan JSON (docs/plan-json.md).
@@ -35,7 +37,14 @@ FORMAT_VERSION = 1
 @click.option(
     "-v", "--verbose", is_flag=True, help="Text format: also list every manifest file read."
 )
-def validate(paths: tuple[str, ...], check_secrets: bool, fmt: str, verbose: bool) -> None:
+@secret_env_option
+def validate(
+    paths: tuple[str, ...],
+    check_secrets: bool,
+    fmt: str,
+    verbose: bool,
+    secret_env: EnvAllowlist | None,
+) -> None:
     """Check manifests offline: no API key, no network call.
 
     PATH is a manifest file or a directory: every *.yaml / *.yml below it, any
@@ -54,7 +63,7 @@ def validate(paths: tuple[str, ...], check_secrets: bool, fmt: str, verbose: boo
       codat-reconciler validate manifests/uk.yaml --check-secrets
     """
     try:
-        state = load(paths, check_secrets=check_secrets)
+        state = load(paths, check_secrets=check_secrets, secret_env=secret_env)
     except ManifestErrors as problems:
         _report(fmt, verbose, problems.files, None, problems)
         raise

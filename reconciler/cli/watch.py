@@ -13,11 +13,13 @@ from reconciler.cli.options import (
     codat_options,
     output_options,
     prune_options,
+    secret_env_option,
     throughput_options,
 )
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import Connection, open_client
 from reconciler.errors import ReconcilerError
+from reconciler.manifests.references import EnvAllowlist
 
 SECRET_ENV = "CODAT_WEBHOOK_SECRET"
 
@@ -40,6 +42,7 @@ def _address(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
               help="Reconcile everything this often, re-reading the manifests.")
 @prune_options
 @throughput_options
+@secret_env_option
 @codat_options
 @output_options
 def watch(
@@ -50,6 +53,7 @@ def watch(
     max_deletes: int | None,
     parallelism: int,
     max_rate: int,
+    secret_env: EnvAllowlist | None,
     connection: Connection,
     reporter: Reporter,
 ) -> int:
@@ -82,7 +86,7 @@ def watch(
     reporter.also_observe(metrics.api_call)
     verifier = DeliveryVerifier(secret)
     settings = WatchSettings(paths, interval, prune, max_deletes, parallelism,
-                             sandbox=connection.is_sandbox)
+                             sandbox=connection.is_sandbox, secret_env=secret_env)
     try:
         endpoint = WebhookEndpoint(listen, verifier, metrics)
     except OSError as err:

@@ -17,6 +17,7 @@ from reconciler.engine.progress import SILENT, Progress
 from reconciler.engine.target import Target
 from reconciler.manifests.loader import load
 from reconciler.manifests.model import DesiredState
+from reconciler.manifests.references import EnvAllowlist
 from reconciler.plan import freshness, saved
 from reconciler.plan.freshness import StalePlan
 from reconciler.plan.saved import SavedPlan
@@ -45,14 +46,19 @@ def apply(
 
 
 def open_saved_plan(
-    plan_file: str, target: Target, *, here: Path | None = None
+    plan_file: str,
+    target: Target,
+    *,
+    here: Path | None = None,
+    secret_env: EnvAllowlist | None = None,
 ) -> tuple[SavedPlan, DesiredState]:
     """Read a saved plan and check all that needs no call: the Codat it was made for,
-    its manifests, its secrets. Raises StalePlan, changing nothing."""
+    its manifests (`{env: NAME}` matching `secret_env`, if given), its secrets. Raises
+    StalePlan or ManifestErrors, changing nothing."""
     plan_saved = saved.read(plan_file)
     freshness.check_target(plan_saved, target.describe(), plan_file)
     paths, expected = freshness.manifest_paths(plan_saved, here or Path.cwd(), plan_file)
-    desired = load(paths)
+    desired = load(paths, secret_env=secret_env)
     freshness.check_manifests(desired, expected, plan_file)
     freshness.check_secrets(plan_saved.plan, desired, _credentials(desired, target), plan_file)
     return plan_saved, desired

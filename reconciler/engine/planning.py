@@ -19,17 +19,21 @@ from reconciler.live.model import LiveState
 from reconciler.live.reader import read_live_state
 from reconciler.manifests.loader import load
 from reconciler.manifests.model import DesiredState
+from reconciler.manifests.references import EnvAllowlist
 from reconciler.plan.guard import check_deletes
 from reconciler.plan.model import Action, Kind, Plan
 from reconciler.plan.planner import PlanOptions, make_plan
 
 
 def load_manifests(
-    paths: Sequence[str | Path], merchants: Sequence[str] = ()
+    paths: Sequence[str | Path],
+    merchants: Sequence[str] = (),
+    *,
+    secret_env: EnvAllowlist | None = None,
 ) -> DesiredState:
     """Load and check manifests (ManifestErrors lists every problem); `merchants`, if
-    given, must all be declared."""
-    desired = load(paths)
+    given, must all be declared; `{env: NAME}` must match `secret_env`, if given."""
+    desired = load(paths, secret_env=secret_env)
     declared = {m.name for m in desired.merchants}
     unknown = sorted(set(merchants) - declared)
     if unknown:

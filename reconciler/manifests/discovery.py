@@ -38,8 +38,6 @@ class Source:
 
     display: str
     path: Path
-    # Containment root for `{file: ...}` when the manifest is not in a Git checkout.
-    fallback_root: Path
 
 
 def is_manifest_name(name: str) -> bool:
@@ -92,10 +90,9 @@ def discover(paths: Sequence[str | Path], errors: list[ManifestError]) -> list[S
             continue
         if stat.S_ISDIR(info.st_mode):
             found = _walk(path, (info.st_dev, info.st_ino), errors)
-            root = path.resolve()
-            listed = [(Source(str(path / rel), path / rel, root), ident) for rel, ident in found]
+            listed = [(Source(str(path / rel), path / rel), ident) for rel, ident in found]
         elif stat.S_ISREG(info.st_mode):
-            listed = [(Source(str(given), path, path.resolve().parent), _identity(info))]
+            listed = [(Source(str(given), path), _identity(info))]
         else:
             _error(errors, given, f"{_kind(info.st_mode)}, not a manifest file")
             continue

@@ -28,8 +28,10 @@ HEADER = """\
 
 
 def env_name(merchant: str, platform_key: str, field: str) -> str:
-    """CODAT_AUTH_<MERCHANT>_<PLATFORMKEY>_<FIELD>, upper case, other characters as `_`."""
-    raw = f"CODAT_AUTH_{merchant}_{platform_key}_{field}".upper()
+    """AUTH_<MERCHANT>_<PLATFORMKEY>_<FIELD>, upper case, other characters as `_`.
+
+    Not CODAT_*: those are the tool's own variables, never an authorization value."""
+    raw = f"AUTH_{merchant}_{platform_key}_{field}".upper()
     return re.sub(r"[^A-Z0-9]+", "_", raw).strip("_")
 
 

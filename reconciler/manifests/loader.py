@@ -3,7 +3,7 @@
 Files come from discovery (which PATHs name which files, read safely). Order
 of work per file: size cap, bytes -> text, safe YAML fold (yamlnodes),
 the JSON Schema (schema), then what a schema cannot say: defaults merged into
-merchants, limits that only hold after merging, secret file containment. Then
+merchants, limits that only hold after merging, the boundary of secret references. Then
 across files: merchant names and pinned company ids must be unique.
 """
 
@@ -29,6 +29,7 @@ from reconciler.manifests.model import (
     Merchant,
     SyncFlow,
 )
+from reconciler.manifests.references import EnvAllowlist
 from reconciler.manifests.schema import problems
 from reconciler.manifests.text import decode
 from reconciler.manifests.yamlnodes import Document, locate, parse
@@ -63,13 +64,29 @@ class _Entry:
     pinned_at: Location | None = None
 
 
-def load(paths: Sequence[str | Path], *, check_secrets: bool = False) -> DesiredState:
-    """Load manifests from files and directories. Raises ManifestErrors listing every problem."""
+def load(
+    paths: Sequence[str | Path],
+    *,
+    check_secrets: bool = False,
+    secret_env: EnvAllowlist | None = None,
+) -> DesiredState:
+    """Load manifests from files and directories. Raises ManifestErrors listing every problem.
+
+    `secret_env`: the only environment variables `{env: NAME}` may name (the tool's
+    own and CI credentials are refused whatever it says)."""
     with paused_collection():  # values, positions, merchants: no cycles among them
-        return _load(paths, check_secrets)
+        return _load(paths, _Checks(check_secrets, secret_env))
 
 
-def _load(paths: Sequence[str | Path], check_secrets: bool) -> DesiredState:
+@dataclass(frozen=True, slots=True)
+class _Checks:
+    """What loading checks beyond the format: secrets resolvable, variables allowed."""
+
+    resolve_secrets: bool = False
+    secret_env: EnvAllowlist | None = None
+
+
+def _load(paths: Sequence[str | Path], checks: _Checks) -> DesiredState:
     errors: list[ManifestError] = []
     sources = discovery.discover(paths, errors)
     files: list[tuple[str, str]] = []
@@ -77,7 +94,7 @@ def _load(paths: Sequence[str | Path], check_secrets: bool) -> DesiredState:
     for source in sources:
         file_errors: list[ManifestError] = []
         try:
-            digest, result = _load_file(source, check_secrets, file_errors)
+            digest, result = _load_file(source, checks, file_errors)
         # One unreadable file must not hide the others' errors. Only what a file can
         # cause is caught: anything else is a bug in the loader and must read as one.
         except (OSError, UnicodeError, yaml.YAMLError) as exc:
@@ -100,7 +117,7 @@ def _load(paths: Sequence[str | Path], check_secrets: bool) -> DesiredState:
 
 
 def _load_file(
-    source: Source, check_secrets: bool, errors: list[ManifestError]
+    source: Source, checks: _Checks, errors: list[ManifestError]
 ) -> tuple[str | None, _Found]:
     data = discovery.read(source)
     if isinstance(data, ManifestError):
@@ -115,22 +132,22 @@ def _load_file(
     errors.extend(document.errors)
     if not document.usable:
         return digest, _Found()
-    return digest, _File(source, document, check_secrets, errors).merchants()
+    return digest, _File(source, document, checks, errors).merchants()
 
 
 class _File:
     """One schema-checked document turned into merchants, with defaults merged in."""
 
     def __init__(
-        self, source: Source, document: Document, check_secrets: bool, errors: list[ManifestError]
+        self, source: Source, document: Document, checks: _Checks, errors: list[ManifestError]
     ) -> None:
         self.source = source
         self.document = document
-        self.check_secrets = check_secrets
+        self.checks = checks
         self.errors = errors
         self.manifest_dir = source.path.resolve().parent
-        self.root = references.repository_root(self.manifest_dir, source.fallback_root)
-        self.resolved_files: dict[str, Path | None] = {}
+        self.root = references.repository_root(self.manifest_dir)
+        self.resolved_files: dict[str, Path | str] = {}
 
     def at(self, path: Path_, *, key: bool = False) -> Location:
         line, column = locate(self.document.pos, path, key=key)
@@ -233,11 +250,13 @@ class _File:
         return result
 
     def _auth_value(self, raw: Any, path: Path_) -> AuthValue | None:
-        value = references.auth_value(raw, self.manifest_dir, self.root, self.resolved_files)
+        value = references.auth_value(
+            raw, self.manifest_dir, self.root, self.resolved_files, self.checks.secret_env
+        )
         if isinstance(value, str):
             self.error(path, value)
             return None
-        if self.check_secrets:
+        if self.checks.resolve_secrets:
             problem = references.check(value)
             if problem is not None:
                 self.error(path, problem)

@@ -24,6 +24,7 @@ from reconciler import engine
 from reconciler.apply.executor import ApplyResult
 from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
+from reconciler.manifests.references import EnvAllowlist
 from reconciler.watch.events import (
     MERCHANT_EVENTS,
     RATE_LIMIT_REACHED,
@@ -55,6 +56,7 @@ class WatchSettings:
     max_deletes: int | None = None
     parallelism: int = 10
     sandbox: bool = False  # the embedded sandbox: fingerprints may use its well-known key
+    secret_env: EnvAllowlist | None = None  # the variables `{env: NAME}` may name
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ class Reconciler:
         self._on_reconciled = on_reconciled
         self._progress = progress
         self._clock = clock
-        self.scope = Scope(engine.load_manifests(settings.paths))
+        self.scope = Scope(engine.load_manifests(settings.paths, secret_env=settings.secret_env))
         self._wake = threading.Condition()
         self._full = True
         self._pending: dict[str, Trigger] = {}
@@ -237,7 +239,8 @@ class Reconciler:
         s = self._settings
         if batch is None:
             # Re-read each time: a git-sync sidecar may have changed them.
-            self.scope = Scope(engine.load_manifests(s.paths), self.scope.known)
+            self.scope = Scope(engine.load_manifests(s.paths, secret_env=s.secret_env),
+                               self.scope.known)
             run = engine.PlanRun(s.prune, (), s.max_deletes, require_secrets=True)
             planned = engine.plan(self._client, self.scope.desired, run, sandbox=s.sandbox,
                                   progress=self._progress)

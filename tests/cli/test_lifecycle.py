@@ -188,7 +188,7 @@ def test_export_then_plan_shows_no_changes(
     run = cli("export", "--out", str(out), env=env)
     assert run.code == 0, run
     text = (out / "merchants-0001.yaml").read_text()
-    assert "CODAT_AUTH_10000001_DFXM_APITOKEN" in text
+    assert "AUTH_10000001_DFXM_APITOKEN" in text
     assert_no_secret(run, text)
     plan = cli("plan", str(out), "--detailed-exitcode", env=env)
     assert plan.code == 0, plan
@@ -228,7 +228,7 @@ def test_export_of_a_base_made_by_hand_adopts_it_in_one_apply(
     # (its credentials, never exported, are unset placeholders: noted, not sent).
     assert "Plan: 0 to create, 1 to update, 0 to authorize" in plan.stdout, plan
     assert "adopt: existing company taken under management" in plan.stdout
-    assert "CODAT_AUTH_30000001_DFXM_APITOKEN is not set" in plan.stdout
+    assert "AUTH_30000001_DFXM_APITOKEN is not set" in plan.stdout
     run = cli("apply", str(out), "--auto-approve", "--log-format", "json", env=env)
     assert mutating(run) == [f"PATCH /companies/{made['id']}"]
     assert cli("plan", str(out), "--detailed-exitcode", env=env).code == 0

@@ -72,10 +72,11 @@ def test_a_file_reference_escaping_through_a_symlink_is_an_error(write: Write) -
     write("outside.key", "secret")
     write("m/a.yaml", AUTH.format("{file: link.key}"))
     os.symlink(Path("outside.key").resolve(), "m/link.key")
-    # No .git anywhere up: the directory given is the boundary.
+    # No .git anywhere up: the manifest's folder is the boundary.
     root = Path("m").resolve()
     assert errors_of("m") == [
-        f"m/a.yaml:7:18: secret file 'link.key' is outside the repository ({root})"
+        f"m/a.yaml:7:18: secret file 'link.key' is outside this manifest's folder ({root}; "
+        "there is no .git above it)"
     ]
 
 

@@ -11,7 +11,7 @@ from reconciler.manifests.errors import ManifestErrors
 from reconciler.manifests.loader import load
 from reconciler.render.json_format import manifest_file_list
 
-# Bump only for incompatible changes, as for plan JSON (docs/plan-json.md).
+# Bump only for incompatible changes, as for plan JSON (docs/reference/plan-json.md).
 FORMAT_VERSION = 1
 
 

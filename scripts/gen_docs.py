@@ -310,7 +310,7 @@ class _ManifestWriter:
             "[`schemas/manifest.schema.json`](../../schemas/manifest.schema.json) "
             "(JSON Schema 2020-12), the one source of truth for the format. Unknown keys are "
             "errors. How the files are found and checked is in "
-            "[Manifests](../guides/manifests.md).",
+            "[writing manifests](../guides/manifests.md).",
             "",
         ]
         self.section_for("", root.get("title", "Manifest file"), root)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -19,12 +20,11 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 def markdown_files() -> list[Path]:
     found = []
-    for path in sorted(ROOT.rglob("*.md")):
-        parts = set(path.relative_to(ROOT).parts[:-1])
-        if parts & SKIPPED_DIRS or any(p.endswith(".egg-info") for p in parts):
-            continue
-        found.append(path)
-    return found
+    for folder, dirs, files in os.walk(ROOT):
+        # Pruned in place: os.walk then never descends into a virtualenv or a cache.
+        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info")]
+        found += [Path(folder) / name for name in files if name.endswith(".md")]
+    return sorted(found)
 
 
 def prose_lines(text: str) -> Iterator[tuple[int, str]]:

@@ -233,11 +233,14 @@ class _ManifestWriter:
         for section in self.sections:
             if section.key == key:
                 return section.heading
+        if any(section.heading == heading for section in self.sections):
+            heading = f"{heading} ({key})"  # two definitions sharing a title keep two anchors
         self.sections.append(_Section(key, heading, node))
         return heading
 
     def link(self, key: str, heading: str, node: dict[str, Any]) -> str:
-        return f"[{heading}](#{anchor(self.section_for(key, heading, node))})"
+        heading = self.section_for(key, heading, node)
+        return f"[{heading}](#{anchor(heading)})"
 
     def kind(self, where: str, node: dict[str, Any]) -> str:
         """How a value is written, linking to the section describing its insides."""
@@ -251,15 +254,29 @@ class _ManifestWriter:
         kind = node.get("type")
         if "const" in node:
             return "number" if isinstance(node["const"], int) else "text"
+        if "enum" in node and kind is None:
+            return "text" if all(isinstance(v, str) for v in node["enum"]) else "value"
+        choices = node.get("oneOf") or node.get("anyOf")
+        if choices and kind is None:
+            return " or ".join(
+                self.kind(f"{key}.{i}", choice) for i, choice in enumerate(choices, 1)
+            )
+        if isinstance(kind, list):
+            return " or ".join(self.kind(where, {**node, "type": k}) for k in kind)
         if kind == "array":
             return "list of " + self.kind(f"{key}[]", node["items"])
         if kind == "object" and "properties" in node:
             return self.link(key, title, node)
         if kind == "object":
             return "map: " + self.link(key, title, node)
-        return {"string": "text", "integer": "integer", "boolean": "true/false"}.get(
-            str(kind), str(kind)
-        )
+        words = {
+            "string": "text",
+            "integer": "integer",
+            "number": "number",
+            "boolean": "true/false",
+            "null": "null",
+        }
+        return words.get(str(kind), "value")
 
     def describe(self, where: str, node: dict[str, Any]) -> str:
         _, node = self.schema.resolve(node)

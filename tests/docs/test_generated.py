@@ -84,3 +84,32 @@ def test_every_schema_field_is_in_the_manifest_reference() -> None:
     for node in nodes:
         for field in node.get("properties", {}):
             assert f"| `{field}` |" in text, f"manifest field {field} is not documented"
+
+
+def test_schema_shapes_a_new_field_may_take_are_described() -> None:
+    schema = {
+        "title": "File",
+        "description": "A file.",
+        "type": "object",
+        "properties": {
+            "mode": {"description": "How.", "enum": ["adopt", "create"]},
+            "either": {
+                "description": "One or the other.",
+                "oneOf": [{"type": "string"}, {"$ref": "#/$defs/thing"}],
+            },
+            "flag": {"description": "On or off.", "type": ["boolean", "null"]},
+        },
+        "$defs": {
+            "thing": {
+                "title": "File",
+                "description": "A thing titled like the file.",
+                "type": "object",
+                "properties": {"x": {"description": "An x.", "type": "integer"}},
+            }
+        },
+    }
+    text = gen_docs.manifest_markdown(schema)
+    assert '| `mode` | text | no | one of `"adopt"`, `"create"` | How. |' in text
+    assert "| `either` | text or [File (thing)](#file-thing) |" in text
+    assert "| `flag` | true/false or null |" in text
+    assert "## File (thing)\n" in text and "| `x` | integer |" in text

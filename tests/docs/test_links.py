@@ -1,7 +1,8 @@
-"""Every relative link in the repository's Markdown reaches a file, and an anchor in it."""
+"""Every relative link in the Markdown reaches its file and anchor; every path named exists."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -59,3 +60,42 @@ def test_anchors_follow_github() -> None:
     assert anchor("Which Codat a command talks to") == "which-codat-a-command-talks-to"
     assert anchor("`watch` endpoints, metrics and logs") == "watch-endpoints-metrics-and-logs"
     assert anchor("codat-reconciler sandbox serve") == "codat-reconciler-sandbox-serve"
+
+
+_PATH = re.compile(
+    r"(?<![\w/.])((?:tests|benchmarks|scripts|examples|reconciler|schemas)/[\w./-]*[\w/])"
+    r"(?:::(\w+))?"
+)
+
+
+def named_paths(text: str) -> list[tuple[str, str | None]]:
+    return [(m.group(1), m.group(2)) for m in _PATH.finditer(text)]
+
+
+def missing_paths(page: Path) -> list[str]:
+    problems = []
+    for path, test in named_paths(page.read_text(encoding="utf-8")):
+        target = ROOT / path
+        if not target.exists():
+            problems.append(f"{page.relative_to(ROOT)}: {path} does not exist")
+        elif test and not re.search(rf"^def {test}\(", target.read_text("utf-8"), re.M):
+            problems.append(f"{page.relative_to(ROOT)}: {path} has no {test}")
+    return problems
+
+
+def our_pages() -> list[Path]:
+    return [ROOT / "README.md", ROOT / "ARCHITECTURE.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+@pytest.mark.parametrize("page", our_pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_files_and_tests_the_docs_name_exist(page: Path) -> None:
+    assert missing_paths(page) == []
+
+
+def test_a_renamed_test_is_caught() -> None:
+    assert named_paths("`tests/cli/test_help.py::test_version`, and scripts/gen_docs.py.") == [
+        ("tests/cli/test_help.py", "test_version"),
+        ("scripts/gen_docs.py", None),
+    ]
+    assert re.search(r"^def test_version\(", (ROOT / "tests/cli/test_help.py").read_text(), re.M)
+    assert not re.search(r"^def test_no_such\(", (ROOT / "tests/cli/test_help.py").read_text())

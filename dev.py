@@ -4,6 +4,7 @@
     python3 dev.py demo    # plan, apply, plan, a merchant syncs, status: embedded sandbox
     python3 dev.py test    # ruff, mypy and the whole pytest suite
     python3 dev.py bench   # the benchmarks in benchmarks/ (minutes, not part of test)
+    python3 dev.py docs    # regenerate docs/reference/commands.md and manifest.md
 
 It makes `.venv/` on first use and installs the project into it.
 """
@@ -75,8 +76,12 @@ def bench() -> None:
         run(py, script)
 
 
+def docs() -> None:
+    run(BIN / "python", "scripts/gen_docs.py")
+
+
 def main() -> None:
-    commands = {"demo": demo, "test": test, "bench": bench}
+    commands = {"demo": demo, "test": test, "bench": bench, "docs": docs}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         sys.exit(1)

@@ -24,7 +24,7 @@ from reconciler.readiness.render import render_json, render_text
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @merchant_option("Report only this merchant (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format (json: see docs/status-json.md).")
+              show_default=True, help="Output format (json: see docs/reference/status-json.md).")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when a merchant is not ready, 0 when all are (1 when something "
               "could not be read).")

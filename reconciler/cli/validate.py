@@ -13,7 +13,7 @@ from reconciler.manifests.loader import load
 from reconciler.manifests.references import EnvAllowlist
 from reconciler.render.json_format import manifest_file_list
 
-# Bump only for incompatible changes, as for plan JSON (docs/plan-json.md).
+# Bump only for incompatible changes, as for plan JSON (docs/reference/plan-json.md).
 FORMAT_VERSION = 1
 
 

@@ -53,7 +53,7 @@ _OPERATIONS = {
 
 
 class NoteKind(StrEnum):
-    """What a note is about, for scripts (see docs/plan-json.md)."""
+    """What a note is about, for scripts (see docs/reference/plan-json.md)."""
 
     WAITING_FOR_MERCHANT = "waiting_for_merchant"
     CREDENTIALS_NOT_CHECKED = "credentials_not_checked"

@@ -1,4 +1,5 @@
-"""MerchantStatus values as a table a person reads, or as versioned JSON (docs/status-json.md).
+"""MerchantStatus values as a table a person reads, or as versioned JSON
+(docs/reference/status-json.md).
 
 The table keeps to 100 columns: one row per merchant (merchant, state, company
 id, sync flow, last sync), its connections on the line below, and what it waits

@@ -1,4 +1,4 @@
-"""The plan for scripts: versioned JSON, documented field by field in docs/plan-json.md.
+"""The plan for scripts: versioned JSON, documented field by field in docs/reference/plan-json.md.
 
 (Not `json.py`: beside the stdlib module of that name it would only confuse readers.)
 """

@@ -1,4 +1,4 @@
-"""The status table a person reads in 100 columns, and the JSON of docs/status-json.md."""
+"""The status table a person reads in 100 columns, and the JSON of docs/reference/status-json.md."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from reconciler.plan.model import Action, Change, Kind, Note, NoteKind, Plan
 from reconciler.render.json_format import render_json
 from tests.render import plans
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "plan-json.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "reference" / "plan-json.md"
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _NULLABLE_OBJECT = {"type": ["object", "null"]}
@@ -42,7 +42,7 @@ _NOTE = {
 }
 _COUNT = {"type": "integer", "minimum": 0}
 
-# The schema docs/plan-json.md documents, strict both ways: every field present and no
+# The schema docs/reference/plan-json.md documents, strict both ways: every field present and no
 # undocumented one.
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -162,7 +162,7 @@ class WebhookEndpoint(ThreadingHTTPServer):
         """A request answered with an error before it was a delivery."""
         kind = {408: "timeout", 431: "head_too_large"}.get(status, "malformed")
         self.metrics.refused(kind)
-        fields = {"status": status, "reason": reason, "client": client}
+        fields: dict[str, Any] = {"status": int(status), "reason": reason, "client": client}
         if request:
             fields["request"] = request
         self.refusals(fields)
@@ -249,8 +249,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _one_request(self) -> None:
         self.raw_requestline = self.rfile.readline(65537)
-        if not self.raw_requestline or not self.parse_request():
-            return  # the client left, or it was answered with an error
+        if not self.raw_requestline.endswith(b"\n"):
+            return  # the client left (or its place was taken) before a whole line
+        if not self.parse_request():
+            return  # answered with an error
         if not self.reader.head_ended:
             self.close_connection = True  # cut short by the client: nobody to answer
             return

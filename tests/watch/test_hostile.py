@@ -247,6 +247,38 @@ def test_a_burst_over_every_place_is_refused_at_once_with_503() -> None:
         assert exchange(endpoint.address, PROBE)[0].startswith(b"HTTP/1.1 200 ")
 
 
+class BrokenSink(ReadySink):
+    def submit(self, event: Event) -> str:
+        raise RuntimeError("the queue is broken")
+
+
+def test_an_unexpected_failure_answering_is_a_log_record_not_a_traceback(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The standard library's server prints a traceback on stderr, where JSON logs go."""
+    with serving(Limits()) as endpoint:
+        endpoint.server.sink = BrokenSink()
+        body = event_body("connection.disconnected", "c-1", "20000001")
+        headers = b"".join(f"{k}: {v}\r\n".encode() for k, v in signed(body).items())
+        answer, _ = exchange(
+            endpoint.address,
+            b"POST /webhooks/codat HTTP/1.1\r\n"
+            + headers
+            + b"Content-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body,
+        )
+        assert answer == b""  # closed: the delivery is not acknowledged, Codat retries
+        until(lambda: endpoint.refused("error") == 1, "the failure counted")
+        assert exchange(endpoint.address, PROBE)[0].startswith(b"HTTP/1.1 200 ")
+    assert endpoint.refusals == [
+        {"status": 500, "reason": "unexpected RuntimeError", "client": "127.0.0.1"}
+    ]
+    out, err = capfd.readouterr()
+    assert out == err == ""
+
+
 @dataclass
 class Process:
     process: subprocess.Popen[str]

@@ -121,7 +121,11 @@ class WebhookEndpoint(ThreadingHTTPServer):
             return
         if admitted is Admitted.EVICTED:
             self._busy("evicted")
-        super().process_request(request, client_address)
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread (none left to start): its place is not taken
+            self.admission.leave(_socket(request))
+            raise
 
     def process_request_thread(self, request: _Request, client_address: Any) -> None:
         try:

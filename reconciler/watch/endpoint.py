@@ -97,7 +97,7 @@ class WebhookEndpoint(ThreadingHTTPServer):
         self._thread: threading.Thread | None = None
         self._busy_lock = threading.Lock()
         self._busy_unsaid = {"refused": 0, "evicted": 0}
-        self._busy_said_at = -BUSY_SAID_EVERY
+        self._busy_said_at: float | None = None
 
     @property
     def url(self) -> str:
@@ -189,7 +189,7 @@ class WebhookEndpoint(ThreadingHTTPServer):
         with self._busy_lock:
             self._busy_unsaid[kind] += 1
             now = time.monotonic()
-            if now - self._busy_said_at < BUSY_SAID_EVERY:
+            if self._busy_said_at is not None and now - self._busy_said_at < BUSY_SAID_EVERY:
                 return
             counts, self._busy_said_at = dict(self._busy_unsaid), now
             self._busy_unsaid = dict.fromkeys(counts, 0)
@@ -265,7 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.command == "POST":
             self.do_POST()
         else:
-            self.send_error(501, f"unsupported method {self.command[:20]!r}")
+            self.send_error(501, f"unsupported method {self.command[:20]}")
             return
         self.wfile.flush()
 

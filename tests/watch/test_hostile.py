@@ -284,7 +284,7 @@ def test_an_unexpected_failure_answering_is_a_log_record_not_a_traceback(
 class Process:
     process: subprocess.Popen[str]
     address: Address
-    secrets: tuple[str, ...]
+    secrets: tuple[str, ...] = field(repr=False)
 
     def stop(self) -> list[dict[str, Any]]:
         """SIGTERM; its log records, each line of stderr parsed as JSON."""
@@ -297,9 +297,15 @@ class Process:
 
     def peak_rss(self) -> int:
         """The most memory the process has held so far, in bytes (VmHWM)."""
+        return self._status("VmHWM") * 1024
+
+    def threads(self) -> int:
+        return self._status("Threads")
+
+    def _status(self, name: str) -> int:
         status = Path(f"/proc/{self.process.pid}/status").read_text(encoding="ascii")
-        (line,) = [row for row in status.splitlines() if row.startswith("VmHWM:")]
-        return int(line.split()[1]) * 1024
+        (line,) = [row for row in status.splitlines() if row.startswith(f"{name}:")]
+        return int(line.split()[1])
 
 
 @pytest.fixture
@@ -357,6 +363,39 @@ def test_200_clients_connecting_at_once_are_each_answered_within_a_second(
     for sock in started:
         sock.close()
     process.stop()
+
+
+def test_300_clients_holding_connections_hold_at_most_256_threads_and_probes_get_in(
+    process: Process,
+) -> None:
+    """Clients that open a connection, begin a request and wait: each held a thread for
+    as long as it liked. Now there are 256 places, and a probe takes the slowest's."""
+    idle = process.threads()
+    holders = [socket.create_connection(process.address, timeout=HANG_GUARD) for _ in range(300)]
+    try:
+        for holder in holders:
+            holder.sendall(b"GET /healthz HTTP/1.1\r\n")
+        until(
+            lambda: sum(_readable(h, 0) for h in holders) >= 300 - 256,
+            "the connections beyond 256 refused or dropped",
+        )
+        began = time.monotonic()
+        assert process.threads() - idle <= 256
+        still = [h for h in holders if not _readable(h, 0)]
+        assert len(still) == 256
+
+        time.sleep(max(0.0, began + 1.0 - time.monotonic()))  # all of them slow by now
+        answer, took = exchange(process.address, PROBE)
+        assert answer.startswith(b"HTTP/1.1 200 ") and took < 1.0
+        until(lambda: any(_readable(h, 0) for h in still), "a holder dropped for the probe")
+        assert sum(_readable(h, 0) for h in still) == 1  # long before the 10 s deadline
+        assert process.threads() - idle <= 256
+    finally:
+        for holder in holders:
+            holder.close()
+    records = process.stop()
+    (busy,) = [r for r in records if r["event"] == "refused"]  # the flood in one line
+    assert busy["status"] == 503 and busy["refused"] + busy["evicted"] == 1
 
 
 def test_a_flood_of_headers_is_answered_431_and_memory_stays_bounded(process: Process) -> None:

@@ -34,6 +34,11 @@ class WatchMetrics:
         self.deliveries = prometheus.Counter(
             "codat_reconciler_webhook_deliveries", "Webhook deliveries, by HTTP status "
             "answered.", ["status"], registry=r)
+        self.refusals = prometheus.Counter(
+            "codat_reconciler_http_refused", "Connections and requests the endpoint refused "
+            "or dropped, by reason: busy (503, no place), evicted (slow, its place taken), "
+            "timeout (408), head_too_large (431), malformed (other 4xx), error (500).",
+            ["reason"], registry=r)
         self.last_success = prometheus.Gauge(
             "codat_reconciler_last_successful_reconcile_timestamp_seconds",
             "When the last full reconcile without errors finished (Unix time).", registry=r)
@@ -72,6 +77,9 @@ class WatchMetrics:
 
     def delivery(self, status: int) -> None:
         self.deliveries.labels(status=str(status)).inc()
+
+    def refused(self, reason: str) -> None:
+        self.refusals.labels(reason=reason).inc()
 
     def exposition(self) -> tuple[bytes, str]:
         """The text format and its content type."""

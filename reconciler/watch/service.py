@@ -40,6 +40,7 @@ class Watch:
         self.endpoint = endpoint
         self._log = log
         endpoint.log = self._delivered
+        endpoint.refusals = self._refused
         self.reconciler = Reconciler(client, settings, on_reconciled=self._reconciled,
                                      progress=progress)
         endpoint.sink = self.reconciler
@@ -102,6 +103,17 @@ class Watch:
         message = (f"Webhook {fields['svix_id'] or '(no id)'} {kind}: {fields['outcome']} "
                    f"({fields['status']})")
         self._log.note("delivery", message, **fields)
+
+    def _refused(self, fields: dict[str, Any]) -> None:
+        self._log.note("refused", _refusal(fields), **fields)
+
+
+def _refusal(fields: dict[str, Any]) -> str:
+    if "refused" in fields:
+        return (f"Refused {fields['refused']} connections and dropped {fields['evicted']} "
+                f"slow ones since the last such line: {fields['reason']} ({fields['status']})")
+    what = f"{fields['request']!r}" if "request" in fields else "a request"
+    return f"Refused {what} from {fields['client']}: {fields['reason']} ({fields['status']})"
 
 
 def _scope(merchants: tuple[str, ...] | None, named: int = 3) -> str:

@@ -56,3 +56,10 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, copy / name)
     return copy
+
+
+@pytest.fixture(scope="session")
+def runner_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The runner's RUNNER_TEMP, shared by the tests as by the steps of one job: the
+    action's install is done once and then reused, as a second use in a job does."""
+    return tmp_path_factory.mktemp("runner-temp")

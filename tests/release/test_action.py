@@ -131,17 +131,22 @@ def test_a_pull_request_from_a_fork_warns_without_failing(
     assert github.comments == [] and planned.summary.startswith(MARKER)
 
 
-def test_a_comment_with_the_marker_it_may_not_edit_is_left_alone(
+def test_comments_with_the_marker_it_may_not_edit_are_left_alone(
     runner: Runner, github: FakeGitHub
 ) -> None:
-    quoted = github.post(f"Quoting the bot:\n{MARKER}", author="a-reviewer")
+    pasted = github.post(f"{MARKER}\nthe plan, pasted by hand", author="a-reviewer")
+    quoted = github.post(f"> {MARKER}\n> Plan: 1 to create\n\nWhy?", author="a-reviewer")
     for _ in range(120):  # the plan comment lands on the second page of the listing
         github.post("+1", author="a-reviewer")
-    planned = runner.run("pull_request", command="plan", python=sys.executable)
-    assert not planned.failed, planned.log
-    assert quoted.body == f"Quoting the bot:\n{MARKER}"
-    assert github.comments[-1].author == "github-actions[bot]"
-    assert github.comments[-1].body == planned.summary
+    first = runner.run("pull_request", command="plan", python=sys.executable)
+    again = runner.run("pull_request", command="plan", python=sys.executable)
+    assert not first.failed and not again.failed, first.log + again.log
+    assert "Posted the plan comment" in first.log and "Updated the plan comment" in again.log
+    mine = [c for c in github.comments if c.author == "github-actions[bot]"]
+    assert [c.body for c in mine] == [again.summary]  # one, edited on page two
+    assert pasted.body.endswith("pasted by hand") and quoted.body.endswith("Why?")
+    touched = [(method, path) for method, path, _ in github.requests]
+    assert ("PATCH", f"/repos/{REPOSITORY}/issues/comments/{quoted.id}") not in touched
 
 
 def test_arguments_are_never_run_as_shell_code(runner: Runner) -> None:
@@ -167,3 +172,14 @@ def test_a_manifest_error_names_the_file_line_and_column_in_the_summary(
     done = runner.run("push", command="validate", python=sys.executable)
     assert done.failed and done.outputs["exitcode"] == "1"
     assert re.search(r"manifests/bad\.yaml:\d+:\d+: ", done.summary), done.summary
+
+
+def test_apply_carries_out_the_plan_file_that_plan_saved(runner: Runner) -> None:
+    planned = runner.run("push", command="plan", python=sys.executable)
+    plan_file = planned.outputs["plan-file"]
+    applied = runner.run(
+        "push", command="apply", python=sys.executable, manifests="", args=f"--plan {plan_file}"
+    )
+    assert not applied.failed and "Apply complete: 14 done" in applied.summary, applied.log
+    again = runner.run("push", command="plan", python=sys.executable)
+    assert again.outputs["has-changes"] == "false", again.log

@@ -224,6 +224,7 @@ def resolve_secret(value: str) -> str:
     return SECRETS[matched[1].removeprefix("secrets.")]
 
 
+@pytest.mark.slow
 def test_github_recipes_plan_then_apply_then_drift_check(
     tmp_path: Path, sandbox_path: Path, checkout: Path, runner_temp: Path, github: FakeGitHub
 ) -> None:

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from reconciler import __version__
-from tests.release.conftest import BIN, ROOT, clean_env
+from tests.release.conftest import BIN, ROOT, clean_env, repository_files
 
 DOCKERFILE = ROOT / "Dockerfile"
 
@@ -52,11 +52,7 @@ def hadolint(path: Path) -> subprocess.CompletedProcess[str]:
 
 
 def dockerfiles() -> list[Path]:
-    return sorted(
-        p
-        for p in ROOT.rglob("Dockerfile*")
-        if not any(part.startswith(".") for part in p.relative_to(ROOT).parts)
-    )
+    return [ROOT / name for name in repository_files() if Path(name).name.startswith("Dockerfile")]
 
 
 @pytest.mark.parametrize("path", dockerfiles(), ids=lambda p: str(p.relative_to(ROOT)))

@@ -183,3 +183,9 @@ def test_apply_carries_out_the_plan_file_that_plan_saved(runner: Runner) -> None
     assert not applied.failed and "Apply complete: 14 done" in applied.summary, applied.log
     again = runner.run("push", command="plan", python=sys.executable)
     assert again.outputs["has-changes"] == "false", again.log
+
+
+def test_no_comment_when_told_not_to(runner: Runner, github: FakeGitHub) -> None:
+    planned = runner.run("pull_request", command="plan", python=sys.executable, comment="false")
+    assert not planned.failed and planned.outputs["has-changes"] == "true", planned.log
+    assert planned.ran == ["install", "run"] and github.requests == []

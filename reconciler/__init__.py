@@ -1,3 +1,3 @@
 """codat-reconciler: converge Codat Sync for Commerce to merchant manifests kept in Git."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

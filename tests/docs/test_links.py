@@ -63,7 +63,7 @@ def test_anchors_follow_github() -> None:
 
 
 _PATH = re.compile(
-    r"(?<![\w/.])((?:tests|benchmarks|scripts|examples|reconciler|schemas)/[\w./-]*[\w/])"
+    r"(?<![\w/.-])((?:tests|benchmarks|scripts|examples|reconciler|schemas)/[\w./-]*[\w/])"
     r"(?:::(\w+))?"
 )
 

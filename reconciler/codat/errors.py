@@ -158,7 +158,7 @@ class Stopped(CodatError):
                 "may not have been applied (run plan to see)"
             )
         else:
-            text = f"{request} was not sent: stopped while waiting to send it"
+            text = f"{request}: stopped while waiting to send it; Codat has not acted on it"
         super().__init__(text)
 
 

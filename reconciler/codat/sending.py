@@ -188,8 +188,10 @@ class RequestSender:
                 if answer is not None:
                     return answer
         except Stopped:
-            raise Stopped(method, url, sent=op.maybe_applied) from None
-        raise AssertionError("unreachable: the last attempt returns or raises")
+            pass  # raised below with what was sent, outside the `except`: nothing chained
+        else:
+            raise AssertionError("unreachable: the last attempt returns or raises")
+        raise Stopped(method, url, sent=op.maybe_applied)
 
     def _url(self, path: str, params: Mapping[str, str | int] | None) -> str:
         # The key rides in a header, never here; the query holds only paging,
@@ -250,16 +252,17 @@ class RequestSender:
             raise self._quota_exhausted(error)
         if not retry or ambiguous or last:
             raise error
+        if op.keyed and status >= 500:
+            op.key = new_idempotency_key()  # a PATCH sets absolute values: safe to redo
+        op.maybe_applied = op.maybe_applied or status >= 500
         cause = f"{status} {status_phrase(status)}"
         if status == 429:
+            # The wait is the pacer's, before the next attempt: every thread keeps it.
             self._retrying(op, attempt, f"{cause} (Retry-After)", pause)
         else:
             wait = backoff(attempt, self._rng)
             self._retrying(op, attempt, cause, wait)
             self._wait(wait)
-        if op.keyed and status >= 500:
-            op.key = new_idempotency_key()  # a PATCH sets absolute values: safe to redo
-        op.maybe_applied = op.maybe_applied or status >= 500
         return None
 
     def _attempt(

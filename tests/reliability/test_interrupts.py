@@ -20,7 +20,7 @@ import pytest
 
 from reconciler.sandbox.clock import Clock
 from reconciler.sandbox.messages import ApiError, SandboxResponse
-from tests.fixtures.lines import Lines
+from tests.fixtures.lines import Lines, kill_if_running, rest_of
 from tests.reliability.conftest import Call, World
 from tests.reliability.harness import finish, kill, spawn
 from tests.reliability.invariants import assert_converged
@@ -97,10 +97,10 @@ def test_a_signal_during_a_long_retry_after_ends_the_wait_at_once(
         retry, _ = stderr.wait_for(is_retry, timeout=60)
         child.send_signal(sig)
         signalled = time.monotonic()
-        out, _ = child.communicate(timeout=LONG_RETRY_AFTER)
+        out = rest_of(child, timeout=LONG_RETRY_AFTER)
         took = time.monotonic() - signalled
     finally:
-        kill(child)
+        kill_if_running(child)
     run_text = f"{w.context}\nstdout:\n{out}\nstderr:\n{stderr.text()}"
     assert json.loads(retry)["wait_s"] >= LONG_RETRY_AFTER - 1, retry
     assert child.returncode == code, run_text

@@ -19,7 +19,7 @@ import httpx
 from reconciler.codat.client import CodatClient
 from reconciler.sandbox.messages import ApiError
 from tests.fixtures.cli import CliFn
-from tests.fixtures.lines import Lines
+from tests.fixtures.lines import Lines, kill_if_running, rest_of
 from tests.fixtures.sandbox import SandboxHandle
 from tests.watch.conftest import FINGERPRINT_KEY, HANG_GUARD, MERCHANTS, TOKENS, manifest
 from tests.watch.test_endpoint import SECRET
@@ -164,12 +164,10 @@ def test_sigterm_during_a_long_retry_after_exits_at_once(
         stderr.wait_for(lambda line: json.loads(line)["event"] == "retry", HANG_GUARD)
         process.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
-        process.wait(timeout=LONG_RETRY_AFTER)
+        rest_of(process, timeout=LONG_RETRY_AFTER)
         took = time.monotonic() - signalled
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate()
+        kill_if_running(process)
     log = stderr.text()
     assert process.returncode == 0, log
     assert took < 5.0, f"exit {took:.1f} s after SIGTERM\n{log}"

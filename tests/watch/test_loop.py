@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from reconciler.plan.model import Change
 from reconciler.watch.events import Event
 from reconciler.watch.loop import SETTLE_GAP, SETTLE_MAX, Reconciled
 from reconciler.watch.scope import READ_EACH_UP_TO
-from tests.watch.conftest import MERCHANTS, World, manifest
+from tests.watch.conftest import HANG_GUARD, MERCHANTS, World, manifest
 
 
 def deauthorize(world: World, name: str) -> dict[str, Any]:
@@ -140,13 +139,30 @@ def test_deliveries_during_a_reconcile_are_coalesced_not_lost(world: World) -> N
 
 
 class StoppedClock:
-    """The Reconciler's clock, moved only by the test."""
+    """The Reconciler's clock, moved only by the test, and its waits, counted."""
 
     def __init__(self) -> None:
         self.now = 1000.0
+        self._waits = 0
+        self._counted = threading.Condition()
 
     def __call__(self) -> float:
         return self.now
+
+    def wait(self, condition: threading.Condition, seconds: float) -> None:
+        with self._counted:
+            self._waits += 1
+            self._counted.notify_all()
+        # Time moves only when the test says: a delivery or a shutdown wakes the
+        # worker; the short real wait only lets it see a move of `now`.
+        condition.wait(min(seconds, 0.01))
+
+    def looked_again(self) -> None:
+        """Block until the worker has weighed its work with the time as it is now: a wait
+        begun after one that began after this call follows a full look."""
+        with self._counted:
+            wanted = self._waits + 2
+            assert self._counted.wait_for(lambda: self._waits >= wanted, HANG_GUARD)
 
 
 def test_a_burst_is_reconciled_once_it_settles(world: World) -> None:
@@ -158,8 +174,8 @@ def test_a_burst_is_reconciled_once_it_settles(world: World) -> None:
     clock.now += SETTLE_GAP * 0.6
     run.reconciler.submit(disconnected(two))
     clock.now += SETTLE_GAP * 0.6  # past the first's gap, not the second's
-    time.sleep(0.3)  # the worker looks again meanwhile, and leaves them waiting
-    assert run.reconciler.waiting == 2
+    clock.looked_again()
+    assert run.reconciler.waiting == 2  # looked at, and left waiting
 
     clock.now += SETTLE_GAP
     together = run.next()

@@ -81,7 +81,7 @@ class Reporter:
 
     def retrying(self, retry: Retrying) -> None:
         """A call sent again: one line each, so a slow or failing Codat never looks hung."""
-        self.note("retry", retry.describe(), method=retry.method, url=retry.url,
+        self.note(retry.event, retry.describe(), method=retry.method, url=retry.url,
                   attempt=retry.attempt, attempts=retry.attempts, cause=retry.cause,
                   wait_s=round(retry.wait_s, 1))
 

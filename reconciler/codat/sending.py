@@ -75,6 +75,7 @@ class _Sending:
     hidden: tuple[str, ...]  # secrets to scrub from any error text
     gone_ok: bool
     maybe_applied: bool = False  # some attempt may have reached Codat
+    wait_said: bool = False  # the retry line said how long the next attempt waits
 
 
 class RequestSender:
@@ -183,7 +184,11 @@ class RequestSender:
         op = _Sending(method, path, url, keyed, key, (*self._secrets, *secrets), gone_ok)
         try:
             for attempt in range(1, self._max_attempts + 1):
-                outcome = self._attempt(method, path, params, json, op.key, attempt, op.hidden)
+                held = None if op.wait_said else self._held_back(op, attempt)
+                op.wait_said = False
+                outcome = self._attempt(
+                    method, path, params, json, op.key, attempt, op.hidden, held
+                )
                 answer = self._after(op, outcome, attempt)
                 if answer is not None:
                     return answer
@@ -205,6 +210,23 @@ class RequestSender:
             self._sleep(seconds)
         if self.stop.is_set():
             raise Stopped()
+
+    def _held_back(self, op: _Sending, attempt: int) -> Callable[[float], None]:
+        def say(wait: float) -> None:
+            if self._on_retry is not None:
+                self._on_retry(
+                    Retrying(
+                        op.method,
+                        op.url,
+                        attempt,
+                        self._max_attempts,
+                        "held back by the rate limit",
+                        wait,
+                        retry=False,
+                    )
+                )
+
+        return say
 
     def _retrying(self, op: _Sending, attempt: int, cause: str, wait: float) -> None:
         if self._on_retry is not None:
@@ -259,6 +281,7 @@ class RequestSender:
         if status == 429:
             # The wait is the pacer's, before the next attempt: every thread keeps it.
             self._retrying(op, attempt, f"{cause} (Retry-After)", pause)
+            op.wait_said = True
         else:
             wait = backoff(attempt, self._rng)
             self._retrying(op, attempt, cause, wait)
@@ -274,9 +297,11 @@ class RequestSender:
         key: str | None,
         attempt: int,
         hidden: tuple[str, ...],
+        held: Callable[[float], None] | None,
     ) -> httpx.Response | _Unanswered:
-        """One send: the response, or why there was none."""
-        self.pacer.acquire()
+        """One send: the response, or why there was none. `held` hears a long wait
+        for the rate limit first."""
+        self.pacer.acquire(held)
         started = self._clock()
         headers = {"Idempotency-Key": key} if key else {}
         failure: _Unanswered | None = None

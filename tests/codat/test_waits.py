@@ -159,6 +159,7 @@ def test_a_stop_ends_the_rate_limit_pacing() -> None:
 # 2026-06-01 23:58:00 UTC: two minutes before Codat's daily quota resets.
 FIVE_TO_MIDNIGHT = datetime(2026, 6, 1, 23, 58, tzinfo=UTC).timestamp()
 NOON = datetime(2026, 6, 1, 12, 0, tzinfo=UTC).timestamp()
+LISTING = "https://api.codat.io/companies?page=1&pageSize=5000"
 
 
 def quota_client(tmp_path: Path, start: float) -> tuple[CodatClient, FakeClock, list[Retrying]]:
@@ -185,11 +186,11 @@ def test_a_quota_used_up_two_minutes_before_midnight_is_waited_out(tmp_path: Pat
     client.list_companies(1)  # "0 remaining": the client holds back a minute (at most)
     assert len(client.list_companies(1).results) == 0  # refused at 23:59, waited, served
     assert wall.sleeps == [60.0, 60.0]
-    (retry,) = retries
-    assert retry.describe() == (
-        "retrying GET https://api.codat.io/companies?page=1&pageSize=5000 (attempt 2 of 6) "
-        "after 429 Too Many Requests (Retry-After), in 60 s"
-    )
+    assert [r.describe() for r in retries] == [
+        f"waiting 60 s before GET {LISTING}: held back by the rate limit",
+        f"retrying GET {LISTING} (attempt 2 of 6) after 429 Too Many Requests (Retry-After), "
+        "in 60 s",
+    ]
     assert datetime.fromtimestamp(wall(), UTC).strftime("%H:%M") == "00:00"
 
 
@@ -204,4 +205,5 @@ def test_a_quota_used_up_at_noon_stops_the_run_and_says_when(tmp_path: Path) -> 
         r"\(in 11 h 59 min\); run again after that \(correlationId: \w+\)",
         str(err.value),
     )
-    assert wall.sleeps == [60.0] and retries == []
+    assert wall.sleeps == [60.0]
+    assert [(r.event, r.wait_s) for r in retries] == [("wait", 60.0)]

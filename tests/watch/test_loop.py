@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -295,6 +296,19 @@ def test_shutdown_finishes_the_change_in_flight_and_starts_no_other(world: World
     assert not run.thread.is_alive()
     assert not result.paused and result.done >= 1
     assert len(world.client.list_companies(1).results) < 3
+
+
+def test_shutdown_ends_a_rate_limit_pause_at_once(world: World) -> None:
+    """A pause lasts until Codat's reset (up to a day): SIGTERM must not wait for it."""
+    run = world.start()
+    assert run.next().ok
+    assert run.reconciler.submit(Event("client.rateLimit.reached")) == "paused"
+    run.reconciler.request_full()  # work waiting behind the pause
+    stopping = time.monotonic()
+    run.reconciler.shutdown()
+    run.thread.join(HANG_GUARD)
+    assert not run.thread.is_alive() and time.monotonic() - stopping < 2.0
+    assert run.results.empty()  # nothing ran during the pause
 
 
 def test_every_interval_the_manifests_are_read_again(world: World, tmp_path: Path) -> None:

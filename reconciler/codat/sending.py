@@ -280,7 +280,8 @@ class RequestSender:
         cause = f"{status} {status_phrase(status)}"
         if status == 429:
             # The wait is the pacer's, before the next attempt: every thread keeps it.
-            self._retrying(op, attempt, f"{cause} (Retry-After)", pause)
+            told = " (Retry-After)" if "retry-after" in response.headers else ""
+            self._retrying(op, attempt, cause + told, pause)
             op.wait_said = True
         else:
             wait = backoff(attempt, self._rng)

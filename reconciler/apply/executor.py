@@ -30,7 +30,7 @@ from reconciler.apply.creation import (
     create_once,
     resolve_twins,
 )
-from reconciler.codat.errors import QuotaExhausted
+from reconciler.codat.errors import QuotaExhausted, Stopped
 from reconciler.errors import ReconcilerError
 from reconciler.live.model import LiveState
 from reconciler.manifests.model import DesiredState, SecretUnavailable
@@ -129,10 +129,20 @@ class Executor:
                 with self._lock:
                     result.not_started.extend(changes[index:])
                 return
+            executed = False
             try:
                 self._execute(change, ids)
+                executed = True
                 if change.record is not None:  # what only this change's success may record
                     self._client.update_company(_need(ids.company_id, change), change.record)
+            except Stopped as exc:
+                # The stop ended a wait: a change Codat never saw was not started.
+                if exc.sent or executed:
+                    self._fail(changes, index, result, str(exc), quota=False)
+                else:
+                    with self._lock:
+                        result.not_started.extend(changes[index:])
+                return
             except ReconcilerError as exc:
                 self._fail(changes, index, result, str(exc), quota=isinstance(exc, QuotaExhausted))
                 return

@@ -39,27 +39,42 @@ class _Terminated(BaseException):
     """SIGTERM outside a running apply (which handles it itself): nothing was changing."""
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise _Terminated()
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every user-caused failure ends as a message and exit 1, never a traceback."""
     _register()
+    # The run's stop event (cli/interrupt.py): a signal ends the client's waits at
+    # once, in every thread, while the exception raised here ends the command.
+    stop = threading.Event()
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        raise _Terminated()
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        raise KeyboardInterrupt()
+
     in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
+    previous = (
+        {
+            signal.SIGTERM: signal.signal(signal.SIGTERM, on_sigterm),
+            signal.SIGINT: signal.signal(signal.SIGINT, on_sigint),
+        }
+        if in_main
+        else {}
+    )
     try:
-        _run(argv)
+        _run(argv, stop)
     finally:
-        if in_main:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-def _run(argv: list[str] | None) -> None:
+def _run(argv: list[str] | None, stop: threading.Event) -> None:
     args = sys.argv[1:] if argv is None else argv
     log = Reporter(log_format="json" if asks_for_json_log(args) else "text")
     try:
-        code = cli.main(args=args, prog_name="codat-reconciler", standalone_mode=False)
+        code = cli.main(args=args, prog_name="codat-reconciler", standalone_mode=False, obj=stop)
     except ReconcilerError as err:
         log.tell("error", str(err), prefix=err.prefix)
         sys.exit(err.exit_code)

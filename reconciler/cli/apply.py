@@ -110,7 +110,7 @@ def _confirm() -> None:
 def _execute(
     client: CodatClient, planned: engine.Planned, parallelism: int, reporter: Reporter
 ) -> ApplyResult:
-    with graceful_stop(reporter.is_json) as stop:
+    with graceful_stop(reporter.is_json, client.stop) as stop:
         result = engine.apply(
             client, planned, parallelism=parallelism, progress=reporter, stop=stop.event
         )

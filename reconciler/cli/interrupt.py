@@ -1,10 +1,16 @@
-"""Ctrl-C and SIGTERM during `apply`: stop starting changes, finish those in flight.
+"""Ctrl-C and SIGTERM: every wait ends at once; during `apply`, no new change starts.
 
-The first SIGINT or SIGTERM sets the stop event the executor checks before each
-change and says so on stderr; the changes in flight finish (each bounded by the
-request timeout), then the summary lists what was done and what was not
-started, and the process exits 130 (SIGINT) or 143 (SIGTERM). A second SIGINT
-stops at once, as a person pressing Ctrl-C twice means.
+One stop event per run (made by `main()`, found with `stop_of`) is the client's:
+setting it ends every wait the client is in (a Retry-After, a rate-limit pause, a
+backoff) at once, so a signal is never waited out. Outside `apply` and `watch` the
+signal also ends the command (main() turns it into exit 130 or 143).
+
+During `apply` the first SIGINT or SIGTERM sets that event, which the executor
+checks before each change, and says so on stderr; the changes in flight finish
+(each bounded by the request timeout; one that would have to wait to be retried
+stops instead), then the summary lists what was done and what was not started,
+and the process exits 130 (SIGINT) or 143 (SIGTERM). A second SIGINT stops at
+once, as a person pressing Ctrl-C twice means.
 """
 
 from __future__ import annotations
@@ -18,12 +24,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+import click
+
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
+def stop_of(ctx: click.Context) -> threading.Event:
+    """The stop event of this run: main()'s, or a fresh one when called without it."""
+    made = ctx.find_root().obj
+    return made if isinstance(made, threading.Event) else threading.Event()
+
+
 class GracefulStop:
-    def __init__(self, json_log: bool = False) -> None:
-        self.event = threading.Event()
+    def __init__(self, json_log: bool = False, event: threading.Event | None = None) -> None:
+        self.event = event or threading.Event()
         self.signal: signal.Signals | None = None
         self._json = json_log
 
@@ -55,9 +69,12 @@ class GracefulStop:
 
 
 @contextmanager
-def graceful_stop(json_log: bool = False) -> Iterator[GracefulStop]:
-    """Handlers for SIGINT and SIGTERM while the block runs (main thread only)."""
-    stop = GracefulStop(json_log)
+def graceful_stop(
+    json_log: bool = False, event: threading.Event | None = None
+) -> Iterator[GracefulStop]:
+    """Handlers for SIGINT and SIGTERM while the block runs (main thread only) that set
+    `event` (give the client's, so its waits end too)."""
+    stop = GracefulStop(json_log, event)
     if threading.current_thread() is not threading.main_thread():
         yield stop  # signals reach only the main thread: nothing to install here
         return

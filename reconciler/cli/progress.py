@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from reconciler.codat.observe import ApiCall
+from reconciler.codat.observe import ApiCall, Retrying
 from reconciler.plan.model import Change
 
 BAR_WIDTH = 30
@@ -78,6 +78,12 @@ class Reporter:
                 "correlationId": call.correlation_id,
                 **({"error": call.error} if call.error else {}),
             })
+
+    def retrying(self, retry: Retrying) -> None:
+        """A call sent again: one line each, so a slow or failing Codat never looks hung."""
+        self.note(retry.event, retry.describe(), method=retry.method, url=retry.url,
+                  attempt=retry.attempt, attempts=retry.attempts, cause=retry.cause,
+                  wait_s=round(retry.wait_s, 1))
 
     def change_applied(self, change: Change, error: str | None) -> None:
         if self._json:

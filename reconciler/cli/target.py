@@ -8,13 +8,15 @@ guessing would be the silent redirect again.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import click
 from click.core import ParameterSource
 
+from reconciler.cli.interrupt import stop_of
 from reconciler.cli.progress import Reporter
 from reconciler.codat.client import CodatClient
 from reconciler.codat.config import load_api_key, resolve_base_url
@@ -30,6 +32,8 @@ class Connection:
     target: Target
     api_key_file: str | None
     timeout: float = 30.0
+    # Set by SIGTERM / Ctrl-C: ends every wait of the client at once (cli/interrupt.py).
+    stop: threading.Event = field(default_factory=threading.Event, compare=False)
 
     @property
     def is_sandbox(self) -> bool:
@@ -61,6 +65,7 @@ def connection_from(
         _target(given[0] if given else None, values, sources),
         api_key_file=api_key_file,
         timeout=timeout,
+        stop=stop_of(ctx),
     )
 
 
@@ -101,5 +106,7 @@ def open_client(
         max_rate=max_rate,
         parallelism=parallelism,
         observer=reporter.api_call,
+        on_retry=reporter.retrying,
+        stop=connection.stop,
     ) as client:
         yield client

@@ -2,8 +2,8 @@
 
 from reconciler.codat.client import CodatClient, new_idempotency_key
 from reconciler.codat.config import load_api_key, resolve_base_url
-from reconciler.codat.errors import CodatAPIError, CodatConnectionError, CodatError
-from reconciler.codat.observe import ApiCall
+from reconciler.codat.errors import CodatAPIError, CodatConnectionError, CodatError, Stopped
+from reconciler.codat.observe import ApiCall, Retrying
 
 __all__ = [
     "ApiCall",
@@ -11,6 +11,8 @@ __all__ = [
     "CodatClient",
     "CodatConnectionError",
     "CodatError",
+    "Retrying",
+    "Stopped",
     "load_api_key",
     "new_idempotency_key",
     "resolve_base_url",

@@ -42,6 +42,8 @@ class CodatAPIError(CodatError):
         codat_message: str = "",
         correlation_id: str | None = None,
         retryable: bool = False,
+        url: str | None = None,
+        attempts: int = 1,
     ) -> None:
         self.method = method
         self.path = path
@@ -49,14 +51,16 @@ class CodatAPIError(CodatError):
         self.codat_message = codat_message
         self.correlation_id = correlation_id
         self.retryable = retryable
+        # Set when the request was retried and given up on: the message then names
+        # the whole URL and the attempts, as the retry lines before it did.
+        self.url = url
+        self.attempts = attempts
         super().__init__(self._describe())
 
     def _describe(self) -> str:
-        try:
-            reason = HTTPStatus(self.status).phrase
-        except ValueError:
-            reason = "Error"
-        text = f"{self.method} {self.path} failed: {self.status} {reason}"
+        where = self.url or self.path
+        after = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        text = f"{self.method} {where} failed{after}: {self.status} {status_phrase(self.status)}"
         if self.codat_message:
             text += f": {self.codat_message}"
         if self.correlation_id:
@@ -77,6 +81,8 @@ class CodatAPIError(CodatError):
         *,
         secrets: Iterable[str] = (),
         retryable: bool = False,
+        url: str | None = None,
+        attempts: int = 1,
     ) -> CodatAPIError:
         body = error_body(response)
         return cls(
@@ -86,6 +92,8 @@ class CodatAPIError(CodatError):
             codat_message=redact(codat_message(body), tuple(secrets)),
             correlation_id=correlation_id(response, body),
             retryable=retryable,
+            url=url,
+            attempts=attempts,
         )
 
 
@@ -93,14 +101,21 @@ class QuotaExhausted(CodatAPIError):
     """Codat refuses requests until `resume_at` (epoch seconds): its daily quota is used up."""
 
     def __init__(
-        self, method: str, path: str, resume_at: float, *, correlation_id: str | None = None
+        self,
+        method: str,
+        path: str,
+        resume_at: float,
+        *,
+        correlation_id: str | None = None,
+        now: float | None = None,
     ) -> None:
         self.resume_at = resume_at
+        self._now = time.time() if now is None else now
         super().__init__(method, path, 429, correlation_id=correlation_id)
 
     def _describe(self) -> str:
         when = datetime.fromtimestamp(self.resume_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        left = max(0, round(self.resume_at - time.time()))
+        left = max(0, round(self.resume_at - self._now))
         text = (
             f"{self.method} {self.path}: Codat's request quota is used up until {when} "
             f"(in {left // 3600} h {left % 3600 // 60} min); run again after that"
@@ -113,13 +128,45 @@ class QuotaExhausted(CodatAPIError):
 class CodatConnectionError(CodatError):
     """No usable answer from Codat, even after retrying."""
 
-    def __init__(self, method: str, path: str, attempts: int, reason: str) -> None:
+    def __init__(
+        self, method: str, path: str, attempts: int, reason: str, *, url: str | None = None
+    ) -> None:
         self.method = method
         self.path = path
+        self.url = url
         self.attempts = attempts
         self.reason = reason
         plural = "attempt" if attempts == 1 else "attempts"
-        super().__init__(f"{method} {path} failed after {attempts} {plural}: {reason}")
+        super().__init__(f"{method} {url or path} failed after {attempts} {plural}: {reason}")
+
+
+class Stopped(CodatError):
+    """A stop (SIGTERM, Ctrl-C) ended a wait before the request was sent (again).
+
+    `sent`: an earlier attempt of this request reached Codat and may have done
+    its work; False means Codat never saw it.
+    """
+
+    def __init__(self, method: str = "", url: str = "", *, sent: bool = False) -> None:
+        self.method = method
+        self.url = url
+        self.sent = sent
+        request = f"{method} {url}".strip() or "a request"
+        if sent:
+            text = (
+                f"{request}: stopped while waiting to retry it; an earlier attempt may or "
+                "may not have been applied (run plan to see)"
+            )
+        else:
+            text = f"{request}: stopped while waiting to send it; Codat has not acted on it"
+        super().__init__(text)
+
+
+def status_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def error_body(response: httpx.Response) -> dict[str, Any]:
@@ -155,6 +202,19 @@ def correlation_id(response: httpx.Response, body: dict[str, Any]) -> str | None
 def header_correlation_id(response: httpx.Response) -> str | None:
     value = response.headers.get("x-correlation-id") or response.headers.get("correlation-id")
     return str(value) if value else None
+
+
+def transport_cause(exc: httpx.TransportError) -> str:
+    """What went wrong, short, for the line saying a request is retried after it."""
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return "a connect timeout"
+    if isinstance(exc, httpx.TimeoutException):
+        return "a timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return "a failed connection"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return "a connection reset"
+    return f"a transport error ({type(exc).__name__})"
 
 
 def describe_transport_error(exc: httpx.TransportError) -> str:

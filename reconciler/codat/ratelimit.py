@@ -29,6 +29,9 @@ LOW_SHARE = 0.1
 # A daily quota can reset hours away: slow down, but never look hung.
 MAX_SPACING = 10.0
 MAX_QUOTA_PAUSE = 60.0
+# A wait at least this long is told to `acquire`'s caller, so it can say so: a run
+# held back by the rate limit must not look hung.
+NOTABLE_WAIT = 5.0
 
 
 class RequestPacer:
@@ -53,8 +56,10 @@ class RequestPacer:
         self._spacing = 0.0
         self._spacing_until = float("-inf")
 
-    def acquire(self) -> None:
-        """Block until a request may start, and count it as started."""
+    def acquire(self, on_wait: Callable[[float], None] | None = None) -> None:
+        """Block until a request may start, and count it as started. `on_wait` hears
+        the first wait of NOTABLE_WAIT or more, before it begins."""
+        told = on_wait is None
         while True:
             with self._lock:
                 now = self._clock()
@@ -62,6 +67,10 @@ class RequestPacer:
                 if wait <= 0:
                     self._starts.append(now)
                     return
+            if not told and wait >= NOTABLE_WAIT:
+                assert on_wait is not None
+                on_wait(wait)
+                told = True
             # Sleep outside the lock, then look again: a pause may have been
             # set, or another thread may have taken the slot meanwhile.
             self._sleep(wait)

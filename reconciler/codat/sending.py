@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urlencode
 
 import httpx
 
@@ -35,11 +36,14 @@ from reconciler.codat.errors import (
     CodatAPIError,
     CodatConnectionError,
     QuotaExhausted,
+    Stopped,
     describe_transport_error,
     header_correlation_id,
+    status_phrase,
+    transport_cause,
 )
 from reconciler.codat.headers import quota, seconds_until
-from reconciler.codat.observe import ApiCall, Observer
+from reconciler.codat.observe import ApiCall, Observer, Retrying, RetryObserver
 from reconciler.codat.ratelimit import RequestPacer
 from reconciler.codat.retry import MAX_RETRY_AFTER, NOT_SENT, backoff, should_retry
 
@@ -56,6 +60,7 @@ def new_idempotency_key() -> str:
 class _Unanswered:
     reason: str
     sent: bool  # False when it failed before a byte left: it cannot have been applied
+    cause: str  # short, for the retry line: "a timeout"
 
 
 @dataclass(slots=True)
@@ -64,15 +69,24 @@ class _Sending:
 
     method: str
     path: str
+    url: str  # for what people read: retry lines, the error of giving up
     keyed: bool
     key: str | None  # replaced after a keyed 5xx
     hidden: tuple[str, ...]  # secrets to scrub from any error text
     gone_ok: bool
     maybe_applied: bool = False  # some attempt may have reached Codat
+    wait_said: bool = False  # the retry line said how long the next attempt waits
 
 
 class RequestSender:
-    """The connection to Codat and the one request path; CodatClient adds the calls."""
+    """The connection to Codat and the one request path; CodatClient adds the calls.
+
+    Every wait (backoff, Retry-After, rate-limit spacing) goes through `sleep`,
+    by default `stop.wait`: setting `stop` (the CLI does on SIGTERM and Ctrl-C)
+    ends every wait at once, and the request waiting raises Stopped instead of
+    being sent. `clock` (monotonic) times waits, `wall_clock` (epoch) reads
+    Codat's dates; tests inject all three.
+    """
 
     def __init__(
         self,
@@ -84,8 +98,11 @@ class RequestSender:
         max_attempts: int = 6,
         max_rate: int = 1000,
         observer: Observer | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        on_retry: RetryObserver | None = None,
+        sleep: Callable[[float], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        stop: threading.Event | None = None,
         pool_size: int = 16,
         rng: random.Random | None = None,
     ) -> None:
@@ -108,12 +125,16 @@ class RequestSender:
             limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
             follow_redirects=False,
         )
+        self._base_url = str(self._http.base_url).rstrip("/")
         self._max_attempts = max_attempts
         self._observer = observer
-        self._sleep = sleep
+        self._on_retry = on_retry
+        self.stop = stop or threading.Event()
+        self._sleep = sleep or self.stop.wait
         self._clock = clock
+        self._wall_clock = wall_clock
         self._rng = rng or random.Random()
-        self.pacer = RequestPacer(max_rate, clock=clock, sleep=sleep)
+        self.pacer = RequestPacer(max_rate, clock=clock, sleep=self._wait)
         self._quota_lock = threading.Lock()
         self._refused_until = 0.0  # epoch seconds: Codat's quota is used up until then
 
@@ -153,18 +174,65 @@ class RequestSender:
         Codat means that attempt did the work. A 404 on the first try is an error.
         """
         method = method.upper()
-        if time.time() < self._refused_until:
+        now = self._wall_clock()
+        if now < self._refused_until:
             # Every later call would only be refused too: none is sent.
-            raise QuotaExhausted(method, path, self._refused_until)
+            raise QuotaExhausted(method, path, self._refused_until, now=now)
         keyed = method in KEYED_METHODS
         key = (idempotency_key or new_idempotency_key()) if keyed else None
-        op = _Sending(method, path, keyed, key, (*self._secrets, *secrets), gone_ok)
-        for attempt in range(1, self._max_attempts + 1):
-            outcome = self._attempt(method, path, params, json, op.key, attempt, op.hidden)
-            answer = self._after(op, outcome, attempt)
-            if answer is not None:
-                return answer
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        url = self._url(path, params)
+        op = _Sending(method, path, url, keyed, key, (*self._secrets, *secrets), gone_ok)
+        try:
+            for attempt in range(1, self._max_attempts + 1):
+                held = None if op.wait_said else self._held_back(op, attempt)
+                op.wait_said = False
+                outcome = self._attempt(
+                    method, path, params, json, op.key, attempt, op.hidden, held
+                )
+                answer = self._after(op, outcome, attempt)
+                if answer is not None:
+                    return answer
+        except Stopped:
+            pass  # raised below with what was sent, outside the `except`: nothing chained
+        else:
+            raise AssertionError("unreachable: the last attempt returns or raises")
+        raise Stopped(method, url, sent=op.maybe_applied)
+
+    def _url(self, path: str, params: Mapping[str, str | int] | None) -> str:
+        # The key rides in a header, never here; the query holds only paging,
+        # names and ids.
+        query = f"?{urlencode(params)}" if params else ""
+        return f"{self._base_url}{path}{query}"
+
+    def _wait(self, seconds: float) -> None:
+        """Every wait of this client: Stopped, at once, when `stop` is set."""
+        if not self.stop.is_set():
+            self._sleep(seconds)
+        if self.stop.is_set():
+            raise Stopped()
+
+    def _held_back(self, op: _Sending, attempt: int) -> Callable[[float], None]:
+        def say(wait: float) -> None:
+            if self._on_retry is not None:
+                self._on_retry(
+                    Retrying(
+                        op.method,
+                        op.url,
+                        attempt,
+                        self._max_attempts,
+                        "held back by the rate limit",
+                        wait,
+                        retry=False,
+                    )
+                )
+
+        return say
+
+    def _retrying(self, op: _Sending, attempt: int, cause: str, wait: float) -> None:
+        if self._on_retry is not None:
+            self._on_retry(
+                Retrying(op.method, op.url, attempt + 1, self._max_attempts, cause, wait)
+            )
 
     def _after(
         self, op: _Sending, outcome: httpx.Response | _Unanswered, attempt: int
@@ -175,10 +243,12 @@ class RequestSender:
         if isinstance(outcome, _Unanswered):
             op.maybe_applied = op.maybe_applied or outcome.sent
             if last:
-                lost = CodatConnectionError(op.method, op.path, attempt, outcome.reason)
+                lost = CodatConnectionError(op.method, op.path, attempt, outcome.reason, url=op.url)
                 lost.may_have_applied = op.keyed and op.maybe_applied
                 raise lost
-            self._sleep(backoff(attempt, self._rng))
+            wait = backoff(attempt, self._rng)
+            self._retrying(op, attempt, outcome.cause, wait)
+            self._wait(wait)
             return None
         response = outcome
         status = response.status_code
@@ -187,20 +257,36 @@ class RequestSender:
         retry = should_retry(response, idempotent_key=op.keyed)
         # A keyed 5xx is kept and replayed by Codat: the same key cannot tell more.
         ambiguous = op.keyed and status >= 500 and op.method == "POST"
+        retried = attempt > 1  # giving up: the error names the URL the retry lines named
         error = CodatAPIError.from_response(
-            op.method, op.path, response, secrets=op.hidden, retryable=retry and not ambiguous
+            op.method,
+            op.path,
+            response,
+            secrets=op.hidden,
+            retryable=retry and not ambiguous,
+            url=op.url if retried else None,
+            attempts=attempt,
         )
         error.may_have_applied = ambiguous
         # A 429 holds back every thread, even when this operation gives up.
-        if status == 429 and not self._pause_as_told(response, attempt):
+        pause = self._pause_as_told(response, attempt) if status == 429 else 0.0
+        if pause is None:
             raise self._quota_exhausted(error)
         if not retry or ambiguous or last:
             raise error
-        if status != 429:
-            self._sleep(backoff(attempt, self._rng))
         if op.keyed and status >= 500:
             op.key = new_idempotency_key()  # a PATCH sets absolute values: safe to redo
         op.maybe_applied = op.maybe_applied or status >= 500
+        cause = f"{status} {status_phrase(status)}"
+        if status == 429:
+            # The wait is the pacer's, before the next attempt: every thread keeps it.
+            told = " (Retry-After)" if "retry-after" in response.headers else ""
+            self._retrying(op, attempt, cause + told, pause)
+            op.wait_said = True
+        else:
+            wait = backoff(attempt, self._rng)
+            self._retrying(op, attempt, cause, wait)
+            self._wait(wait)
         return None
 
     def _attempt(
@@ -212,23 +298,27 @@ class RequestSender:
         key: str | None,
         attempt: int,
         hidden: tuple[str, ...],
+        held: Callable[[float], None] | None,
     ) -> httpx.Response | _Unanswered:
-        """One send: the response, or why there was none."""
-        self.pacer.acquire()
+        """One send: the response, or why there was none. `held` hears a long wait
+        for the rate limit first."""
+        self.pacer.acquire(held)
         started = self._clock()
         headers = {"Idempotency-Key": key} if key else {}
         failure: _Unanswered | None = None
         try:
             response = self._http.request(method, path, params=params, json=json, headers=headers)
         except httpx.TransportError as exc:
-            failure = _Unanswered(describe_transport_error(exc), not isinstance(exc, NOT_SENT))
+            failure = _Unanswered(
+                describe_transport_error(exc), not isinstance(exc, NOT_SENT), transport_cause(exc)
+            )
         if failure is not None:
             # Returned outside the `except`: httpx's exception (whose request
             # holds the Authorization header) must not ride along as __context__.
             self._observe(method, path, None, started, attempt, None, failure.reason)
             return failure
         status = response.status_code
-        if (q := quota(response, time.time())) is not None:
+        if (q := quota(response, self._wall_clock())) is not None:
             self.pacer.observe(q, self._clock())
         correlation = header_correlation_id(response)
         message = None
@@ -238,23 +328,29 @@ class RequestSender:
         self._observe(method, path, status, started, attempt, correlation, message)
         return response
 
-    def _pause_as_told(self, response: httpx.Response, attempt: int) -> bool:
-        """Pause all requests for Retry-After; False when that is too long to wait here."""
-        wait = seconds_until(response.headers.get("retry-after"), time.time())
+    def _pause_as_told(self, response: httpx.Response, attempt: int) -> float | None:
+        """Pause all requests for Retry-After, and say how long; None when that is too
+        long to wait here."""
+        now = self._wall_clock()
+        wait = seconds_until(response.headers.get("retry-after"), now)
         if wait is None:
             wait = backoff(attempt, self._rng)
         elif wait > MAX_RETRY_AFTER:
             with self._quota_lock:
-                self._refused_until = max(self._refused_until, time.time() + wait)
-            return False
+                self._refused_until = max(self._refused_until, now + wait)
+            return None
         self.pacer.pause(wait)
-        return True
+        return wait
 
     def _quota_exhausted(self, error: CodatAPIError) -> QuotaExhausted:
         # Codat's daily quota resets at 00:00 UTC: hours away is "stop and say when",
         # never a sleep in CI.
         return QuotaExhausted(
-            error.method, error.path, self._refused_until, correlation_id=error.correlation_id
+            error.method,
+            error.path,
+            self._refused_until,
+            correlation_id=error.correlation_id,
+            now=self._wall_clock(),
         )
 
     def _observe(

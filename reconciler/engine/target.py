@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import httpx
 from reconciler.codat.client import CodatClient
 from reconciler.codat.config import DEFAULT_BASE_URL, looks_base64_encoded, resolve_base_url
 from reconciler.codat.errors import CodatAPIError
-from reconciler.codat.observe import ApiCall
+from reconciler.codat.observe import ApiCall, RetryObserver
 from reconciler.errors import ReconcilerError
 
 # The embedded sandbox is reached through an in-process transport; this URL is
@@ -58,12 +59,18 @@ def connect(
     max_rate: int = 1000,
     parallelism: int = 10,
     observer: Callable[[ApiCall], None] | None = None,
+    on_retry: RetryObserver | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[CodatClient]:
-    """A client for `target`; `api_key` is required for a URL, ignored for the sandbox."""
+    """A client for `target`; `api_key` is required for a URL, ignored for the sandbox.
+
+    Setting `stop` ends the client's waits at once (see RequestSender)."""
     options: dict[str, Any] = {
         "timeout": timeout,
         "max_rate": max_rate,
         "observer": observer,
+        "on_retry": on_retry,
+        "stop": stop,
         "pool_size": parallelism + 4,
     }
     if target.sandbox:

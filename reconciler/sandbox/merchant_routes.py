@@ -1,6 +1,8 @@
 """The merchant's side of Codat: integrations, Sync for Commerce state, and test hooks.
 
-`GET /integrations` (Platform spec), the company's Sync for Commerce
+`GET /integrations` (Platform spec) and its Sync for Commerce twin
+`GET /config/integrations` with `.../{platformKey}/branding` (what Codat's Sync
+for Commerce SDK lists integrations with), the company's Sync for Commerce
 configuration and latest sync (Sync for Commerce spec), and two hooks under
 `/_sandbox/` that play what only a merchant can do in Codat: finish the sync
 flow, and have a sync run. The hooks exist only in the sandbox and take the same
@@ -60,6 +62,23 @@ def _invalid(item: str, message: str) -> ApiError:
 
 
 def list_integrations(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
+    return _integrations_page(ctx, tx, req, "/integrations")
+
+
+def list_commerce_integrations(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
+    # The same catalogue and paging; only the links name this path.
+    return _integrations_page(ctx, tx, req, "/config/integrations")
+
+
+def integration_branding(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
+    key = req.params["platformKey"]
+    integration = ctx.integrations.get(key)
+    if integration is None:
+        raise ApiError(404, f"Integration {key} not found")
+    return json_response(200, integration.branding())
+
+
+def _integrations_page(ctx: Context, tx: Tx, req: SandboxRequest, path: str) -> SandboxResponse:
     page, size = paging(req, ctx.max_page_size)
     where, params = row_filter(req, False, column_resolver(_INTEGRATION_COLUMNS))
     rows = [
@@ -70,7 +89,7 @@ def list_integrations(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxRespo
     total, bodies = merchant_store.page_rows(
         tx, columns, rows, where, params, (page - 1) * size, size
     )
-    return page_response("/integrations", req, page, size, total, bodies)
+    return page_response(path, req, page, size, total, bodies)
 
 
 # -- Sync for Commerce -------------------------------------------------------------
@@ -180,6 +199,8 @@ def record_sync(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
 _HOOKS = "/_sandbox/companies/{companyId}"
 MERCHANT_TABLE: list[tuple[str, str, Handler, bool]] = [
     ("GET", "/integrations", list_integrations, False),
+    ("GET", "/config/integrations", list_commerce_integrations, False),
+    ("GET", "/config/integrations/{platformKey}/branding", integration_branding, False),
     ("GET", "/config/companies/{companyId}/sync/commerce", get_configuration, False),
     ("GET", "/companies/{companyId}/sync/commerce/syncs/latest/status", latest_sync_status, False),
     ("POST", _HOOKS + "/sync-flow/complete", complete_sync_flow, True),

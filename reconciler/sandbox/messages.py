@@ -96,12 +96,14 @@ class ApiError(Exception):
         errors: list[tuple[str, str]] | None = None,
         retry_after: int | None = None,
         retryable: bool | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message or _REASONS.get(status, "Error"))
         self.status = status
         self.message = message or _REASONS.get(status, "Error")
         self.errors = errors  # (itemId, message) pairs for `validation.errors`
         self.retry_after = retry_after
+        self.headers = dict(headers or {})  # e.g. a 405's Allow
         # A 409 is retryable when it means "busy" (a key still in flight), not when
         # it means "conflicts with the company's state": the caller says which.
         self.retryable = status in (409, 429, 500, 503) if retryable is None else retryable
@@ -125,7 +127,7 @@ class ApiError(Exception):
             "canBeRetried": "True" if self.retryable else "False",
             "detailedErrorCode": 0,
         }
-        headers = {"Content-Type": JSON_TYPE}
+        headers = {"Content-Type": JSON_TYPE, **self.headers}
         if self.retry_after is not None:
             headers["Retry-After"] = str(self.retry_after)
         return SandboxResponse(self.status, headers, json.dumps(body).encode())

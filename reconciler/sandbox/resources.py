@@ -72,6 +72,25 @@ class Integration:
             "dataProvidedBy": "Codat",
         }
 
+    def branding(self) -> dict[str, Any]:
+        """`Branding` of the Sync for Commerce spec: logos and sync-flow buttons."""
+
+        def image(kind: str, shape: str, alt: str) -> dict[str, Any]:
+            src = f"https://static.codat.io/public/{kind}/{shape}/{self.integration_id}.png"
+            return {"image": {"src": src, "alt": f"{self.name} {alt}"}}
+
+        return {
+            "logo": {
+                "full": image("officialLogos", "Full", "full icon"),
+                "square": image("officialLogos", "Square", "square icon"),
+            },
+            "button": {
+                "default": image("officialButtons", "Full", "default button icon"),
+                "hover": image("officialButtons", "Hover", "hover button icon"),
+            },
+            "sourceId": self.source_id,
+        }
+
 
 class IntegrationCatalogue:
     """The platform keys this sandbox knows, and which of them are enabled."""

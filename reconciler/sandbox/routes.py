@@ -84,7 +84,10 @@ def get_company(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
 
 def update_company(ctx: Context, tx: Tx, req: SandboxRequest) -> SandboxResponse:
     company = company_or_404(tx, req.params["companyId"])
-    company.update(validation.company_fields(req.json_object(), require_name=False))
+    # Codat's Update company: "If any of the fields provided are `null` or not
+    # provided, they won't be included in the update" (Replace company clears them).
+    given = {k: v for k, v in req.json_object().items() if v is not None}
+    company.update(validation.company_fields(given, require_name=False))
     tx.put_company(company)
     return _company_answer(tx, company["id"])
 
@@ -220,15 +223,20 @@ ROUTES = [Route(m, t, h, w, _compile(t)) for m, t, h, w in [*_TABLE, *MERCHANT_T
 
 
 def find_route(method: str, path: str) -> tuple[Route, dict[str, str]]:
-    """The route for this request; 404 for an unknown path, 405 for a wrong method."""
-    path_known = False
+    """The route for this request; 404 for an unknown path, 405 (with `Allow`, as HTTP
+    requires) for a method the path does not take."""
+    allowed: list[str] = []
     for route in ROUTES:
         found = route.pattern.fullmatch(path)
         if found is None:
             continue
-        path_known = True
         if route.method == method:
             return route, found.groupdict()
-    if path_known:
-        raise ApiError(405, f"Method {method} is not allowed on {path}")
+        allowed.append(route.method)
+    if allowed:
+        raise ApiError(
+            405,
+            f"Method {method} is not allowed on {path}",
+            headers={"Allow": ", ".join(sorted(set(allowed)))},
+        )
     raise ApiError(404, f"No resource at {path}")

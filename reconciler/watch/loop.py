@@ -11,6 +11,11 @@ so it clears the merchants waiting when it starts (it reads after they arrived).
 A rate-limit pause, or a shutdown, stops the apply in flight from starting new
 changes (those running finish); a paused reconcile is put back to wait, so the
 pause loses nothing either.
+
+Time decides when work starts (the interval, the settling of a burst, the end of a
+pause): `clock` tells it, `wait` waits on the worker's condition for it, and both
+are injected by tests, which move time rather than sleep. A shutdown or a delivery
+notifies the condition, so no wait outlasts what it waits for.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler import engine
 from reconciler.apply.executor import ApplyResult
@@ -96,12 +102,14 @@ class Reconciler:
         on_reconciled: Callable[[Reconciled], None] = lambda r: None,
         progress: engine.Progress = engine.SILENT,
         clock: Callable[[], float] = time.monotonic,
+        wait: Callable[[threading.Condition, float], Any] = threading.Condition.wait,
     ) -> None:
         self._client = client
         self._settings = settings
         self._on_reconciled = on_reconciled
         self._progress = progress
         self._clock = clock
+        self._wait = wait
         self.scope = Scope(engine.load_manifests(settings.paths, secret_env=settings.secret_env))
         self._wake = threading.Condition()
         self._full = True
@@ -190,7 +198,7 @@ class Reconciler:
                 if self._paused_until is not None and now >= self._paused_until:
                     self._paused_until = None
                 if self._paused_until is not None:
-                    self._wake.wait(self._paused_until - now)
+                    self._wait(self._wake, self._paused_until - now)
                     continue
                 self._halt = threading.Event()
                 if self._full or now >= self._next_full:
@@ -203,7 +211,7 @@ class Reconciler:
                     self._pending.clear()
                     return batch
                 until = min(settled, self._next_full) if self._pending else self._next_full
-                self._wake.wait(until - now)
+                self._wait(self._wake, until - now)
             return None
 
     def _do(self, work: Batch | str) -> None:

@@ -200,7 +200,11 @@ def test_a_failed_read_is_that_merchants_error_and_exit_1(
     error = merchants["10000003"]
     assert error["state"] == "error" and error["syncFlow"] is None
     reason = error["waitingFor"][0]
-    assert reason.startswith("could not read the sync flow configuration: GET /config/companies/")
+    # Given up after retrying: the whole URL, as the retry lines named it.
+    assert reason.startswith(
+        f"could not read the sync flow configuration: GET {faulty.base_url}/config/companies/"
+        f"{broken}/sync/commerce failed after 6 attempts"
+    )
     assert "500 Internal Server Error" in reason and "(correlationId: " in reason
     assert merchants["10000001"]["state"] == "ready"  # the others are still reported
     assert 'could not read the status of 1 merchant(s) ("10000003")' in run.stderr
@@ -213,7 +217,8 @@ def test_a_listing_that_fails_is_an_error_without_a_table(
                             faults=["503:GET:/companies:1"])
     run = cli("status", str(world.manifests), env={**world.env, "CODAT_BASE_URL": faulty.base_url})
     assert run.code == 1 and run.stdout == ""
-    assert run.stderr.splitlines()[-1].startswith("Error: GET /companies failed"), run
+    gave_up = f"Error: GET {faulty.base_url}/companies?page=1&pageSize=5000 failed after 6 attempts"
+    assert run.stderr.splitlines()[-1].startswith(gave_up), run
     assert "Traceback" not in run.stderr
 
 

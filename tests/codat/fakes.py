@@ -180,14 +180,8 @@ class VirtualTime:
         """A sandbox Clock reading this time, so both sides agree on what a minute is."""
         from reconciler.sandbox.clock import Clock
 
-        outer = self
         epoch = 1_780_000_000.0
-
-        class VirtualClock(Clock):
-            def now(self) -> float:
-                return epoch + outer()
-
-        return VirtualClock()
+        return Clock(lambda: epoch + self())
 
     def _advance_if_all_asleep(self) -> None:
         # A woken thread's wake-up stays listed until it runs again; it is never

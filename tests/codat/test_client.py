@@ -197,7 +197,10 @@ def test_transport_failure_after_all_attempts() -> None:
     with pytest.raises(CodatConnectionError) as err:
         client.list_companies(1)
     assert len(seen) == 6
-    assert str(err.value).startswith("GET /companies failed after 6 attempts: could not connect")
+    assert str(err.value).startswith(
+        "GET https://api.codat.io/companies?page=1&pageSize=5000 failed after 6 attempts: "
+        "could not connect"
+    )
     # httpx's exception holds the request, Authorization header included: not chained.
     assert err.value.__cause__ is None and err.value.__context__ is None
 

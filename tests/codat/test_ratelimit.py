@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from reconciler.codat.headers import Quota
-from reconciler.codat.ratelimit import MAX_SPACING, RequestPacer
+from reconciler.codat.ratelimit import MAX_SPACING, NOTABLE_WAIT, RequestPacer
 from tests.codat.fakes import FakeClock
 
 
@@ -27,6 +27,18 @@ def test_sliding_window_sixth_start_waits_for_first_to_leave_plus_margin() -> No
     rl.acquire()  # the second start (t=1) leaves at 61.5
     assert clock.now == pytest.approx(61.5)
     assert starts == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_a_long_wait_is_told_before_it_begins_a_short_one_is_not() -> None:
+    clock = FakeClock(0.0)
+    rl = pacer(0, clock)
+    told: list[float] = []
+    rl.pause(NOTABLE_WAIT - 1)
+    rl.acquire(told.append)
+    assert told == [] and clock.now == pytest.approx(NOTABLE_WAIT - 1)
+    rl.pause(55.0)
+    rl.acquire(told.append)
+    assert told == [pytest.approx(55.0)] and clock.sleeps[-1] == pytest.approx(55.0)
 
 
 def test_window_is_sliding_not_fixed() -> None:

@@ -9,13 +9,19 @@ re-run converges. A second Ctrl-C stops at once.
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
-from tests.reliability.conftest import World
+from reconciler.sandbox.clock import Clock
+from reconciler.sandbox.messages import ApiError, SandboxResponse
+from tests.fixtures.lines import Lines, kill_if_running, rest_of
+from tests.reliability.conftest import Call, World
 from tests.reliability.harness import finish, kill, spawn
 from tests.reliability.invariants import assert_converged
 
@@ -60,6 +66,54 @@ def test_a_signal_stops_new_changes_and_reports_what_was_not_started(
     assert_converged(w.fleet, w.sb.state_path, w.cli, context=w.context)
 
 
+# Codat's answer when its per-minute limit is used up: most of a minute to wait.
+LONG_RETRY_AFTER = 55
+# Far less than the wait, and than a CI runner's 10 s grace before SIGKILL.
+PROMPT = 5.0
+
+
+def is_retry(line: str) -> bool:
+    return line.startswith("{") and json.loads(line).get("event") == "retry"
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_during_a_long_retry_after_ends_the_wait_at_once(
+    world: Callable[..., World], sig: signal.Signals, code: int
+) -> None:
+    """Kubernetes gives 30 s between SIGTERM and SIGKILL: a 55 s Retry-After is not
+    waited out. The changes waiting are reported not started; a re-run converges."""
+    w = world(f"{sig.name} during a Retry-After", merchants=4)
+    refusing = True
+
+    def limited(call: Call, forward: Callable[[], SandboxResponse]) -> SandboxResponse:
+        if refusing and call.method == "POST" and call.path == "/companies":
+            return ApiError(429, retry_after=LONG_RETRY_AFTER).response()
+        return forward()
+
+    w.intercept(limited)
+    child = spawn([*w.apply_command(), "--parallelism", str(PARALLELISM)], w.env())
+    try:
+        stderr = Lines(child.stderr)  # type: ignore[arg-type]
+        retry, _ = stderr.wait_for(is_retry, timeout=60)
+        child.send_signal(sig)
+        signalled = time.monotonic()
+        out = rest_of(child, timeout=LONG_RETRY_AFTER)
+        took = time.monotonic() - signalled
+    finally:
+        kill_if_running(child)
+    run_text = f"{w.context}\nstdout:\n{out}\nstderr:\n{stderr.text()}"
+    assert json.loads(retry)["wait_s"] >= LONG_RETRY_AFTER - 1, retry
+    assert child.returncode == code, run_text
+    assert took < PROMPT, f"{w.context}: exit {took:.1f} s after the signal"
+    assert "Apply interrupted: 0 done" in out and "not started" in out, run_text
+    assert "Traceback" not in out + stderr.text(), run_text
+    w.secrets.assert_absent(out + stderr.text(), w.context)
+    refusing = False
+    rerun = w.apply()
+    assert rerun.code == 0, f"{w.context}: the re-run failed\n{rerun}"
+    assert_converged(w.fleet, w.sb.state_path, w.cli, context=w.context)
+
+
 def test_a_second_ctrl_c_stops_at_once(world: Callable[..., World]) -> None:
     w = world("two Ctrl-C", merchants=20, latency_ms=300)
     child = spawn([*w.apply_command(), "--parallelism", str(PARALLELISM)], w.env())
@@ -77,10 +131,17 @@ def test_a_second_ctrl_c_stops_at_once(world: Callable[..., World]) -> None:
 
 def test_a_daily_quota_used_up_stops_the_run_and_says_when(world: Callable[..., World]) -> None:
     # Enough for the plan's read and a few changes, far from what 10 merchants need.
-    w = world("daily quota", merchants=10, daily_quota=8)
+    # At noon (sandbox time) the quota resets in 12 hours: reported, never waited out,
+    # whatever the time of day the test runs at.
+    clock = Clock()
+    clock.move_to(datetime(2026, 6, 1, 12, 0, tzinfo=UTC).timestamp())
+    w = world("daily quota", merchants=10, daily_quota=8, clock=clock)
+    started = time.monotonic()
     run = w.apply()
     assert run.code == 1, run
-    assert "request quota is used up until" in run.stderr and "00:00 UTC" in run.stderr, run
+    assert time.monotonic() - started < 30, f"the run waited: {run}"
+    said = r"request quota is used up until .* UTC \(in 1[12] h \d+ min\)"
+    assert re.search(said, run.stderr), run
     assert "not started" in run.stdout and "Traceback" not in run.output, run
     refused = [m for m, _, status in list(w.sb.app.calls) if status == 429]
     # The client stops sending once told: no flood of refused requests.

@@ -36,6 +36,26 @@ def test_company_create_get_patch_put_delete(api: httpx.Client) -> None:
     assert api.get(path).status_code == 404
 
 
+def test_null_fields_of_an_update_leave_the_company_as_it_was(api: httpx.Client) -> None:
+    """Codat's Update company: fields given as `null` are not included in the update;
+    Replace company replaces every field, a null description included."""
+    company = new_company(api, "12345678", description="Acme", tags={"region": "uk"})
+    path = f"/companies/{company['id']}"
+    patched = api.patch(path, json={"name": None, "description": None, "tags": None})
+    assert patched.status_code == 200, patched.text
+    assert {k: patched.json()[k] for k in ("name", "description", "tags")} == {
+        "name": "12345678",
+        "description": "Acme",
+        "tags": {"region": "uk"},
+    }
+    emptied = api.patch(path, json={"description": ""}).json()
+    assert emptied["description"] == ""  # an empty string is a value: it is set
+    replaced = api.put(path, json={"name": "12345678", "description": None}).json()
+    assert replaced["description"] is None
+    created = new_company(api, "87654321", description=None)
+    assert created["description"] is None
+
+
 def test_two_companies_may_share_a_name(api: httpx.Client) -> None:
     first, second = new_company(api, "Same"), new_company(api, "Same")
     assert first["id"] != second["id"]

@@ -80,6 +80,20 @@ def test_bad_requests_get_4xx_error_bodies_and_the_server_keeps_serving(http: ht
     assert http.post("/companies", json={"name": "still here"}).status_code == 200
 
 
+def test_a_method_a_path_does_not_take_gets_405_with_allow(http: httpx.Client) -> None:
+    company = http.post("/companies", json={"name": "Acme"}).json()
+    cases = [
+        (http.delete("/companies"), "GET, POST"),
+        (http.post(f"/companies/{company['id']}", json={}), "DELETE, GET, PATCH, PUT"),
+        (http.get(f"/companies/{company['id']}/connections/x/authorization"), "PUT"),
+        (http.post("/config/integrations", json={}), "GET"),
+    ]
+    for response, allow in cases:
+        assert response.status_code == 405, response.text
+        assert response.headers["Allow"] == allow
+        assert_valid(response.json(), "ErrorMessage")
+
+
 def test_garbage_on_the_socket_gets_an_error_body(sandbox_server: Start) -> None:
     handle = sandbox_server()
     url = urlsplit(handle.base_url)

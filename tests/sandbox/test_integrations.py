@@ -1,4 +1,6 @@
-"""`GET /integrations`, disabled integrations, and Codat's one active accounting connection."""
+"""`GET /integrations` and Sync for Commerce's `GET /config/integrations` (with each
+integration's branding), disabled integrations, and Codat's one active accounting
+connection."""
 
 from __future__ import annotations
 
@@ -59,6 +61,36 @@ def _page(api: httpx.Client, number: int) -> list[dict[str, object]]:
     answer = api.get("/integrations", params={"pageSize": 5, "page": number})
     results: list[dict[str, object]] = answer.json()["results"]
     return results
+
+
+def test_sync_for_commerce_lists_the_same_integrations_at_config_integrations(
+    make_api: ClientFactory,
+) -> None:
+    """Codat's Sync for Commerce SDK lists integrations at `GET /config/integrations`."""
+    api = make_api(disabled_integrations=["gbol"])
+    page = api.get("/config/integrations", params={"pageSize": 5}).json()
+    assert_valid(page, "Integrations", COMMERCE)
+    assert page["totalResults"] == 13 and len(page["results"]) == 5
+    assert page["_links"]["next"]["href"] == "/config/integrations?page=2&pageSize=5"
+    everything = api.get("/config/integrations", params={"pageSize": 100}).json()["results"]
+    assert everything == api.get("/integrations", params={"pageSize": 100}).json()["results"]
+    accounting = api.get("/config/integrations", params={"query": "sourceType=Accounting"})
+    assert {i["key"]: i["enabled"] for i in accounting.json()["results"]}["gbol"] is False
+
+
+def test_an_integrations_branding(api: httpx.Client) -> None:
+    branding = api.get("/config/integrations/gbol/branding")
+    assert branding.status_code == 200
+    body = branding.json()
+    assert_valid(body, "Branding", COMMERCE)
+    gbol = api.get("/config/integrations", params={"query": "key=gbol"}).json()["results"][0]
+    assert body["sourceId"] == gbol["sourceId"]
+    images = [body["logo"]["full"], body["logo"]["square"], body["button"]["default"]]
+    assert all(i["image"]["src"].startswith("https://static.codat.io/") for i in images)
+    assert body["logo"]["full"]["image"]["alt"] == "Xero full icon"
+    missing = api.get("/config/integrations/zzzz/branding")
+    assert missing.status_code == 404
+    assert_valid(missing.json(), "ErrorMessage", COMMERCE)
 
 
 def test_added_integrations_are_listed(make_api: ClientFactory) -> None:

@@ -65,6 +65,7 @@ class World:
         results: queue.Queue[Reconciled] = queue.Queue()
         progress = options.pop("progress", None) or SILENT
         clock = options.pop("clock", time.monotonic)
+        wait = getattr(clock, "wait", threading.Condition.wait)
 
         def reconciled(result: Reconciled) -> None:
             hook(result)
@@ -72,7 +73,7 @@ class World:
 
         settings = WatchSettings(paths=(str(self.manifests),), **options)
         reconciler = Reconciler(self.client, settings, on_reconciled=reconciled,
-                                progress=progress, clock=clock)
+                                progress=progress, clock=clock, wait=wait)
         thread = threading.Thread(target=reconciler.run, daemon=True)
         thread.start()
         run = Running(reconciler, results, thread)

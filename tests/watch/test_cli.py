@@ -17,7 +17,9 @@ from typing import Any
 import httpx
 
 from reconciler.codat.client import CodatClient
+from reconciler.sandbox.messages import ApiError
 from tests.fixtures.cli import CliFn
+from tests.fixtures.lines import Lines, kill_if_running, rest_of
 from tests.fixtures.sandbox import SandboxHandle
 from tests.watch.conftest import FINGERPRINT_KEY, HANG_GUARD, MERCHANTS, TOKENS, manifest
 from tests.watch.test_endpoint import SECRET
@@ -137,6 +139,43 @@ def test_a_watch_killed_mid_reconcile_loses_nothing(
         companies = codat.list_companies(1).results
     assert sorted(c["name"] for c in companies) == sorted(MERCHANTS)
     assert all([x["status"] for x in c["dataConnections"]] == ["Linked"] for c in companies)
+
+
+LONG_RETRY_AFTER = 55
+
+
+def test_sigterm_during_a_long_retry_after_exits_at_once(
+    sandbox_server: Callable[..., SandboxHandle], tmp_path: Path
+) -> None:
+    """Kubernetes sends SIGKILL 30 s after SIGTERM: a 55 s Retry-After must not be
+    waited out. The reconcile waiting stops; watch exits 0 as on any SIGTERM."""
+    sandbox = sandbox_server()
+    serve = sandbox.app.handle
+
+    def limited(method: str, path: str, query: str, headers: Any, body: bytes) -> Any:
+        if method == "POST" and path == "/companies":
+            return ApiError(429, retry_after=LONG_RETRY_AFTER).response()
+        return serve(method, path, query, headers, body)
+
+    sandbox.app.handle = limited  # type: ignore[method-assign]
+    process = start_watch(sandbox, tmp_path / "m", free_port())
+    try:
+        stderr = Lines(process.stderr)  # type: ignore[arg-type]
+        stderr.wait_for(lambda line: json.loads(line)["event"] == "retry", HANG_GUARD)
+        process.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        rest_of(process, timeout=LONG_RETRY_AFTER)
+        took = time.monotonic() - signalled
+    finally:
+        kill_if_running(process)
+    log = stderr.text()
+    assert process.returncode == 0, log
+    assert took < 5.0, f"exit {took:.1f} s after SIGTERM\n{log}"
+    records = [json.loads(line) for line in log.splitlines()]
+    (retry, *_) = [r for r in records if r["event"] == "retry"]
+    assert retry["method"] == "POST" and retry["url"] == sandbox.base_url + "/companies"
+    assert retry["wait_s"] >= LONG_RETRY_AFTER - 1 and retry["attempt"] == 2
+    assert "stopping" in {r["event"] for r in records} and "Traceback" not in log
 
 
 def test_watch_refuses_to_start_without_what_it_needs(

@@ -14,7 +14,7 @@ from reconciler.plan.model import Change
 from reconciler.watch.events import Event
 from reconciler.watch.loop import SETTLE_GAP, SETTLE_MAX, Reconciled
 from reconciler.watch.scope import READ_EACH_UP_TO
-from tests.watch.conftest import MERCHANTS, World, manifest
+from tests.watch.conftest import HANG_GUARD, MERCHANTS, World, manifest
 
 
 def deauthorize(world: World, name: str) -> dict[str, Any]:
@@ -140,13 +140,30 @@ def test_deliveries_during_a_reconcile_are_coalesced_not_lost(world: World) -> N
 
 
 class StoppedClock:
-    """The Reconciler's clock, moved only by the test."""
+    """The Reconciler's clock, moved only by the test, and its waits, counted."""
 
     def __init__(self) -> None:
         self.now = 1000.0
+        self._waits = 0
+        self._counted = threading.Condition()
 
     def __call__(self) -> float:
         return self.now
+
+    def wait(self, condition: threading.Condition, seconds: float) -> None:
+        with self._counted:
+            self._waits += 1
+            self._counted.notify_all()
+        # Time moves only when the test says: a delivery or a shutdown wakes the
+        # worker; the short real wait only lets it see a move of `now`.
+        condition.wait(min(seconds, 0.01))
+
+    def looked_again(self) -> None:
+        """Block until the worker has weighed its work with the time as it is now: a wait
+        begun after one that began after this call follows a full look."""
+        with self._counted:
+            wanted = self._waits + 2
+            assert self._counted.wait_for(lambda: self._waits >= wanted, HANG_GUARD)
 
 
 def test_a_burst_is_reconciled_once_it_settles(world: World) -> None:
@@ -158,8 +175,8 @@ def test_a_burst_is_reconciled_once_it_settles(world: World) -> None:
     clock.now += SETTLE_GAP * 0.6
     run.reconciler.submit(disconnected(two))
     clock.now += SETTLE_GAP * 0.6  # past the first's gap, not the second's
-    time.sleep(0.3)  # the worker looks again meanwhile, and leaves them waiting
-    assert run.reconciler.waiting == 2
+    clock.looked_again()
+    assert run.reconciler.waiting == 2  # looked at, and left waiting
 
     clock.now += SETTLE_GAP
     together = run.next()
@@ -279,6 +296,19 @@ def test_shutdown_finishes_the_change_in_flight_and_starts_no_other(world: World
     assert not run.thread.is_alive()
     assert not result.paused and result.done >= 1
     assert len(world.client.list_companies(1).results) < 3
+
+
+def test_shutdown_ends_a_rate_limit_pause_at_once(world: World) -> None:
+    """A pause lasts until Codat's reset (up to a day): SIGTERM must not wait for it."""
+    run = world.start()
+    assert run.next().ok
+    assert run.reconciler.submit(Event("client.rateLimit.reached")) == "paused"
+    run.reconciler.request_full()  # work waiting behind the pause
+    stopping = time.monotonic()
+    run.reconciler.shutdown()
+    run.thread.join(HANG_GUARD)
+    assert not run.thread.is_alive() and time.monotonic() - stopping < 2.0
+    assert run.results.empty()  # nothing ran during the pause
 
 
 def test_every_interval_the_manifests_are_read_again(world: World, tmp_path: Path) -> None:

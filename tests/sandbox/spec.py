@@ -29,9 +29,11 @@ def schemas_file() -> dict[str, Any]:
 
 
 def validator(name: str, schema: str) -> Draft202012Validator:
-    """A validator for `#/components/schemas/<schema>` of spec file `name`."""
+    """A validator for `#/components/schemas/<schema>` of spec file `name`; `schema` may
+    go deeper (`WebhookConsumer/definitions/webhookConsumers`)."""
     components = schemas_file()["specs"][name]["components"]
-    assert schema in components["schemas"], f"{schema} is not in {name}'s trimmed schemas"
+    top = schema.split("/")[0]
+    assert top in components["schemas"], f"{top} is not in {name}'s trimmed schemas"
     root = {"components": components, "$ref": f"#/components/schemas/{schema}"}
     return Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
@@ -47,3 +49,13 @@ def assert_valid(body: Any, schema: str, *specs: str) -> None:
     for name in specs or (PLATFORM,):
         found = violations(body, schema, name)
         assert not found, f"{name} {schema}: " + "; ".join(found)
+
+
+def request_violations(body: Any, operation: str, name: str) -> list[str]:
+    """Every way `body` breaks the request body schema of `operation` ("POST /webhooks")."""
+    spec = schemas_file()["specs"][name]
+    assert operation in spec["requests"], f"{operation} is not in {name}'s trimmed requests"
+    root = {"components": spec["components"], **spec["requests"][operation]}
+    check = Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = sorted(check.iter_errors(body), key=lambda e: list(e.path))
+    return [f"{list(e.path)}: {e.message}" for e in errors]

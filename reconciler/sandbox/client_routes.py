@@ -13,6 +13,7 @@ test learns its request would not survive the trip.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +39,15 @@ def _invalid(errors: list[tuple[str, str]]) -> ApiError:
 
 def _is_integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_iso_date(value: Any) -> bool:
+    # The spec's DateTime: ISO 8601, a date or a date and time, with or without offset.
+    try:
+        datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 # -- webhook consumers -------------------------------------------------------------
@@ -146,7 +156,7 @@ def _setting_fields(index: int, setting: Any, errors: list[tuple[str, str]]) -> 
                 errors.append((f"{item}.{name}", f"{name} must be a whole number, 0 or more"))
             kept[name] = setting[name]
     if "syncFromUtc" in setting:
-        if not isinstance(setting["syncFromUtc"], str):
+        if not _is_iso_date(setting["syncFromUtc"]):
             errors.append((f"{item}.syncFromUtc", "syncFromUtc must be an ISO 8601 date"))
         kept["syncFromUtc"] = setting["syncFromUtc"]
     for name in ("fetchOnFirstLink", "syncSchedule", "syncOrder"):  # the spec's `required`

@@ -186,6 +186,10 @@ def test_a_sync_setting_of_the_wrong_type_or_twice_is_refused(http: httpx.Client
         "settings[0].fetchOnFirstLink",
         "settings[0].syncSchedule",
     ]
+    late = [{**first, "syncFromUtc": "the first of May"}]
+    assert refused(http.post("/profile/syncSettings", json={**live, "settings": late})) == [
+        "settings[0].syncFromUtc"
+    ]
     twice = [first, {**first, "syncOrder": 5}]
     assert refused(http.post("/profile/syncSettings", json={**live, "settings": twice})) == [
         "settings[1].dataType"

@@ -4,8 +4,10 @@ The sandbox tests check every body the sandbox produces against Codat's own
 OpenAPI schemas. The published spec files are large and mostly prose, so the
 tests read a trimmed, generated copy instead, committed in the repository:
 
-- only the component schemas the sandbox serves (`NEEDED`) and every schema
-  they reference, transitively;
+- only the component schemas the sandbox serves (`NEEDED`), the request body
+  schemas of the operations the client sends bodies to (`REQUESTS`, under
+  `requests`, keyed "METHOD /path"), and every schema they reference,
+  transitively;
 - only validation keywords (type, required, properties, items, enum, pattern,
   format, lengths, bounds, additionalProperties, propertyNames, allOf/anyOf/
   oneOf, $ref, const, ...); prose, examples, defaults and `x-*` extensions
@@ -61,6 +63,7 @@ NEEDED: dict[str, tuple[str, tuple[str, ...]]] = {
             "Integrations",  # GET /integrations
             "UpdateConnectionStatus",  # PATCH .../connections/{connectionId}
             "WebhookConsumer",  # /webhooks (its definitions hold list and prototype)
+            "SyncSettings",  # GET /profile/syncSettings
         ),
     ),
     "Sync for Commerce": (
@@ -78,7 +81,24 @@ NEEDED: dict[str, tuple[str, tuple[str, ...]]] = {
             "Integrations",  # GET /config/integrations
             "SyncFlowUrl",  # GET /config/sync/commerce/{commerceKey}/{accountingKey}/start
             "UpdateConnection",  # PATCH .../connections/{connectionId}
+            "LocalizationInfo",  # GET/PATCH /sync/commerce/config/ui/text
+            "VisibleAccounts",  # .../config/ui/accounts/platform/{platformKey}
         ),
+    ),
+}
+
+# Spec title -> the operations whose request body schema is kept, as written
+# in the spec (some are inline, not component schemas).
+REQUESTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "Platform API": (
+        ("POST", "/companies"),
+        ("PATCH", "/companies/{companyId}"),
+        ("POST", "/webhooks"),
+        ("POST", "/profile/syncSettings"),
+    ),
+    "Sync for Commerce": (
+        ("PATCH", "/sync/commerce/config/ui/text"),
+        ("POST", "/sync/commerce/config/ui/accounts/platform/{platformKey}"),
     ),
 }
 
@@ -179,11 +199,29 @@ def references(node: Any) -> set[str]:
     return found
 
 
-def closure(document: dict[str, Any], needed: tuple[str, ...], title: str) -> dict[str, Any]:
-    """The trimmed `needed` schemas and every schema they reference."""
+def request_schemas(
+    document: dict[str, Any], operations: tuple[tuple[str, str], ...], title: str
+) -> dict[str, Any]:
+    """The trimmed JSON request body schema of each operation, keyed "METHOD /path"."""
+    kept: dict[str, Any] = {}
+    for method, path in operations:
+        where = f"{title} {method} {path}"
+        try:
+            content = document["paths"][path][method.lower()]["requestBody"]["content"]
+            schema = content["application/json"]["schema"]
+        except (KeyError, TypeError):
+            raise SpecError(f"{where}: no application/json request body") from None
+        kept[f"{method} {path}"] = trim(schema, where, document)
+    return kept
+
+
+def closure(
+    document: dict[str, Any], needed: tuple[str, ...], title: str, also: Any = None
+) -> dict[str, Any]:
+    """The trimmed `needed` schemas and every schema they, or `also`, reference."""
     schemas = document["components"]["schemas"]
     done: dict[str, Any] = {}
-    todo = list(needed)
+    todo = [*needed, *references(also)]
     while todo:
         name = todo.pop()
         if name in done:
@@ -220,10 +258,12 @@ def trimmed_spec(path: Path) -> tuple[str, dict[str, Any]]:
         known = ", ".join(repr(t) for t in NEEDED)
         raise SpecError(f"{path}: spec title {title!r} is none of {known}")
     published, needed = NEEDED[title]
-    kept = closure(document, needed, title)
+    requests = request_schemas(document, REQUESTS.get(title, ()), title)
+    kept = closure(document, needed, title, requests)
     drop_paging_maximum(kept)
     entry = {
         "components": {"schemas": kept},
+        "requests": requests,
         "title": title,
         "version": str(info.get("version", "unknown")),
     }

@@ -113,3 +113,53 @@ def _has_id(body: dict[str, Any], identity: str = "id") -> bool:
 
 def _count(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def webhook_consumers(response: httpx.Response) -> list[dict[str, Any]]:
+    """The `results` of `GET /webhooks`: consumers, each naming its `id` and `url`."""
+    results = json_object(response).get("results")
+    if not isinstance(results, list):
+        raise unexpected_answer(response, "a consumer list without a `results` list")
+    for index, item in enumerate(results):
+        if not isinstance(item, dict) or not _has_id(item) or not _has_id(item, "url"):
+            raise unexpected_answer(
+                response, f"a consumer list whose result {index} is no consumer"
+            )
+    return results
+
+
+def sync_settings(response: httpx.Response) -> dict[str, Any]:
+    """`SyncSettings`: the `clientId`, and `settings` that each name their `dataType`."""
+    body = json_object(response)
+    if not _has_id(body, "clientId"):
+        raise unexpected_answer(response, "sync settings without the `clientId`")
+    settings = body.get("settings")
+    if not isinstance(settings, list):
+        raise unexpected_answer(response, "sync settings without a `settings` list")
+    for index, item in enumerate(settings):
+        if not isinstance(item, dict) or not _has_id(item, "dataType"):
+            raise unexpected_answer(
+                response, f"sync settings whose setting {index} has no data type"
+            )
+    return body
+
+
+def localization(response: httpx.Response) -> dict[str, str | None]:
+    """`LocalizationInfo` as each key's text (None: no text)."""
+    texts: dict[str, str | None] = {}
+    for key, value in json_object(response).items():
+        text = value.get("text") if isinstance(value, dict) else None
+        if not isinstance(value, dict) or not (text is None or isinstance(text, str)):
+            raise unexpected_answer(response, f"a text catalogue whose `{key}` holds no text")
+        texts[key] = text
+    return texts
+
+
+def visible_accounts(response: httpx.Response) -> list[str] | None:
+    """`VisibleAccounts`: the account keys shown, or None where Codat gives none."""
+    accounts = json_object(response).get("visibleAccounts")
+    if accounts is None:
+        return None
+    if not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts):
+        raise unexpected_answer(response, "`visibleAccounts` that are not a list of keys")
+    return accounts

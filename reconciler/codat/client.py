@@ -6,7 +6,7 @@ in reconciler/codat/sending.py; this module only names paths and reads answers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -14,8 +14,12 @@ from reconciler.codat.answers import (
     CompaniesPage,
     Page,
     json_object,
+    localization,
     sync_configuration,
+    sync_settings,
     sync_status,
+    visible_accounts,
+    webhook_consumers,
     with_id,
 )
 from reconciler.codat.errors import CodatAPIError, CodatError
@@ -33,6 +37,8 @@ def api_path(*segments: str) -> str:
 
 
 class CodatClient(RequestSender):
+    _client_id: str | None = None  # learnt from the first sync settings read
+
     # -- companies -------------------------------------------------------
 
     def list_companies(
@@ -166,3 +172,95 @@ class CodatClient(RequestSender):
             if err.status == 404:
                 return None
             raise
+
+    # -- client-wide settings ------------------------------------------------
+
+    def list_webhook_consumers(self) -> list[dict[str, Any]]:
+        """Every webhook consumer of this client (Codat allows at most 50: no paging)."""
+        return webhook_consumers(self.request("GET", "/webhooks"))
+
+    def create_webhook_consumer(
+        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """`body`: `url`, `eventTypes` (at least one), optional `disabled`, `companyTags`."""
+        return with_id(
+            self.request("POST", "/webhooks", json=dict(body), idempotency_key=idempotency_key)
+        )
+
+    def delete_webhook_consumer(self, webhook_id: str) -> None:
+        self.request("DELETE", api_path("webhooks", webhook_id), gone_ok=True)
+
+    def sync_settings(self) -> dict[str, Any]:
+        """`SyncSettings`: `clientId`, `settings` (one per data type), `overridesDefaults`."""
+        settings = sync_settings(self.request("GET", "/profile/syncSettings"))
+        self._client_id = settings["clientId"]
+        return settings
+
+    def client_id(self) -> str:
+        """Codat's id of the client this API key belongs to, as its sync settings name it."""
+        if self._client_id is None:
+            self.sync_settings()
+        assert self._client_id is not None
+        return self._client_id
+
+    def set_sync_settings(
+        self,
+        settings: Sequence[Mapping[str, Any]],
+        *,
+        overrides_defaults: bool = True,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """Replace the whole settings list: a data type left out leaves it, so send them all."""
+        body = {
+            "clientId": self.client_id(),
+            "settings": [dict(setting) for setting in settings],
+            "overridesDefaults": overrides_defaults,
+        }
+        self.request("POST", "/profile/syncSettings", json=body, idempotency_key=idempotency_key)
+
+    def sync_flow_text(self, locale: str) -> dict[str, str | None]:
+        """Each text key of the sync flow in `locale` (`en-us`, `fr-fr`) and its text."""
+        params = {"locale": locale}
+        return localization(self.request("GET", "/sync/commerce/config/ui/text", params=params))
+
+    def update_sync_flow_text(
+        self,
+        locale: str,
+        texts: Mapping[str, str | None],
+        *,
+        idempotency_key: str | None = None,
+    ) -> dict[str, str | None]:
+        """Set the keys given (None: back to Codat's default); the others are untouched.
+        Returns the whole catalogue after the change."""
+        body = {key: {"text": text} for key, text in texts.items()}
+        return localization(
+            self.request(
+                "PATCH",
+                "/sync/commerce/config/ui/text",
+                params={"locale": locale},
+                json=body,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def visible_accounts(self, platform_key: str) -> list[str] | None:
+        """The account keys the sync flow shows for `platform_key`."""
+        path = api_path(
+            "clients", self.client_id(), "config", "ui", "accounts", "platform", platform_key
+        )
+        return visible_accounts(self.request("GET", path))
+
+    def set_visible_accounts(
+        self,
+        platform_key: str,
+        account_keys: Sequence[str] | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> list[str] | None:
+        """Show these accounts (and those Codat never hides); None shows every account
+        again. Returns the accounts shown after the change."""
+        body = {} if account_keys is None else {"visibleAccounts": list(account_keys)}
+        path = api_path("sync", "commerce", "config", "ui", "accounts", "platform", platform_key)
+        return visible_accounts(
+            self.request("POST", path, json=body, idempotency_key=idempotency_key)
+        )

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from reconciler.sandbox import connections, validation
+from reconciler.sandbox.client_routes import CLIENT_TABLE
 from reconciler.sandbox.context import Context, Handler, company_or_404
 from reconciler.sandbox.merchant_routes import MERCHANT_TABLE
 from reconciler.sandbox.messages import (
@@ -219,7 +220,8 @@ def _compile(template: str) -> re.Pattern[str]:
     return re.compile(regex + "/?")
 
 
-ROUTES = [Route(m, t, h, w, _compile(t)) for m, t, h, w in [*_TABLE, *MERCHANT_TABLE]]
+_TABLES = [*_TABLE, *MERCHANT_TABLE, *CLIENT_TABLE]
+ROUTES = [Route(m, t, h, w, _compile(t)) for m, t, h, w in _TABLES]
 
 
 def find_route(method: str, path: str) -> tuple[Route, dict[str, str]]:

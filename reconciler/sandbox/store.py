@@ -60,6 +60,15 @@ CREATE TABLE IF NOT EXISTS commerce_syncs (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS commerce_syncs_company ON commerce_syncs(company_id, seq);
+CREATE TABLE IF NOT EXISTS webhook_consumers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS client_settings (
+    name TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
 """
 # Every statement is IF NOT EXISTS: opening a file made by an older sandbox adds
 # what it lacks and leaves its data alone.

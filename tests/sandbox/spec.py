@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,11 @@ def schemas_file() -> dict[str, Any]:
 
 
 def validator(name: str, schema: str) -> Draft202012Validator:
-    """A validator for `#/components/schemas/<schema>` of spec file `name`."""
+    """A validator for `#/components/schemas/<schema>` of spec file `name`; `schema` may
+    go deeper (`WebhookConsumer/definitions/webhookConsumers`)."""
     components = schemas_file()["specs"][name]["components"]
-    assert schema in components["schemas"], f"{schema} is not in {name}'s trimmed schemas"
+    top = schema.split("/")[0]
+    assert top in components["schemas"], f"{top} is not in {name}'s trimmed schemas"
     root = {"components": components, "$ref": f"#/components/schemas/{schema}"}
     return Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
@@ -47,3 +50,26 @@ def assert_valid(body: Any, schema: str, *specs: str) -> None:
     for name in specs or (PLATFORM,):
         found = violations(body, schema, name)
         assert not found, f"{name} {schema}: " + "; ".join(found)
+
+
+def request_schema(operation: str, name: str) -> dict[str, Any] | None:
+    """The request body schema of `operation` ("POST /companies/0498e921"), matched
+    against the spec's path templates; None if spec file `name` has none for it."""
+    method, _, path = operation.partition(" ")
+    for template, schema in schemas_file()["specs"][name]["requests"].items():
+        pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template.partition(" ")[2]))
+        if template.startswith(method + " ") and re.fullmatch(pattern, path):
+            found: dict[str, Any] = schema
+            return found
+    return None
+
+
+def request_violations(body: Any, operation: str, name: str) -> list[str]:
+    """Every way `body` breaks the request body schema of `operation` ("POST /webhooks")."""
+    spec = schemas_file()["specs"][name]
+    schema = request_schema(operation, name)
+    assert schema is not None, f"{operation} is not in {name}'s trimmed requests"
+    root = {"components": spec["components"], **schema}
+    check = Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = sorted(check.iter_errors(body), key=lambda e: list(e.path))
+    return [f"{list(e.path)}: {e.message}" for e in errors]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.sandbox.spec import COMMERCE, PLATFORM, schemas_file, violations
+from tests.sandbox.spec import COMMERCE, PLATFORM, request_violations, schemas_file, violations
 
 ROOT = Path(__file__).resolve().parents[2]
 PROSE = {"description", "title", "example", "examples", "nullable"}
@@ -106,3 +106,34 @@ def test_bodies_breaking_the_schemas_are_rejected(name: str) -> None:
     assert violations({**error, "statusCode": "404"}, "ErrorMessage", name) == [
         "['statusCode']: '404' is not of type 'integer'"
     ]
+
+
+@pytest.mark.parametrize("name", [PLATFORM, COMMERCE])
+def test_request_schemas_are_valid_resolvable_without_prose_and_bite(name: str) -> None:
+    document = schemas_file()["specs"][name]
+    assert document["requests"]
+    for schema in document["requests"].values():
+        Draft202012Validator.check_schema(schema)
+        for node in _schema_nodes(schema):
+            assert not PROSE & node.keys() and not any(k.startswith("x-") for k in node), node
+            if "$ref" in node:
+                assert isinstance(_resolve(document, node["$ref"]), dict | bool), node["$ref"]
+    if name == PLATFORM:
+        settings = {
+            "clientId": "367f7975-267b-439b-90c6-a6040ee680f3",
+            "settings": [
+                {"dataType": "commerce-orders", "fetchOnFirstLink": True, "syncSchedule": 24,
+                 "syncOrder": 0}
+            ],
+            "overridesDefaults": True,
+        }  # fmt: skip
+        assert request_violations(settings, "POST /profile/syncSettings", name) == []
+        assert request_violations({**settings, "clientId": 7}, "POST /profile/syncSettings", name)
+        unknown = {**settings, "settings": [{**settings["settings"][0], "dataType": "teapots"}]}
+        assert request_violations(unknown, "POST /profile/syncSettings", name)
+        assert request_violations({"companyTags": ["x" * 129]}, "POST /webhooks", name)
+    else:
+        patch = {"configure-misc-nextButton": {"text": None}}
+        assert request_violations(patch, "PATCH /sync/commerce/config/ui/text", name) == []
+        bare = {"configure-misc-nextButton": "Next"}
+        assert request_violations(bare, "PATCH /sync/commerce/config/ui/text", name)

@@ -71,13 +71,21 @@ def load(paths: Sequence[str | Path], *, check_secrets: bool = False) -> Desired
     return begin(paths, check_secrets=check_secrets).result()
 
 
-def begin(paths: Sequence[str | Path], *, check_secrets: bool = False) -> Loading:
+def begin(
+    paths: Sequence[str | Path],
+    *,
+    check_secrets: bool = False,
+    own_weight: float = parallel.OWN_WEIGHT,
+) -> Loading:
     """Start loading: a large fleet's files are being read by other processes on return,
-    leaving this one free (to read Codat) until `result()`."""
+    leaving this one free (to read Codat) until `result()`. `own_weight`: how much
+    of the reading this process keeps against another's 1.0 (less when it will be
+    busy meanwhile)."""
     errors: list[ManifestError] = []
     sources = discovery.discover(paths, errors)
     read = partial(_read_file, check_secrets=check_secrets)
-    return Loading(sources, errors, parallel.start(read, sources, encode=_encode, decode=_decode))
+    reading = parallel.start(read, sources, encode=_encode, decode=_decode, own_weight=own_weight)
+    return Loading(sources, errors, reading)
 
 
 class Loading:

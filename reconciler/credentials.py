@@ -24,7 +24,7 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from reconciler.manifests.model import DesiredState, SecretUnavailable
+from reconciler.manifests.model import AuthValue, DesiredState, SecretUnavailable
 
 KEY_ENV = "CODAT_RECONCILER_KEY"
 # The embedded sandbox holds no real credentials, so a well-known key is
@@ -73,11 +73,15 @@ def key_id(key: bytes) -> str:
     return base64.urlsafe_b64encode(digest[:3]).decode("ascii")
 
 
+# Made once: json.dumps with non-default separators builds an encoder per call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def fingerprint(key: bytes, merchant: str, platform_key: str, values: Mapping[str, str]) -> str:
     # Merchant and platform key are mixed in so equal credentials on two
     # merchants do not show as equal fingerprints.
-    message = json.dumps([merchant, platform_key, sorted(values.items())], separators=(",", ":"))
-    digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+    message = _COMPACT.encode([merchant, platform_key, sorted(values.items())])
+    digest = hmac.digest(key, message.encode("utf-8"), "sha256")
     return base64.urlsafe_b64encode(digest[:9]).decode("ascii")
 
 
@@ -89,6 +93,8 @@ def collect(
     reads only that merchant's secrets)."""
     out: dict[tuple[str, str], Credential] = {}
     kid = key_id(key) if key is not None else ""
+    # Thousands of merchants often name one variable or key file: each is read once.
+    read: dict[AuthValue, str | SecretUnavailable] = {}
     for merchant in desired.merchants:
         if merchants is not None and merchant.name not in merchants:
             continue
@@ -97,7 +103,7 @@ def collect(
                 continue
             where = (merchant.name, conn.platform_key)
             try:
-                values = conn.resolve_authorization()
+                values = {name: _resolve(v, read) for name, v in sorted(conn.authorization.items())}
             except SecretUnavailable as exc:
                 out[where] = Unverifiable(str(exc), secret_missing=True)
                 continue
@@ -107,3 +113,16 @@ def collect(
             value = fingerprint(key, merchant.name, conn.platform_key, values)
             out[where] = Fingerprint(value, kid)
     return out
+
+
+def _resolve(value: AuthValue, read: dict[AuthValue, str | SecretUnavailable]) -> str:
+    found = read.get(value)
+    if found is None:
+        try:
+            found = value.resolve()
+        except SecretUnavailable as exc:
+            found = exc
+        read[value] = found
+    if isinstance(found, SecretUnavailable):
+        raise found
+    return found

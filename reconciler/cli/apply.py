@@ -77,10 +77,10 @@ def apply(
     if not paths:
         raise click.UsageError("give the manifest PATHs to apply, or --plan FILE")
 
-    desired = engine.load_manifests(paths, merchants, secret_env=secret_env)
+    loading = engine.start_loading(paths, merchants, secret_env=secret_env)
     run = engine.PlanRun(prune, merchants, max_deletes, require_secrets=True)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
-        planned = engine.plan(client, desired, run, sandbox=connection.is_sandbox,
+        planned = engine.plan(client, loading, run, sandbox=connection.is_sandbox,
                               progress=reporter)
         show_plan(planned.plan, "text")
         engine.guard_deletes(planned, run)

@@ -64,11 +64,12 @@ def plan(
       codat-reconciler plan manifests/ --detailed-exitcode   # drift check: exit 2 on changes
     """
     check_prune(prune, max_deletes)
-    desired = engine.load_manifests(paths, merchants, secret_env=secret_env)
+    loading = engine.start_loading(paths, merchants, secret_env=secret_env)
     run = engine.PlanRun(prune, merchants, max_deletes)
     with open_client(connection, reporter) as client:
-        planned = engine.plan(client, desired, run, sandbox=connection.is_sandbox,
+        planned = engine.plan(client, loading, run, sandbox=connection.is_sandbox,
                               progress=reporter)
+    desired = planned.desired
     show_plan(planned.plan, fmt, desired.files)
     engine.guard_deletes(planned, run)
     if out:

@@ -20,6 +20,7 @@ from reconciler.apply.executor import ApplyResult, Failure
 from reconciler.codat.client import CodatClient
 from reconciler.engine.applying import StalePlan, apply, open_saved_plan, verify_saved_plan
 from reconciler.engine.planning import (
+    Loading,
     Planned,
     PlanRun,
     guard_deletes,
@@ -27,6 +28,7 @@ from reconciler.engine.planning import (
     plan,
     plan_from_live,
     read_live,
+    start_loading,
 )
 from reconciler.engine.progress import SILENT, Progress
 from reconciler.engine.readiness import status
@@ -46,6 +48,7 @@ __all__ = [
     "CodatClient",
     "DesiredState",
     "Failure",
+    "Loading",
     "MerchantStatus",
     "Plan",
     "PlanRun",
@@ -64,6 +67,7 @@ __all__ = [
     "plan_from_live",
     "read_live",
     "render",
+    "start_loading",
     "status",
     "sync_flow_url",
     "verify_saved_plan",

@@ -12,21 +12,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from reconciler.gcpause import paused_collection
-from reconciler.manifests import discovery, names, references
+from reconciler.manifests import discovery, names, parallel, references
 from reconciler.manifests.discovery import Source
 from reconciler.manifests.errors import ManifestError, ManifestErrors
 from reconciler.manifests.model import (
     AuthValue,
     DesiredConnection,
     DesiredState,
+    LiteralValue,
     Location,
     Merchant,
+    SecretRef,
     SyncFlow,
 )
 from reconciler.manifests.references import EnvAllowlist
@@ -74,8 +77,7 @@ def load(
 
     `secret_env`: the only environment variables `{env: NAME}` may name (the tool's
     own and CI credentials are refused whatever it says)."""
-    with paused_collection():  # values, positions, merchants: no cycles among them
-        return _load(paths, _Checks(check_secrets, secret_env))
+    return begin(paths, check_secrets=check_secrets, secret_env=secret_env).result()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,34 +88,82 @@ class _Checks:
     secret_env: EnvAllowlist | None = None
 
 
-def _load(paths: Sequence[str | Path], checks: _Checks) -> DesiredState:
+def begin(
+    paths: Sequence[str | Path],
+    *,
+    check_secrets: bool = False,
+    secret_env: EnvAllowlist | None = None,
+    own_weight: float = parallel.OWN_WEIGHT,
+) -> Loading:
+    """Start loading: a large fleet's files are being read by other processes on return,
+    leaving this one free (to read Codat) until `result()`. `own_weight`: how much
+    of the reading this process keeps against another's 1.0 (less when it will be
+    busy meanwhile)."""
     errors: list[ManifestError] = []
     sources = discovery.discover(paths, errors)
-    files: list[tuple[str, str]] = []
-    found: list[_Found] = []
-    for source in sources:
-        file_errors: list[ManifestError] = []
-        try:
-            digest, result = _load_file(source, checks, file_errors)
-        # One unreadable file must not hide the others' errors. Only what a file can
-        # cause is caught: anything else is a bug in the loader and must read as one.
-        except (OSError, UnicodeError, yaml.YAMLError) as exc:
-            file_errors.append(
-                ManifestError(
-                    Location(source.display, 1, 1),
-                    f"could not read this file ({exc.__class__.__name__})",
-                )
-            )
-            continue
-        finally:
+    read = partial(_read_file, checks=_Checks(check_secrets, secret_env))
+    reading = parallel.start(read, sources, encode=_encode, decode=_decode, own_weight=own_weight)
+    return Loading(sources, errors, reading)
+
+
+class Loading:
+    """Manifests being loaded (see `begin`)."""
+
+    def __init__(
+        self,
+        sources: list[Source],
+        errors: list[ManifestError],
+        reading: parallel.Reading[_FileResult],
+    ) -> None:
+        self._sources = sources
+        self._errors = errors
+        self._reading = reading
+
+    @property
+    def in_parallel(self) -> bool:
+        return self._reading.in_parallel
+
+    def result(self) -> DesiredState:
+        """The desired state. Raises ManifestErrors listing every problem."""
+        with paused_collection():  # values, positions, merchants: no cycles among them
+            return self._finish()
+
+    def _finish(self) -> DesiredState:
+        errors = self._errors
+        files: list[tuple[str, str]] = []
+        found: list[_Found] = []
+        for source, (digest, result, file_errors) in zip(
+            self._sources, self._reading.results(), strict=True
+        ):
             errors.extend(file_errors)
-        if digest is not None:
-            files.append((source.display, digest))
-        found.append(result)
-    merchants = _check_unique(found, errors)
-    if errors:
-        raise ManifestErrors(errors, files=files)
-    return DesiredState(merchants=tuple(merchants), files=tuple(files))
+            if digest is not None:
+                files.append((source.display, digest))
+            found.append(result)
+        merchants = _check_unique(found, errors)
+        if errors:
+            raise ManifestErrors(errors, files=files)
+        return DesiredState(merchants=tuple(merchants), files=tuple(files))
+
+
+# What reading one file gives: its digest (None if unread), merchants, problems.
+_FileResult = tuple[str | None, "_Found", list[ManifestError]]
+
+
+def _read_file(source: Source, *, checks: _Checks) -> _FileResult:
+    errors: list[ManifestError] = []
+    try:
+        digest, result = _load_file(source, checks, errors)
+    # One unreadable file must not hide the others' errors. Only what a file can
+    # cause is caught: anything else is a bug in the loader and must read as one.
+    except (OSError, UnicodeError, yaml.YAMLError) as exc:
+        errors.append(
+            ManifestError(
+                Location(source.display, 1, 1),
+                f"could not read this file ({exc.__class__.__name__})",
+            )
+        )
+        return None, _Found(), errors
+    return digest, result, errors
 
 
 def _load_file(
@@ -299,3 +349,106 @@ def _check_unique(found: list[_Found], errors: list[ManifestError]) -> list[Merc
                         )
                     )
     return merchants
+
+
+# A file's result as plain tuples, for the trip from a reading child process
+# (reconciler/manifests/parallel.py): tuples pickle several times faster than the
+# model's frozen dataclasses. A location travels as (line, column), all of a
+# file's merchants being in that file.
+
+
+def _encode(result: _FileResult) -> tuple[Any, ...]:
+    digest, found, errors = result
+    file = found.merchants[0].name_at.file if found.merchants else ""
+    entries = [
+        (
+            None if e.merchant is None else _encode_merchant(e.merchant),
+            e.name,
+            _point(e.name_at),
+            e.company_id,
+            None if e.pinned_at is None else _point(e.pinned_at),
+        )
+        for e in found.merchants
+    ]
+    problems = [(e.location.file, e.location.line, e.location.column, e.message) for e in errors]
+    return file, digest, entries, problems
+
+
+def _point(location: Location) -> tuple[int, int]:
+    return location.line, location.column
+
+
+def _encode_merchant(m: Merchant) -> tuple[Any, ...]:
+    flow = m.sync_flow
+    connections = tuple(
+        (
+            c.platform_key,
+            None
+            if c.authorization is None
+            else {name: _encode_value(v) for name, v in c.authorization.items()},
+            _point(c.location),
+        )
+        for c in m.connections
+    )
+    return (
+        m.name,
+        _point(m.location),
+        m.description,
+        m.tags,
+        m.company_id,
+        (flow.commerce_key, flow.accounting_key, flow.redirect_url),
+        connections,
+    )
+
+
+def _encode_value(value: AuthValue) -> tuple[str, str, str | None]:
+    if isinstance(value, SecretRef):
+        return value.kind, value.name, None if value.path is None else str(value.path)
+    return "literal", value.value, None
+
+
+def _decode(wire: tuple[Any, ...]) -> _FileResult:
+    file, digest, entries, problems = wire
+    found = _Found(
+        [
+            _Entry(
+                None if merchant is None else _decode_merchant(file, merchant),
+                name,
+                Location(file, *name_at),
+                company_id,
+                None if pinned_at is None else Location(file, *pinned_at),
+            )
+            for merchant, name, name_at, company_id, pinned_at in entries
+        ]
+    )
+    errors = [ManifestError(Location(f, line, column), text) for f, line, column, text in problems]
+    return digest, found, errors
+
+
+def _decode_merchant(file: str, wire: tuple[Any, ...]) -> Merchant:
+    name, location, description, tags, company_id, flow, connections = wire
+    return Merchant(
+        name=name,
+        location=Location(file, *location),
+        description=description,
+        tags=tags,
+        company_id=company_id,
+        sync_flow=SyncFlow(*flow),
+        connections=tuple(
+            DesiredConnection(
+                key,
+                None
+                if auth is None
+                else {n: _decode_value(kind, v, path) for n, (kind, v, path) in auth.items()},
+                Location(file, *at),
+            )
+            for key, auth, at in connections
+        ),
+    )
+
+
+def _decode_value(kind: str, value: str, path: str | None) -> AuthValue:
+    if kind == "literal":
+        return LiteralValue(value)
+    ref_kind: Literal["env", "file"] = "env" if kind == "env" else "file"
+    return SecretRef(ref_kind, value, None if path is None else Path(path))

@@ -39,17 +39,18 @@ _SCALAR_TAGS = {_YAML + "int", _YAML + "float", _YAML + "bool", _YAML + "null"}
 _RESOLVER = yaml.resolver.Resolver()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
+
 @dataclass(slots=True)
 class Pos:
-    """Where a node starts; for a mapping also its keys, for both its children.
+    """Where a collection starts, where its keys are (a mapping), and its children's.
 
-    A scalar has neither (None): most nodes are scalars, and two empty dicts for
-    each were a good part of reading a large manifest.
+    A scalar child is its bare Mark: most nodes are scalars, and an object for
+    each was a good part of reading a large manifest.
     """
 
     mark: Mark
     key_marks: dict[str, Mark] | None = None
-    children: dict[str | int, Pos] | None = None
+    children: dict[str | int, Pos | Mark] | None = None
 
 
 @dataclass(slots=True)
@@ -80,7 +81,7 @@ class _Frame:
     pos: Pos
     anchor: str | None
     # The open collection's `pos.children` and, for a mapping, `pos.key_marks`.
-    children: dict[str | int, Pos]
+    children: dict[str | int, Pos | Mark]
     key_marks: dict[str, Mark] | None
     size: int = 1
     key: str | None = None
@@ -99,7 +100,7 @@ class _Folder:
         self.too_deep_for_libyaml = False
         self.errors: list[ManifestError] = []
         self.usable = True
-        self.anchors: dict[str, tuple[Any, Pos, int]] = {}
+        self.anchors: dict[str, tuple[Any, Pos | Mark, int]] = {}
         self.open_anchors: set[str] = set()
         self.expanded = 0
         self.stack: list[_Frame] = []
@@ -149,7 +150,7 @@ class _Folder:
                 if frame is not None and frame.key_marks is not None and frame.key is None:
                     self._key(frame, event, mark)
                 else:
-                    self._complete(self._scalar(event, mark), Pos(mark), 1, event.anchor)
+                    self._complete(self._scalar(event, mark), mark, 1, event.anchor)
             elif isinstance(event, events.CollectionEndEvent):
                 done = self.stack.pop()
                 if done.anchor is not None:
@@ -241,11 +242,11 @@ class _Folder:
         assert pos.children is not None
         self.stack.append(_Frame(container, pos, event.anchor, pos.children, pos.key_marks))
 
-    def _complete(self, value: Any, pos: Pos, size: int, anchor: str | None) -> None:
+    def _complete(self, value: Any, pos: Pos | Mark, size: int, anchor: str | None) -> None:
         if anchor is not None:
             self.anchors[anchor] = (value, pos, size)
         if not self.stack:
-            self.root = (value, pos)
+            self.root = (value, pos if isinstance(pos, Pos) else Pos(pos))
             return
         parent = self.stack[-1]
         parent.size += size
@@ -286,5 +287,7 @@ def locate(pos: Pos, path: tuple[str | int, ...], *, key: bool = False) -> Mark:
         child = pos.children.get(step) if pos.children is not None else None
         if child is None:
             break
+        if not isinstance(child, Pos):
+            return child  # a scalar: nothing below it
         pos = child
     return pos.mark

@@ -80,7 +80,7 @@ def apply(
         show_plan(planned.plan, "text")
         engine.guard_deletes(planned, run)
         if not planned.plan.has_changes:
-            return 1 if planned.plan.conflicts else 0
+            return 1 if planned.plan.blocked else 0
         if not auto_approve:
             _confirm()
         result = _execute(client, planned, parallelism, reporter)
@@ -155,7 +155,7 @@ def _report(result: ApplyResult, plan: Plan, reporter: Reporter) -> int:
         reporter.tell("hint", "Re-run apply to finish: it plans again from what did get done.")
     if result.exit_code:
         return result.exit_code
-    if plan.conflicts:
-        reporter.tell("conflicts", f"{len(plan.conflicts)} merchant(s) left alone because of "
-                      "conflicts (see the plan above).", merchants=len(plan.conflicts))
-    return 0 if result.ok and not plan.conflicts else 1
+    if plan.blocked:
+        reporter.tell("conflicts", f"{len(plan.blocked)} merchant(s) left alone because of "
+                      "conflicts or problems (see the plan above).", merchants=len(plan.blocked))
+    return 0 if result.ok and not plan.blocked else 1

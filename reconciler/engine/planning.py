@@ -20,7 +20,7 @@ from reconciler.live.reader import read_live_state
 from reconciler.manifests.loader import load
 from reconciler.manifests.model import DesiredState
 from reconciler.plan.guard import check_deletes
-from reconciler.plan.model import Action, Kind, Plan
+from reconciler.plan.model import Action, Cause, Kind, Plan
 from reconciler.plan.planner import PlanOptions, make_plan
 
 
@@ -114,8 +114,9 @@ def plan_from_live(
 
 
 def guard_deletes(planned: Planned, run: PlanRun) -> None:
-    """The mass-deletion guard: raises when the plan deletes more than allowed."""
-    if run.prune:
+    """The mass-deletion guard: raises when the plan deletes more than allowed. The
+    tool's unused twins are deleted without --prune, under the same limit."""
+    if run.prune or any(c.cause is Cause.TWIN for c in planned.plan.changes):
         check_deletes(
             planned.plan,
             max_deletes=run.max_deletes,

@@ -60,7 +60,6 @@ class Scope:
         self.known: dict[str, str] = known if known is not None else {}
         self._pinned = {m.company_id: m.name for m in desired.merchants if m.company_id}
         self._named = {m.name for m in desired.merchants if not m.company_id}
-        self._by_address = {m.address: m.name for m in desired.merchants}
 
     def trigger(self, company_id: str, company_name: str | None, deleted: bool) -> Trigger | None:
         """The reconcile a delivery about this company asks for; None if not ours."""
@@ -87,14 +86,11 @@ class Scope:
                 self.known[merchant.name] = company.id
 
     def unconverged(self, planned: engine.Planned, result: ApplyResult) -> set[str]:
-        """Merchants a reconcile left short of their manifests: conflicts, failures,
-        changes skipped or not started."""
+        """Merchants a reconcile left short of their manifests: conflicts, problems,
+        failures, changes skipped or not started."""
         names = {f.change.merchant for f in result.failed}
         names.update(c.merchant for c in (*result.skipped, *result.not_started))
-        for conflict in planned.plan.conflicts:
-            merchant = self._by_address.get(conflict.address.partition(".connection[")[0])
-            if merchant is not None:
-                names.add(merchant)
+        names.update(planned.plan.blocked)
         return names
 
 

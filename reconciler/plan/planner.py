@@ -128,8 +128,8 @@ def _cannot_finish(
         if creates and options.integrations is not None and key not in options.integrations:
             problems.append(Problem(
                 change.address,
-                f"platform key {key} is not an enabled integration of this Codat account "
-                "(GET /integrations): enable it in Codat, or correct the manifest",
+                f"not started: platform key {key} is not an enabled integration of this Codat "
+                "account (GET /integrations): enable it in Codat, or correct the manifest",
                 merchant.name, ProblemKind.UNKNOWN_PLATFORM, where,
             ))
         credential = credentials.get((change.merchant, key))
@@ -139,7 +139,7 @@ def _cannot_finish(
             continue
         missing = f"connection {key} cannot be authorized: {credential.reason}"
         if options.require_secrets:
-            problems.append(Problem(change.address, missing, merchant.name,
+            problems.append(Problem(change.address, "not started: " + missing, merchant.name,
                                     ProblemKind.SECRET_MISSING, where))
         else:
             notes.append(Note(merchant.address, missing + ": apply will not start this "

@@ -8,7 +8,6 @@ from reconciler import engine
 from reconciler.apply.executor import ApplyResult
 from reconciler.cli.interrupt import graceful_stop
 from reconciler.cli.options import (
-    check_prune,
     codat_options,
     merchant_option,
     output_options,
@@ -60,7 +59,6 @@ def apply(
     finish, a summary says what was not started; exit 130 (SIGINT) or 143 (SIGTERM).
     A second Ctrl-C stops at once.
     """
-    check_prune(prune, max_deletes)
     if plan_file:
         if paths or prune or merchants:
             raise click.UsageError(

@@ -112,7 +112,7 @@ def test_apply_with_conflicts(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["plan", "{root}", "--max-deletes", "2"], "--max-deletes only limits --prune"),
+        (["apply", "--plan", "p.json", "{root}"], "--plan takes no PATH"),
         (["apply", "{root}", "--timeout", "nan"], "Invalid value for '--timeout'"),
         (["plan", "{root}", "--no-such-flag"], "--no-such-flag"),
         (["apply", "{root}"], "refusing to apply without confirmation"),

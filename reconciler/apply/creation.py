@@ -20,9 +20,11 @@ Idempotency-Key, a 5xx included, for 90 minutes. So:
   earliest `created` (then the smallest id) stays and the others are deleted.
   Whichever process looks last (it always sees both) does the deleting; the
   rule never depends on two clocks agreeing, only on both reading the same values.
-  A company this run created that the listing does not show yet is read by id:
-  there, it is created (not "deleted meanwhile"), and a twin the lag hid is left
-  to the next plan, which settles the tool's unused twins (plan/twins.py).
+  A company this run created that the listing does not show is read by id (which
+  does not lag): gone, another process resolved it away (or someone deleted it);
+  there, the listing is read again until it shows it (bounded), and a twin the
+  lag still hides is left to the next plan, which settles the tool's unused twins
+  (plan/twins.py).
 """
 
 from __future__ import annotations
@@ -163,15 +165,18 @@ def resolve_twins(
                 by_name[company.name].append(company)
     superseded = []
     for name, mine in sorted(created.items()):
-        twins: list[LiveCompany] | None = by_name[name]
-        if mine not in {c.id for c in twins or ()}:
-            twins = _listed_later(client, name, mine, known, read_back)
-        if twins is None:
-            superseded.append(Superseded(name, f"company {mine} was created, but Codat no "
-                                         "longer has it (deleted meanwhile): run apply again"))
-            continue
+        twins = by_name[name]
         if mine not in {c.id for c in twins}:
-            continue  # created; twins the listing does not show yet are the next plan's
+            if not _exists(client, mine):  # read by id: no lag, so truly gone
+                if not twins:
+                    superseded.append(Superseded(name, f"company {mine} was created, but Codat "
+                                                 "no longer has it (deleted meanwhile): run "
+                                                 "apply again"))
+                    continue
+            else:
+                twins = _listed_later(client, name, mine, known, read_back)
+                if mine not in {c.id for c in twins}:
+                    continue  # created; twins the listing does not show yet are the next plan's
         winner = _winner(twins)
         _delete_all(client, (c.id for c in twins if c.id != winner.id))
         if winner.id != mine:
@@ -181,25 +186,28 @@ def resolve_twins(
     return superseded
 
 
+def _exists(client: CreationCalls, company_id: str) -> bool:
+    try:
+        client.get_company(company_id)
+    except CodatAPIError as err:
+        if err.status == 404:
+            return False
+        raise
+    return True
+
+
 def _listed_later(
     client: CreationCalls, name: str, mine: str, known: set[str], read_back: ReadBack
-) -> list[LiveCompany] | None:
-    """The fresh companies called `name` once the listing shows `mine` (bounded); None
-    when Codat no longer has `mine` at all (read by id, which does not lag)."""
+) -> list[LiveCompany]:
+    """The fresh companies called `name`, read until the listing shows `mine` (which
+    exists) or `read_back.wait` is over."""
     found: list[LiveCompany] = []
 
     def shows_mine() -> bool:
         found[:] = _fresh_named(client, name, known)
         return mine in {c.id for c in found}
 
-    if read_back.until(shows_mine):
-        return found
-    try:
-        client.get_company(mine)
-    except CodatAPIError as err:
-        if err.status == 404:
-            return None
-        raise
+    read_back.until(shows_mine)
     return found
 
 

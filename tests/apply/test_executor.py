@@ -390,3 +390,27 @@ def test_each_operation_is_made_by_exactly_one_kind_of_change() -> None:
             except ValueError:
                 continue
     assert sorted(made) == sorted(Operation)
+
+
+def test_a_company_another_apply_resolved_away_is_reported_as_its_twin_without_waiting() -> None:
+    want = DesiredState((Merchant("m1", HERE),))
+    live = LiveState(())
+    time = FakeTime()
+
+    class Raced(FakeCodat):
+        def create_company(self, body: dict[str, Any]) -> dict[str, Any]:
+            company = super().create_company(body)
+            # The other apply made its twin first, then deleted this run's at its end.
+            del self.companies[company["id"]]
+            self.companies["theirs"] = {**company, "id": "theirs", "created": "2026-01-01Z",
+                                        "tags": {"managed-by": "codat-reconciler"}}
+            return company
+
+    result = Executor(Raced(), want, live, read_back=time.read_back).run(
+        make_plan(want, live, {})
+    )
+    assert [f.message for f in result.failed] == [
+        "another apply created this merchant at the same moment; its company theirs stays "
+        "and this run's id1 was removed: run apply again to finish"
+    ]
+    assert time.now == 0  # read by id at once: no wait for a listing that does not lag

@@ -6,16 +6,17 @@ of `plan` (reconciler/plan/matching.py). Anything else is not ours to touch.
 
 The merchants deliveries named are reconciled together, from their companies
 alone: one `GET /companies/{id}` each (at once, up to the parallelism), not the
-listing; a deleted company is planned from a live state without it, so a
-merchant still declared is made again. A plan that makes a connection reads the
-account's integrations too: one merchant costs at most two reads, then the
-writes. The listing is read instead:
+listing. A plan that makes a connection reads the account's integrations too:
+one merchant costs at most two reads, then the writes. The listing is read instead:
 - for a burst naming more merchants than the listing has pages (a partner
   revoking every token at once): fewer calls against the rate limit;
 - when a named company is not the one last matched to its merchant by name. One
   company cannot show that no other has the same name (a twin made by hand,
   which `plan` would report as a conflict and leave alone), and acting on it
   alone would send the merchant's credentials to a company that may not be its.
+- when a merchant's company was deleted: it is made again only if no other company
+  has its name, or one that reads the same (a look-alike made by hand), which only
+  the listing shows.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def reconcile(
 
 def _reads_listing(triggers: Sequence[Trigger], listing_calls: int) -> bool:
     companies = {t.company_id for t in triggers if not t.deleted}
-    return (not all(t.confirmed for t in triggers)
+    return (not all(t.confirmed and not t.deleted for t in triggers)
             or len(companies) > max(READ_EACH_UP_TO, listing_calls))
 
 

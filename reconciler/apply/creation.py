@@ -8,7 +8,10 @@ Idempotency-Key, a 5xx included, for 90 minutes. So:
 - A 5xx or no answer at all is *ambiguous*: the change may exist. It is read
   back (companies by name, a company's connections) and, when found, taken as
   done; when not, sent again under a new key. A transient failure before or
-  after the change costs one read, never a twin, and never blocks the merchant.
+  after the change costs a read, never a twin, and never blocks the merchant.
+  A listing may lag its writes by seconds while a read by id does not, so a
+  company not found by name is looked for again, for a bounded time
+  (`ReadBack.wait`), before it is sent again.
 - Two applies started at different moments both create what their reads
   missed. After an apply created companies it reads them once more (by name
   when that takes fewer calls than the whole listing)
@@ -17,13 +20,19 @@ Idempotency-Key, a 5xx included, for 90 minutes. So:
   earliest `created` (then the smallest id) stays and the others are deleted.
   Whichever process looks last (it always sees both) does the deleting; the
   rule never depends on two clocks agreeing, only on both reading the same values.
+  A company this run created that the listing does not show is read by id (which
+  does not lag): gone, another process resolved it away (or someone deleted it);
+  there, the listing is read again until it shows it (bounded), and a twin the
+  lag still hides is left to the next plan, which settles the tool's unused twins
+  (plan/twins.py).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -37,6 +46,30 @@ from reconciler.live.reader import read_live_state
 # Sends of one creation (each under a new key) before giving up.
 CREATE_ROUNDS = 3
 _NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBack:
+    """How long a company not found in the listing is looked for again before it is
+    taken as not there: longer than the lag a listing shows under load (seconds)."""
+
+    wait: float = 5.0
+    interval: float = 0.5
+    sleep: Callable[[float], None] = field(default=time.sleep)
+    clock: Callable[[], float] = field(default=time.monotonic)
+
+    def until(self, found: Callable[[], bool]) -> bool:
+        """Ask `found` until it is true or `wait` is over; its last answer."""
+        deadline = self.clock() + self.wait
+        while not found():
+            left = deadline - self.clock()
+            if left <= 0:
+                return False
+            self.sleep(min(self.interval, left))
+        return True
+
+
+READ_BACK = ReadBack()
 
 
 class CreationCalls(Protocol):
@@ -69,9 +102,18 @@ def create_once(post: Callable[[], dict[str, Any]], find: Callable[[], str | Non
     )
 
 
-def company_named(client: CreationCalls, name: str, known: set[str]) -> str | None:
-    """The managed company called `name` that the live read had not seen, if any."""
-    found = _fresh_named(client, name, known)
+def company_named(
+    client: CreationCalls, name: str, known: set[str], read_back: ReadBack = READ_BACK
+) -> str | None:
+    """The managed company called `name` that the live read had not seen, if any,
+    looked for until the listing shows it or `read_back.wait` is over."""
+    found: list[LiveCompany] = []
+
+    def listed() -> bool:
+        found[:] = _fresh_named(client, name, known)
+        return bool(found)
+
+    read_back.until(listed)
     return _winner(found).id if found else None
 
 
@@ -103,7 +145,11 @@ class Superseded:
 
 
 def resolve_twins(
-    client: CreationCalls, created: dict[str, str], known: set[str], listed: int
+    client: CreationCalls,
+    created: dict[str, str],
+    known: set[str],
+    listed: int,
+    read_back: ReadBack = READ_BACK,
 ) -> list[Superseded]:
     """Read the companies once more; delete twins of what this run created (module doc).
 
@@ -120,10 +166,17 @@ def resolve_twins(
     superseded = []
     for name, mine in sorted(created.items()):
         twins = by_name[name]
-        if not twins:
-            superseded.append(Superseded(name, f"company {mine} was created, but Codat no "
-                                         "longer has it (deleted meanwhile): run apply again"))
-            continue
+        if mine not in {c.id for c in twins}:
+            if not _exists(client, mine):  # read by id: no lag, so truly gone
+                if not twins:
+                    superseded.append(Superseded(name, f"company {mine} was created, but Codat "
+                                                 "no longer has it (deleted meanwhile): run "
+                                                 "apply again"))
+                    continue
+            else:
+                twins = _listed_later(client, name, mine, known, read_back)
+                if mine not in {c.id for c in twins}:
+                    continue  # created; twins the listing does not show yet are the next plan's
         winner = _winner(twins)
         _delete_all(client, (c.id for c in twins if c.id != winner.id))
         if winner.id != mine:
@@ -131,6 +184,31 @@ def resolve_twins(
                 name, f"another apply created this merchant at the same moment; its company "
                 f"{winner.id} stays and this run's {mine} was removed: run apply again to finish"))
     return superseded
+
+
+def _exists(client: CreationCalls, company_id: str) -> bool:
+    try:
+        client.get_company(company_id)
+    except CodatAPIError as err:
+        if err.status == 404:
+            return False
+        raise
+    return True
+
+
+def _listed_later(
+    client: CreationCalls, name: str, mine: str, known: set[str], read_back: ReadBack
+) -> list[LiveCompany]:
+    """The fresh companies called `name`, read until the listing shows `mine` (which
+    exists) or `read_back.wait` is over."""
+    found: list[LiveCompany] = []
+
+    def shows_mine() -> bool:
+        found[:] = _fresh_named(client, name, known)
+        return mine in {c.id for c in found}
+
+    read_back.until(shows_mine)
+    return found
 
 
 def _winner(twins: list[LiveCompany]) -> LiveCompany:

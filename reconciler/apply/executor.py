@@ -22,19 +22,22 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, assert_never
 
 from reconciler.apply.creation import (
+    READ_BACK,
     ChangeFailed,
     CreationCalls,
+    ReadBack,
     Superseded,
     company_named,
     connection_of,
     create_once,
     resolve_twins,
 )
-from reconciler.codat.errors import QuotaExhausted, Stopped
+from reconciler.codat.errors import CodatAPIError, QuotaExhausted, Stopped
 from reconciler.errors import ReconcilerError
-from reconciler.live.model import LiveState
+from reconciler.live.model import LiveCompany, LiveState
 from reconciler.manifests.model import DesiredState, SecretUnavailable
-from reconciler.plan.model import Action, Change, Operation, Plan
+from reconciler.plan import twins
+from reconciler.plan.model import Action, Cause, Change, Operation, Plan
 
 __all__ = ["ApplyResult", "ChangeFailed", "CodatCalls", "Executor", "Failure"]
 
@@ -92,8 +95,10 @@ class Executor:
         *,
         parallelism: int = 10,
         on_change: Callable[[Change, str | None], None] | None = None,
+        read_back: ReadBack = READ_BACK,
     ) -> None:
         self._client = client
+        self._read_back = read_back
         self._auth = {
             (m.name, c.platform_key): c for m in desired.merchants for c in m.connections
         }
@@ -179,14 +184,18 @@ class Executor:
             case Operation.CREATE_COMPANY:
                 ids.company_id = create_once(
                     lambda: client.create_company(change.body),
-                    lambda: company_named(client, change.merchant, self._known),
+                    lambda: company_named(client, change.merchant, self._known,
+                                          self._read_back),
                 )
                 with self._lock:
                     self._created[change.merchant] = ids.company_id
             case Operation.UPDATE_COMPANY:
                 client.update_company(_need(ids.company_id, change), change.body)
             case Operation.DELETE_COMPANY:
-                client.delete_company(_need(ids.company_id, change))
+                if change.cause is Cause.TWIN:
+                    self._delete_twin(change)
+                else:
+                    client.delete_company(_need(ids.company_id, change))
             case Operation.CREATE_CONNECTION:
                 company_id = _need(ids.company_id, change)
                 key = _need(change.platform_key, change)
@@ -224,11 +233,45 @@ class Executor:
                 "not Linked: check the credentials declared for it"
             )
 
+    def _delete_twin(self, change: Change) -> None:
+        """Delete a twin only as the plan saw it (unused) and while the one kept is there:
+        between plan and apply the merchant may have started to use it, or another
+        process may have settled the twins another way."""
+        twin_id = _need(change.company_id, change)
+        seen = {k: v for k, v in (change.before or {}).items() if k != "keeps"}
+        keeper = str((change.before or {}).get("keeps") or "")
+        now = self._read_company(twin_id)
+        if now is None:
+            return  # another apply settled these twins already
+        if twins.snapshot(now) != seen:
+            raise ChangeFailed(
+                f"company {twin_id} changed since the plan was made (it may be in use now): "
+                "left alone; plan again"
+            )
+        if not keeper or self._read_company(keeper) is None:
+            raise ChangeFailed(
+                f"company {keeper or '?'}, the twin that was to stay, is gone: {twin_id} is "
+                "left alone; plan again"
+            )
+        self._client.delete_company(twin_id)
+
+    def _read_company(self, company_id: str) -> LiveCompany | None:
+        try:
+            body = self._client.get_company(company_id)
+        except CodatAPIError as err:
+            if err.status == 404:
+                return None
+            raise
+        try:
+            return LiveCompany.from_api(body)
+        except ValueError as err:
+            raise ChangeFailed(f"GET /companies/{company_id}: Codat answered with {err}") from None
+
     def _confirm_created(self, result: ApplyResult) -> None:
         """The end-of-run read: twins resolved, and only companies that exist count as done."""
         try:
             superseded = resolve_twins(
-                self._client, self._created, self._known, self._listed
+                self._client, self._created, self._known, self._listed, self._read_back
             )
         except ReconcilerError as exc:
             superseded = []

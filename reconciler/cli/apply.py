@@ -8,7 +8,6 @@ from reconciler import engine
 from reconciler.apply.executor import ApplyResult
 from reconciler.cli.interrupt import graceful_stop
 from reconciler.cli.options import (
-    check_prune,
     codat_options,
     merchant_option,
     output_options,
@@ -64,7 +63,6 @@ def apply(
     finish, a summary says what was not started; exit 130 (SIGINT) or 143 (SIGTERM).
     A second Ctrl-C stops at once.
     """
-    check_prune(prune, max_deletes)
     if plan_file:
         if paths or prune or merchants:
             raise click.UsageError(
@@ -85,7 +83,7 @@ def apply(
         show_plan(planned.plan, "text")
         engine.guard_deletes(planned, run)
         if not planned.plan.has_changes:
-            return 1 if planned.plan.conflicts else 0
+            return 1 if planned.plan.blocked else 0
         if not auto_approve:
             _confirm()
         result = _execute(client, planned, parallelism, reporter)
@@ -166,7 +164,7 @@ def _report(result: ApplyResult, plan: Plan, reporter: Reporter) -> int:
         reporter.tell("hint", "Re-run apply to finish: it plans again from what did get done.")
     if result.exit_code:
         return result.exit_code
-    if plan.conflicts:
-        reporter.tell("conflicts", f"{len(plan.conflicts)} merchant(s) left alone because of "
-                      "conflicts (see the plan above).", merchants=len(plan.conflicts))
-    return 0 if result.ok and not plan.conflicts else 1
+    if plan.blocked:
+        reporter.tell("conflicts", f"{len(plan.blocked)} merchant(s) left alone because of "
+                      "conflicts or problems (see the plan above).", merchants=len(plan.blocked))
+    return 0 if result.ok and not plan.blocked else 1

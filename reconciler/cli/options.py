@@ -163,8 +163,9 @@ def prune_options(f: F) -> F:
         "--max-deletes",
         type=click.IntRange(min=0),
         metavar="N",
-        help=f"With --prune: refuse a plan deleting more than N companies "
-        f"(default {DEFAULT_MAX_DELETES}; required to prune with an empty manifest set).",
+        help=f"Refuse a plan deleting more than N companies: those --prune deletes and the "
+        f"tool's own unused twins (default {DEFAULT_MAX_DELETES}; required to prune with an "
+        "empty manifest set).",
     )(f)
     f = click.option(
         "--prune",
@@ -173,12 +174,6 @@ def prune_options(f: F) -> F:
         "(only on companies carrying the ownership tag).",
     )(f)
     return f
-
-
-def check_prune(prune: bool, max_deletes: int | None) -> None:
-    if max_deletes is not None and not prune:
-        # Silently ignored, it would read as a guard that is not there.
-        raise click.UsageError("--max-deletes only limits --prune: add --prune, or drop it")
 
 
 def throughput_options(f: F) -> F:

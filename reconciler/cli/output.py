@@ -23,7 +23,7 @@ def show_plan(plan: Plan, fmt: str, manifest_files: Sequence[tuple[str, str]] = 
 
 
 def plan_exit_code(plan: Plan, detailed: bool) -> int:
-    if plan.conflicts:
+    if plan.blocked:
         return 1
     if detailed and plan.has_changes:
         return 2

@@ -9,7 +9,6 @@ import click
 from reconciler import engine
 from reconciler.cli.options import (
     FORMATS,
-    check_prune,
     codat_options,
     merchant_option,
     output_options,
@@ -63,7 +62,6 @@ def plan(
       codat-reconciler plan manifests/ --out plan.json --prune
       codat-reconciler plan manifests/ --detailed-exitcode   # drift check: exit 2 on changes
     """
-    check_prune(prune, max_deletes)
     loading = engine.start_loading(paths, merchants, secret_env=secret_env)
     run = engine.PlanRun(prune, merchants, max_deletes)
     with open_client(connection, reporter) as client:

@@ -9,7 +9,6 @@ import click
 
 from reconciler.cli.interrupt import graceful_stop
 from reconciler.cli.options import (
-    check_prune,
     codat_options,
     output_options,
     prune_options,
@@ -77,7 +76,6 @@ def watch(
     from reconciler.watch.service import Watch
     from reconciler.watch.signature import DeliveryVerifier
 
-    check_prune(prune, max_deletes)
     secret = os.environ.get(SECRET_ENV)
     if not secret:
         raise ReconcilerError(f"set {SECRET_ENV} to the whsec_... secret of the Codat webhook "

@@ -22,7 +22,7 @@ from reconciler.manifests import loader
 from reconciler.manifests.model import DesiredState
 from reconciler.manifests.references import EnvAllowlist
 from reconciler.plan.guard import check_deletes
-from reconciler.plan.model import Action, Kind, Plan
+from reconciler.plan.model import Action, Cause, Kind, Plan
 from reconciler.plan.planner import PlanOptions, make_plan
 
 
@@ -179,8 +179,9 @@ def plan_from_live(
 
 
 def guard_deletes(planned: Planned, run: PlanRun) -> None:
-    """The mass-deletion guard: raises when the plan deletes more than allowed."""
-    if run.prune:
+    """The mass-deletion guard: raises when the plan deletes more than allowed. The
+    tool's unused twins are deleted without --prune, under the same limit."""
+    if run.prune or any(c.cause is Cause.TWIN for c in planned.plan.changes):
         check_deletes(
             planned.plan,
             max_deletes=run.max_deletes,

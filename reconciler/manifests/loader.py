@@ -259,12 +259,20 @@ class _File:
                 key=True,
             )
         company_id = raw.get("companyId")
+        on_lookalike = raw.get("onLookalike")
+        if on_lookalike is not None and company_id is not None:
+            self.error(
+                (*here, "onLookalike"),
+                "onLookalike has no effect on a merchant pinned with companyId: remove one",
+                key=True,
+            )
         merchant = Merchant(
             name=raw["name"],
             location=self.at(here),
             description=raw.get("description"),
             tags=tags,
             company_id=company_id.lower() if company_id is not None else None,
+            on_lookalike=on_lookalike,
             sync_flow=SyncFlow(
                 commerce_key=flow.get("commerceKey"),
                 accounting_key=flow.get("accountingKey"),

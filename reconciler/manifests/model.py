@@ -118,6 +118,9 @@ class Merchant:
     description: str | None = None
     tags: dict[str, str] | None = None
     company_id: str | None = None
+    # What to do about a live company whose name only reads the same (whitespace, case)
+    # when none has the exact name: None leaves the merchant a conflict.
+    on_lookalike: Literal["adopt", "create"] | None = None
     sync_flow: SyncFlow = field(default_factory=SyncFlow)
     connections: tuple[DesiredConnection, ...] = ()
 

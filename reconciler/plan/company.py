@@ -49,7 +49,9 @@ def plan_company(
     if merchant.description is not None:
         want["description"] = merchant.description
         have["description"] = company.description or ""  # Codat may answer null or ""
-    if merchant.company_id and company.name != merchant.name:
+    # A pinned or adopted look-alike company takes the declared name, so the name
+    # matches from then on.
+    if company.name != merchant.name:
         want["name"] = merchant.name
         have["name"] = company.name
     if want == have:
@@ -58,6 +60,8 @@ def plan_company(
     reasons = describe_field_changes({k: have[k] for k in changed}, {k: want[k] for k in changed})
     if not company.managed:
         reasons.insert(0, "adopt: existing company taken under management (ownership tag)")
+    if not merchant.company_id and company.name != merchant.name:
+        reasons.insert(0, f'onLookalike: adopt "{company.name}", which reads the same')
     return Change(
         address=merchant.address,
         action=Action.UPDATE,

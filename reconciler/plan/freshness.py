@@ -102,7 +102,7 @@ def stale_live_message(
     """Why a plan whose live state digest differs is refused: applied already, or overtaken."""
     targets = frozenset(saved.targets) if saved.targets is not None else None
     fresh = make_plan(desired, live, now, PlanOptions(prune=saved.prune, targets=targets))
-    if not fresh.has_changes and not fresh.conflicts:
+    if not fresh.has_changes and not fresh.blocked:
         return (
             f"{source}: this plan was already applied: Codat matches the manifests it was "
             f"made from; {REFUSED}."

@@ -29,7 +29,7 @@ def check_deletes(plan: Plan, *, max_deletes: int | None, declared_merchants: in
     limit = DEFAULT_MAX_DELETES if max_deletes is None else max_deletes
     if deletes > limit:
         raise DeleteGuardError(
-            f"refusing to prune: this plan deletes {deletes} companies, more than "
+            f"refusing to delete: this plan deletes {deletes} companies, more than "
             f"--max-deletes {limit}. Deleting a company is irreversible (its connections and "
             f"data go too); nothing was changed. Review the plan, then re-run with "
             f"--max-deletes {deletes} if every deletion is intended."

@@ -31,7 +31,7 @@ from reconciler.plan import record
 from reconciler.plan.authorization import authorize, reauthorize_reason
 from reconciler.plan.company import plan_company, tool_tags, user_tags
 from reconciler.plan.matching import match_connection
-from reconciler.plan.model import Action, Change, Kind, Note, NoteKind
+from reconciler.plan.model import Action, Cause, Change, Kind, Note, NoteKind
 
 
 @dataclass(slots=True)
@@ -121,6 +121,9 @@ def plan_merchant(
         connections = tuple(sorted(connections, key=lambda c: c.platform_key))
     for conn in connections:
         _plan_connection(work, conn, credentials.get((merchant.name, conn.platform_key)))
+    if company is not None and company.managed:
+        for conn in connections:
+            _unlink_extras(work, conn)
     if prune and company is not None and company.managed:
         _prune_connections(work, declared)
     return _with_company(work)
@@ -202,6 +205,57 @@ def _create_connection(
     )
 
 
+def _unlink_extras(work: _Merchant, conn: DesiredConnection) -> None:
+    """A second active connection of one declared platform (two applies, or `apply` and
+    `watch`, adding it at once): the one matching keeps; an extra is unlinked when the
+    tool can account for it, and only told of otherwise.
+
+    Codat keeps no mark on a connection, and the record is per platform, so the tool
+    can account for an extra only where nobody else could have made it usable: one
+    never authorized (PendingAuth) on a platform the tool made connections of, or any
+    on a platform whose credentials the tool itself sends (declared, fingerprinted)."""
+    assert work.company is not None
+    key, company = conn.platform_key, work.company
+    active = [
+        c for c in company.connections if c.platform_key == key and not c.status_is("Unlinked")
+    ]
+    if len(active) < 2:
+        return
+    keep = match_connection(company, key)
+    assert keep is not None
+    tool_sends = conn.authorization is not None and work.recorded.fingerprint(key) is not None
+    address = connection_address(work.merchant.name, key)
+    for extra in sorted((c for c in active if c.id != keep.id), key=lambda c: c.id):
+        if work.recorded.owns(key) and (extra.status_is("PendingAuth") or tool_sends):
+            work.changes.append(
+                Change(
+                    address=address,
+                    action=Action.UNLINK,
+                    kind=Kind.CONNECTION,
+                    reason=f"a second active {key} connection made by this tool; "
+                    f"{keep.id} ({keep.status}) stays",
+                    merchant=work.merchant.name,
+                    before={"id": extra.id, "platformKey": key, "status": extra.status},
+                    after={"status": "Unlinked"},
+                    platform_key=key,
+                    company_id=company.id,
+                    connection_id=extra.id,
+                    body={"status": "Unlinked"},
+                    cause=Cause.EXTRA_CONNECTION,
+                )
+            )
+        else:
+            work.note(
+                Note(
+                    address,
+                    f"a second active {key} connection, {extra.id} ({extra.status}), beside "
+                    f"{keep.id} ({keep.status}): not known to be this tool's, so left alone; "
+                    "unlink the one not used in Codat",
+                    NoteKind.EXTRA_CONNECTION,
+                )
+            )
+
+
 def _prune_connections(work: _Merchant, declared: set[str]) -> None:
     """Unlink the undeclared connections the tool made; leave the merchant's alone."""
     assert work.company is not None
@@ -229,6 +283,7 @@ def _prune_connections(work: _Merchant, declared: set[str]) -> None:
                     company_id=company.id,
                     connection_id=c.id,
                     body={"status": "Unlinked"},
+                    cause=Cause.PRUNE,
                 )
             )
         else:

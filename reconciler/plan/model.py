@@ -61,6 +61,33 @@ class NoteKind(StrEnum):
     RECORD_FULL = "record_full"
     UNDECLARED_COMPANIES = "undeclared_companies"  # managed, undeclared, kept without --prune
     SECRET_MISSING = "secret_missing"  # apply will not start this merchant without it
+    LOOKALIKE = "lookalike"  # a live company that reads like the merchant's, left alone
+    EXTRA_CONNECTION = "extra_connection"  # a second active connection, not known as the tool's
+
+
+class Cause(StrEnum):
+    """Why a change is planned, for scripts and for the executor (as Terraform's
+    ActionReason): the prose `reason` is for people."""
+
+    PRUNE = "prune"  # declared no more, removed with --prune
+    TWIN = "twin"  # a second company the tool made for one merchant, never used
+    EXTRA_CONNECTION = "extra_connection"  # a second active connection the tool made
+
+
+class ConflictKind(StrEnum):
+    """Why a merchant is left alone until a person resolves it (see docs/plan-json.md)."""
+
+    DUPLICATE_NAME = "duplicate_name"  # several companies have its name, not all the tool's
+    TWINS_IN_USE = "twins_in_use"  # the tool's twins, more than one of them used
+    PINNED_MISSING = "pinned_missing"  # its companyId does not exist
+    LOOKALIKE = "lookalike"  # no exact name, but companies that read the same
+
+
+class ProblemKind(StrEnum):
+    """What in the manifests (or where they run) keeps a merchant from being started."""
+
+    UNKNOWN_PLATFORM = "unknown_platform"  # not an enabled integration of the account
+    SECRET_MISSING = "secret_missing"  # apply: an authorization secret is not available
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +118,7 @@ class Change:
     connection_id: str | None = None
     body: dict[str, Any] = field(default_factory=dict)
     record: dict[str, Any] | None = None
+    cause: Cause | None = None
 
     def __post_init__(self) -> None:
         # A change no API call carries out cannot exist, even read from a saved plan.
@@ -104,10 +132,25 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
-    """A merchant the plan leaves alone until a person resolves it."""
+    """A merchant the plan leaves alone until a person resolves it in Codat or by a
+    word in its manifest (a pin, `onLookalike`)."""
 
     address: str
     message: str
+    merchant: str
+    kind: ConflictKind
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A merchant not started because of its manifest or the secrets where it runs,
+    named at its position there (`location`: FILE:LINE:COLUMN)."""
+
+    address: str
+    message: str
+    merchant: str
+    kind: ProblemKind
+    location: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +169,16 @@ class Plan:
     changes: tuple[Change, ...]
     conflicts: tuple[Conflict, ...] = ()
     notes: tuple[Note, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def blocked(self) -> frozenset[str]:
+        """The merchants left unchanged by a conflict or a problem."""
+        return frozenset(c.merchant for c in self.conflicts) | {p.merchant for p in self.problems}
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)

@@ -6,7 +6,13 @@ meets live"; each decision leaves a reason a reviewer can read in the plan.
 Within a merchant, changes come in the order the executor must make them:
 company, then connections, then authorizations, then unlinks (see
 reconciler/plan/merchant.py). Merchants are ordered by name, company deletions
-last, so the same inputs always give the same plan.
+last (the tool's unused twins, then with --prune undeclared companies), so the
+same inputs always give the same plan.
+
+A merchant is left out of the changes for a *conflict* (which company is its
+is not clear: for a person to settle in Codat or by a word in the manifest) or
+a *problem* (its manifest asks what cannot be done here: a platform the account
+has not enabled, a secret apply cannot read), named at its manifest position.
 """
 
 from __future__ import annotations
@@ -16,10 +22,23 @@ from dataclasses import dataclass
 
 from reconciler.credentials import Credentials, Unverifiable
 from reconciler.live.model import LiveCompany, LiveState
-from reconciler.manifests.model import DesiredState, merchant_address
-from reconciler.plan.matching import CompanyMatcher
+from reconciler.manifests.model import DesiredState, Merchant, merchant_address
+from reconciler.plan import twins
+from reconciler.plan.matching import CompanyMatcher, Match
 from reconciler.plan.merchant import plan_merchant
-from reconciler.plan.model import Action, Change, Conflict, Kind, Note, NoteKind, Plan
+from reconciler.plan.model import (
+    Action,
+    Cause,
+    Change,
+    Conflict,
+    ConflictKind,
+    Kind,
+    Note,
+    NoteKind,
+    Plan,
+    Problem,
+    ProblemKind,
+)
 
 # How many undeclared companies a note names before "and N more".
 NAMED_IN_NOTE = 5
@@ -45,7 +64,9 @@ def make_plan(
 ) -> Plan:
     matcher = CompanyMatcher(desired.merchants, live)
     changes: list[Change] = []
+    twin_deletes: list[Change] = []
     conflicts: list[Conflict] = []
+    problems: list[Problem] = []
     notes: list[Note] = []
     claimed: set[str] = set()  # live company ids some declared merchant accounts for
 
@@ -57,23 +78,23 @@ def make_plan(
         for company in match.companies:  # used by a plan of all merchants only
             claimed.add(company.id)
         if match.conflict is not None:
-            conflicts.append(Conflict(merchant.address, match.conflict))
+            kind = match.conflict_kind or ConflictKind.DUPLICATE_NAME
+            conflicts.append(Conflict(merchant.address, match.conflict, merchant.name, kind))
+            continue
+        if match.company is not None:
+            twin_deletes.extend(_delete_twins(merchant, match.company, match.twins))
+        notes.extend(_lookalike_notes(merchant, match))
+        planned = plan_merchant(merchant, match.company, credentials, notes,
+                                prune=options.prune)
+        blocked, missing = _cannot_finish(merchant, planned, credentials, options)
+        notes.extend(missing)
+        if blocked:
+            # Started, it would stop half-way (a company without its connection);
+            # reported now, it is fixed before anything is made.
+            problems.extend(blocked)
         else:
-            planned = plan_merchant(merchant, match.company, credentials, notes,
-                                    prune=options.prune)
-            blocked, missing = _cannot_finish(planned, credentials, options.integrations)
-            if missing and not options.require_secrets:
-                notes.extend(Note(merchant.address, m + ": apply will not start this merchant "
-                                  "until it is available", NoteKind.SECRET_MISSING)
-                             for m in missing)
-            elif missing:
-                blocked.extend(missing)
-            if blocked:
-                # Started, it would stop half-way (a company without its connection);
-                # reported now, it is fixed before anything is made.
-                conflicts.append(Conflict(merchant.address, "not started: " + "; ".join(blocked)))
-            else:
-                changes.extend(planned)
+            changes.extend(planned)
+    changes.extend(twin_deletes)
 
     if options.targets is None:
         undeclared = sorted(
@@ -85,29 +106,78 @@ def make_plan(
         elif undeclared:
             notes.append(_undeclared_note(undeclared))
 
-    return Plan(changes=tuple(changes), conflicts=tuple(conflicts), notes=tuple(notes))
+    return Plan(changes=tuple(changes), conflicts=tuple(conflicts), notes=tuple(notes),
+                problems=tuple(problems))
 
 
 def _cannot_finish(
-    changes: Sequence[Change], credentials: Credentials, integrations: frozenset[str] | None
-) -> tuple[list[str], list[str]]:
-    """Why a merchant's changes could not all be carried out, known before any call:
-    (what Codat refuses, which secrets are missing)."""
-    reasons: list[str] = []
-    missing: list[str] = []
+    merchant: Merchant, changes: Sequence[Change], credentials: Credentials, options: PlanOptions
+) -> tuple[list[Problem], list[Note]]:
+    """What keeps a merchant's changes from all being carried out, known before any call,
+    each named at the connection's position in its manifest: a platform Codat refuses, a
+    missing secret (a problem for apply; plan, which may run without secrets on a fork's
+    pull request, notes it)."""
+    declared = {c.platform_key: c for c in merchant.connections}
+    problems: list[Problem] = []
+    notes: list[Note] = []
     for change in changes:
         key = change.platform_key or ""
+        conn = declared.get(key)
+        where = str(conn.location if conn is not None else merchant.location)
         creates = change.kind is Kind.CONNECTION and change.action is Action.CREATE
-        if creates and integrations is not None and key not in integrations:
-            reasons.append(
-                    f"platform key {key} is not an enabled integration of this Codat account "
-                    "(GET /integrations): enable it in Codat, or correct the manifest"
-                )
-        if change.action is Action.AUTHORIZE:
-            credential = credentials.get((change.merchant, key))
-            if isinstance(credential, Unverifiable) and credential.secret_missing:
-                missing.append(f"connection {key} cannot be authorized: {credential.reason}")
-    return reasons, missing
+        if creates and options.integrations is not None and key not in options.integrations:
+            problems.append(Problem(
+                change.address,
+                f"not started: platform key {key} is not an enabled integration of this Codat "
+                "account (GET /integrations): enable it in Codat, or correct the manifest",
+                merchant.name, ProblemKind.UNKNOWN_PLATFORM, where,
+            ))
+        credential = credentials.get((change.merchant, key))
+        if change.action is not Action.AUTHORIZE or not (
+            isinstance(credential, Unverifiable) and credential.secret_missing
+        ):
+            continue
+        missing = f"connection {key} cannot be authorized: {credential.reason}"
+        if options.require_secrets:
+            problems.append(Problem(change.address, "not started: " + missing, merchant.name,
+                                    ProblemKind.SECRET_MISSING, where))
+        else:
+            notes.append(Note(merchant.address, missing + ": apply will not start this "
+                              "merchant until it is available", NoteKind.SECRET_MISSING))
+    return problems, notes
+
+
+def _delete_twins(
+    merchant: Merchant, keep: LiveCompany, twins_: Sequence[LiveCompany]
+) -> list[Change]:
+    """Deleting the tool's unused twins of the company that stays (plan/twins.py)."""
+    reason = twins.twin_reason(keep, kept_in_use=bool(twins.signs_of_use(merchant, keep)))
+    return [
+        Change(
+            address=merchant.address,
+            action=Action.DELETE,
+            kind=Kind.COMPANY,
+            reason=reason,
+            merchant=merchant.name,
+            before={**twins.snapshot(twin), "keeps": keep.id},
+            company_id=twin.id,
+            cause=Cause.TWIN,
+        )
+        for twin in twins_
+    ]
+
+
+def _lookalike_notes(merchant: Merchant, match: Match) -> list[Note]:
+    """Look-alikes of a merchant that has its company (or creates one beside them)."""
+    if not match.lookalikes or (match.company is not None
+                                and match.company in match.lookalikes):
+        return []
+    listed = ", ".join(f'"{c.name}" ({c.id})' for c in sorted(match.lookalikes,
+                                                              key=lambda c: c.id))
+    beside = ("onLookalike: create makes a new company beside it" if match.company is None
+              else "this merchant's company is the one named exactly")
+    return [Note(merchant.address, f"{listed} reads the same as \"{merchant.name}\" (a "
+                 f"possible duplicate, left alone): {beside}", NoteKind.LOOKALIKE)]
 
 
 def _undeclared_note(undeclared: Sequence[LiveCompany]) -> Note:
@@ -133,6 +203,7 @@ def _prune_companies(undeclared: Iterable[LiveCompany]) -> list[Change]:
             merchant=c.name,
             before={"id": c.id, "name": c.name, "connections": len(c.connections)},
             company_id=c.id,
+            cause=Cause.PRUNE,
         )
         for c in undeclared
     ]

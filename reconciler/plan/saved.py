@@ -18,9 +18,22 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ReconcilerError
-from reconciler.plan.model import Action, Change, Conflict, Kind, Note, NoteKind, Plan
+from reconciler.plan.model import (
+    Action,
+    Cause,
+    Change,
+    Conflict,
+    ConflictKind,
+    Kind,
+    Note,
+    NoteKind,
+    Plan,
+    Problem,
+    ProblemKind,
+)
 
-FORMAT_VERSION = 1
+# 2: conflicts carry their merchant and kind, changes their cause; problems added.
+FORMAT_VERSION = 2
 KIND = "codat-reconciler/saved-plan"
 
 
@@ -61,6 +74,7 @@ def dumps(saved: SavedPlan) -> str:
         "changes": [asdict(c) for c in saved.plan.changes],
         "conflicts": [asdict(c) for c in saved.plan.conflicts],
         "notes": [asdict(n) for n in saved.plan.notes],
+        "problems": [asdict(p) for p in saved.plan.problems],
     }
     body["checksum"] = _checksum(body)
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
@@ -109,8 +123,9 @@ def loads(text: str, *, source: str = "<plan>") -> SavedPlan:
     try:
         plan = Plan(
             changes=tuple(_change(c) for c in body["changes"]),
-            conflicts=tuple(Conflict(**c) for c in body["conflicts"]),
+            conflicts=tuple(_conflict(c) for c in body["conflicts"]),
             notes=tuple(_note(n) for n in body["notes"]),
+            problems=tuple(_problem(p) for p in body["problems"]),
         )
         targets = body["targets"]
         return SavedPlan(
@@ -131,7 +146,24 @@ def _change(raw: dict[str, Any]) -> Change:
     fields = dict(raw)
     fields["action"] = Action(fields["action"])
     fields["kind"] = Kind(fields["kind"])
+    fields["cause"] = Cause(fields["cause"]) if fields.get("cause") else None
     return Change(**fields)
+
+
+def _conflict(raw: dict[str, Any]) -> Conflict:
+    return Conflict(
+        str(raw["address"]), str(raw["message"]), str(raw["merchant"]), ConflictKind(raw["kind"])
+    )
+
+
+def _problem(raw: dict[str, Any]) -> Problem:
+    return Problem(
+        str(raw["address"]),
+        str(raw["message"]),
+        str(raw["merchant"]),
+        ProblemKind(raw["kind"]),
+        str(raw["location"]),
+    )
 
 
 def _note(raw: dict[str, Any]) -> Note:

@@ -26,7 +26,25 @@ def plan_document(plan: Plan, manifest_files: Sequence[tuple[str, str]] = ()) ->
     return {
         "format_version": FORMAT_VERSION,
         "changes": [_change(c) for c in plan.changes],
-        "conflicts": [{"address": c.address, "message": c.message} for c in plan.conflicts],
+        "conflicts": [
+            {
+                "address": c.address,
+                "message": c.message,
+                "merchant": c.merchant,
+                "kind": c.kind.value,
+            }
+            for c in plan.conflicts
+        ],
+        "problems": [
+            {
+                "address": p.address,
+                "message": p.message,
+                "merchant": p.merchant,
+                "kind": p.kind.value,
+                "location": p.location,
+            }
+            for p in plan.problems
+        ],
         "notes": [
             {"address": n.address, "message": n.message, "kind": n.kind and n.kind.value}
             for n in plan.notes
@@ -54,6 +72,7 @@ def _change(change: Change) -> dict[str, Any]:
         "action": change.action.value,
         "kind": change.kind.value,
         "reason": change.reason,
+        "cause": change.cause and change.cause.value,
         "merchant": change.merchant,
         "platform_key": change.platform_key,
         "company_id": change.company_id,

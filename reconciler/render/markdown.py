@@ -167,10 +167,17 @@ def _list_item(address: str, message: str, *, which: str = "", bullet: str = "- 
 
 def _conflicts(plan: Plan) -> _Part:
     return _Part(
-        header=f"\n#### Conflicts\n\n{_text(conflicts_line(plan, _n))}\n\n",
-        items=[_list_item(c.address, c.message) for c in plan.conflicts],
+        header=f"\n#### {_blocked_title(plan)}\n\n{_text(conflicts_line(plan, _n))}\n\n",
+        items=[_list_item(c.address, c.message) for c in plan.conflicts]
+        + [_list_item(p.address, f"{p.location}: {p.message}") for p in plan.problems],
         more="- …and {} more\n",
     )
+
+
+def _blocked_title(plan: Plan) -> str:
+    if plan.problems:
+        return "Conflicts and problems" if plan.conflicts else "Problems"
+    return "Conflicts"
 
 
 def _table(plan: Plan) -> _Part:

@@ -49,10 +49,15 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
             lines += _change_lines(change, paint)
     # One blank line before each group, not before each entry: a few thousand
     # merchants waiting for the sync flow must stay readable.
-    if plan.conflicts:
+    if plan.conflicts or plan.problems:
         lines.append("")
     for conflict in plan.conflicts:
         lines.append(paint("Error:", _RED, _BOLD) + _addressed(conflict.address, conflict.message))
+    for problem in plan.problems:
+        where = f" {printable(problem.location)}:"
+        lines.append(
+            paint("Error:", _RED, _BOLD) + where + _addressed(problem.address, problem.message)
+        )
     if plan.notes:
         lines.append("")
     for note in plan.notes:
@@ -60,7 +65,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     if lines:
         lines.append("")
     lines.append(paint(summary_line(plan), _BOLD))
-    if plan.conflicts:
+    if plan.blocked:
         lines.append(paint(conflicts_line(plan), _RED))
     return "\n".join(lines) + "\n"
 

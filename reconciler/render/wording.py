@@ -44,23 +44,32 @@ def plural(n: int, one: str, many: str, number: Callable[[int], str] = str) -> s
 def summary_line(plan: Plan, number: Callable[[int], str] = str) -> str:
     """`Plan: 3 to create, ... 0 to delete.`, or the no-changes sentence."""
     if not plan.has_changes:
-        if plan.conflicts:
-            return "No changes, apart from the merchants left unchanged by conflicts."
+        if plan.blocked:
+            return "No changes, apart from the merchants left unchanged by " + _why(plan) + "."
         return NO_CHANGES
     tally = counts(plan)
     return "Plan: " + ", ".join(f"{number(tally[a])} to {a.value}" for a in ACTION_ORDER) + "."
 
 
 def conflicts_line(plan: Plan, number: Callable[[int], str] = str) -> str:
-    """Why a plan with conflicts is not the whole story; empty when there are none."""
-    if not plan.conflicts:
+    """Why a plan with conflicts or problems is not the whole story; empty when there are
+    none."""
+    n = len(plan.blocked)
+    if not n:
         return ""
-    n = len(plan.conflicts)
     return (
         plural(n, "merchant", "merchants", number)
-        + f" left unchanged by {'a conflict' if n == 1 else 'conflicts'}; "
+        + f" left unchanged by {_why(plan, n)}; "
         + f"resolve {'it' if n == 1 else 'them'} and plan again."
     )
+
+
+def _why(plan: Plan, n: int = 2) -> str:
+    conflicts = ("a conflict" if n == 1 else "conflicts") if plan.conflicts else ""
+    problems = ("a problem" if n == 1 else "problems") if plan.problems else ""
+    if conflicts and problems:
+        return "conflicts and problems" if n > 1 else "a conflict and a problem"
+    return conflicts or problems
 
 
 def action_phrase(change: Change) -> str:

@@ -6,16 +6,17 @@ of `plan` (reconciler/plan/matching.py). Anything else is not ours to touch.
 
 The merchants deliveries named are reconciled together, from their companies
 alone: one `GET /companies/{id}` each (at once, up to the parallelism), not the
-listing; a deleted company is planned from a live state without it, so a
-merchant still declared is made again. A plan that makes a connection reads the
-account's integrations too: one merchant costs at most two reads, then the
-writes. The listing is read instead:
+listing. A plan that makes a connection reads the account's integrations too:
+one merchant costs at most two reads, then the writes. The listing is read instead:
 - for a burst naming more merchants than the listing has pages (a partner
   revoking every token at once): fewer calls against the rate limit;
 - when a named company is not the one last matched to its merchant by name. One
   company cannot show that no other has the same name (a twin made by hand,
   which `plan` would report as a conflict and leave alone), and acting on it
   alone would send the merchant's credentials to a company that may not be its.
+- when a merchant's company was deleted: it is made again only if no other company
+  has its name, or one that reads the same (a look-alike made by hand), which only
+  the listing shows.
 """
 
 from __future__ import annotations
@@ -60,7 +61,6 @@ class Scope:
         self.known: dict[str, str] = known if known is not None else {}
         self._pinned = {m.company_id: m.name for m in desired.merchants if m.company_id}
         self._named = {m.name for m in desired.merchants if not m.company_id}
-        self._by_address = {m.address: m.name for m in desired.merchants}
 
     def trigger(self, company_id: str, company_name: str | None, deleted: bool) -> Trigger | None:
         """The reconcile a delivery about this company asks for; None if not ours."""
@@ -87,14 +87,11 @@ class Scope:
                 self.known[merchant.name] = company.id
 
     def unconverged(self, planned: engine.Planned, result: ApplyResult) -> set[str]:
-        """Merchants a reconcile left short of their manifests: conflicts, failures,
-        changes skipped or not started."""
+        """Merchants a reconcile left short of their manifests: conflicts, problems,
+        failures, changes skipped or not started."""
         names = {f.change.merchant for f in result.failed}
         names.update(c.merchant for c in (*result.skipped, *result.not_started))
-        for conflict in planned.plan.conflicts:
-            merchant = self._by_address.get(conflict.address.partition(".connection[")[0])
-            if merchant is not None:
-                names.add(merchant)
+        names.update(planned.plan.blocked)
         return names
 
 
@@ -127,7 +124,7 @@ def reconcile(
 
 def _reads_listing(triggers: Sequence[Trigger], listing_calls: int) -> bool:
     companies = {t.company_id for t in triggers if not t.deleted}
-    return (not all(t.confirmed for t in triggers)
+    return (not all(t.confirmed and not t.deleted for t in triggers)
             or len(companies) > max(READ_EACH_UP_TO, listing_calls))
 
 

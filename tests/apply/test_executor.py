@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.apply.creation import ReadBack
 from reconciler.apply.executor import Executor
 from reconciler.codat.answers import CompaniesPage
 from reconciler.codat.errors import CodatAPIError
@@ -20,7 +21,7 @@ from reconciler.manifests.model import (
     Merchant,
     SecretRef,
 )
-from reconciler.plan.model import Action, Change, Kind, Operation
+from reconciler.plan.model import Action, Cause, Change, Kind, Operation
 from reconciler.plan.planner import PlanOptions, make_plan
 
 HERE = Location("m.yaml", 1, 1)
@@ -58,6 +59,8 @@ class FakeCodat:
         return CompaniesPage(page, results, page_size, len(self.companies), False)
 
     def get_company(self, company_id: str) -> dict[str, Any]:
+        if company_id not in self.companies:
+            raise CodatAPIError("GET", f"/companies/{company_id}", 404)
         return self.companies[company_id]
 
     def update_company(self, company_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -232,9 +235,11 @@ def test_an_ambiguous_create_that_did_not_land_is_sent_again() -> None:
                 raise _ambiguous(503)
             return super().create_company(body)
 
-    fake = FailsOnceBefore()
-    assert Executor(fake, want, live).run(make_plan(want, live, {})).ok
+    fake, time = FailsOnceBefore(), FakeTime()
+    assert Executor(fake, want, live, read_back=time.read_back).run(make_plan(want, live, {})).ok
     assert sent == ["m1", "m1"] and len(fake.companies) == 1
+    # Looked for as long as a listing may lag, no longer, before it was sent again.
+    assert time.now == pytest.approx(ReadBack().wait)
 
 
 def test_a_created_company_gone_by_the_end_is_not_reported_done() -> None:
@@ -247,9 +252,125 @@ def test_a_created_company_gone_by_the_end_is_not_reported_done() -> None:
             del self.companies[company["id"]]  # answered, but not there when read
             return company
 
-    result = Executor(Phantom(), want, live).run(make_plan(want, live, {}))
+    time = FakeTime()
+    result = Executor(Phantom(), want, live, read_back=time.read_back).run(
+        make_plan(want, live, {})
+    )
     assert not result.done and len(result.failed) == 1
     assert "no longer has it" in result.failed[0].message
+
+
+class FakeTime:
+    """A clock that sleeping moves on: bounded waits run at once, and are measured."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+    @property
+    def read_back(self) -> ReadBack:
+        return ReadBack(sleep=self.sleep, clock=self.clock)
+
+
+class LaggingListing(FakeCodat):
+    """A listing that shows a company `lag` seconds (of `time`) after its creation; a read
+    by id shows it at once. The first creation answers 500 after it committed
+    (`500-after`) unless told not to."""
+
+    def __init__(self, time: FakeTime, lag: float, *, fail_first: bool = True) -> None:
+        super().__init__()
+        self.time, self.lag, self.fail_first = time, lag, fail_first
+        self.born: dict[str, float] = {}
+        self.posts = 0
+
+    def create_company(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.posts += 1
+        company = super().create_company(body)
+        self.born[company["id"]] = self.time.now
+        if self.posts == 1 and self.fail_first:
+            raise _ambiguous(500)
+        return company
+
+    def list_companies(self, page: int, page_size: int = 5000, *, query: str | None = None
+                       ) -> CompaniesPage:
+        shown = tuple(c for i, c in self.companies.items()
+                      if self.time.now - self.born[i] >= self.lag)
+        return CompaniesPage(page, shown if page == 1 else (), page_size, len(shown), False)
+
+
+@pytest.mark.parametrize("lag", [0.0, 2.5])
+def test_a_lagging_listing_after_a_500_that_committed_makes_no_twin(lag: float) -> None:
+    want = DesiredState((Merchant("m1", HERE),))
+    live = LiveState(())
+    time = FakeTime()
+    fake = LaggingListing(time, lag)
+    result = Executor(fake, want, live, read_back=time.read_back).run(make_plan(want, live, {}))
+    assert result.ok and fake.posts == 1 and len(fake.companies) == 1, result
+    assert result.created == {"m1": "id1"}
+    assert time.now >= lag
+
+
+def test_a_created_company_the_listing_does_not_show_yet_is_not_reported_gone() -> None:
+    """The end-of-run read must not call a company lost because the listing lags: it
+    is read by id, and stays done."""
+    want = DesiredState((Merchant("m1", HERE),))
+    live = LiveState(())
+    time = FakeTime()
+
+    fake = LaggingListing(time, lag=ReadBack().wait * 10, fail_first=False)
+    result = Executor(fake, want, live, read_back=time.read_back).run(make_plan(want, live, {}))
+    assert result.ok and result.created == {"m1": "id1"}, result.failed
+    assert time.now == pytest.approx(ReadBack().wait)  # waited, bounded
+
+
+def _twins(fake: FakeCodat) -> tuple[DesiredState, LiveState]:
+    owned = {"managed-by": "codat-reconciler"}
+    for cid, created, conns in (("old", "2026-01-01T00:00:00Z", []),
+                                ("new", "2026-01-02T00:00:00Z", [])):
+        fake.companies[cid] = {"id": cid, "name": "m1", "tags": dict(owned), "created": created,
+                               "dataConnections": conns}
+    want = DesiredState((Merchant("m1", HERE),))
+    live = LiveState(tuple(LiveCompany.from_api(c) for c in fake.companies.values()))
+    return want, live
+
+
+def test_an_unused_twin_is_deleted_as_planned() -> None:
+    fake = FakeCodat()
+    want, live = _twins(fake)
+    plan = make_plan(want, live, {})
+    assert [(c.action, c.company_id, c.cause) for c in plan.changes] == [
+        (Action.DELETE, "new", Cause.TWIN)
+    ]
+    assert Executor(fake, want, live).run(plan).ok
+    assert list(fake.companies) == ["old"]
+
+
+def test_a_twin_used_since_the_plan_is_left_alone() -> None:
+    fake = FakeCodat()
+    want, live = _twins(fake)
+    plan = make_plan(want, live, {})
+    # The merchant linked its accounting software on it in the meantime.
+    fake.companies["new"]["dataConnections"] = [
+        {"id": "x1", "integrationKey": "gbol", "status": "Linked"}
+    ]
+    result = Executor(fake, want, live).run(plan)
+    assert not result.ok and "changed since the plan" in result.failed[0].message
+    assert sorted(fake.companies) == ["new", "old"]
+
+
+def test_a_twin_whose_keeper_is_gone_is_left_alone() -> None:
+    fake = FakeCodat()
+    want, live = _twins(fake)
+    plan = make_plan(want, live, {})
+    del fake.companies["old"]  # another process settled the twins the other way
+    result = Executor(fake, want, live).run(plan)
+    assert not result.ok and "is gone" in result.failed[0].message
+    assert list(fake.companies) == ["new"]
 
 
 def test_a_change_no_api_call_carries_out_cannot_be_made() -> None:
@@ -269,3 +390,27 @@ def test_each_operation_is_made_by_exactly_one_kind_of_change() -> None:
             except ValueError:
                 continue
     assert sorted(made) == sorted(Operation)
+
+
+def test_a_company_another_apply_resolved_away_is_reported_as_its_twin_without_waiting() -> None:
+    want = DesiredState((Merchant("m1", HERE),))
+    live = LiveState(())
+    time = FakeTime()
+
+    class Raced(FakeCodat):
+        def create_company(self, body: dict[str, Any]) -> dict[str, Any]:
+            company = super().create_company(body)
+            # The other apply made its twin first, then deleted this run's at its end.
+            del self.companies[company["id"]]
+            self.companies["theirs"] = {**company, "id": "theirs", "created": "2026-01-01Z",
+                                        "tags": {"managed-by": "codat-reconciler"}}
+            return company
+
+    result = Executor(Raced(), want, live, read_back=time.read_back).run(
+        make_plan(want, live, {})
+    )
+    assert [f.message for f in result.failed] == [
+        "another apply created this merchant at the same moment; its company theirs stays "
+        "and this run's id1 was removed: run apply again to finish"
+    ]
+    assert time.now == 0  # read by id at once: no wait for a listing that does not lag

@@ -102,15 +102,24 @@ def test_a_refused_key_says_which_settings_hold_it_and_keeps_the_correlation_id(
     assert encoded not in twice.output and "the-real-key-123" not in twice.output
 
 
-@pytest.mark.parametrize("command", ["plan", "apply"])
-def test_max_deletes_without_prune_is_a_usage_error(
-    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], codat: CodatClient,
-    command: str,
+def test_max_deletes_without_prune_limits_the_deletion_of_twins_only(
+    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], codat: CodatClient
 ) -> None:
-    run = cli(command, str(write_manifest(BASIC)), "--max-deletes", "3", "--auto-approve"
-              if command == "apply" else "--detailed-exitcode", env=env)
-    assert_refused(run, "--max-deletes only limits --prune")
-    assert companies(codat) == []
+    """Without --prune the only deletions are of the tool's own unused twins: the guard
+    holds for them, so --max-deletes is accepted alone, and it prunes nothing."""
+    owned = {"managed-by": "codat-reconciler"}
+    codat.create_company({"name": "gone", "tags": owned}, idempotency_key="undeclared")
+    for key in ("a", "b"):
+        codat.create_company({"name": "10000003", "description": "Corner Shop", "tags": owned},
+                             idempotency_key=f"twin-{key}")
+    root = str(write_manifest(BASIC))
+    refused = cli("apply", root, "--max-deletes", "0", "--auto-approve", env=env)
+    assert_refused(refused, "deletes 1 companies, more than --max-deletes 0")
+    assert len(companies(codat)) == 3
+    applied = cli("apply", root, "--max-deletes", "1", "--auto-approve", env=env)
+    assert applied.code == 0, applied
+    names = sorted(c["name"] for c in companies(codat))
+    assert names == ["10000001", "10000002", "10000003", "gone"], names
 
 
 def test_max_deletes_with_prune_is_accepted(

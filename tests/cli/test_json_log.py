@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,9 @@ def test_a_merchant_that_could_not_finish_is_not_started(
     root = str(write_manifest(UNKNOWN_PLATFORM))
     run = cli("apply", root, "--auto-approve", "--log-format", "json", env=env)
     assert run.code == 1, run
-    assert "not started: platform key zzzz is not an enabled integration" in run.stdout
+    # A problem of the manifest, named where the connection is declared; not a conflict.
+    where = r'Error: \S*merchants\.yaml:5:9: merchant\["30000001"\]\.connection\["zzzz"\]: '
+    assert re.search(where + "not started: platform key zzzz is not an enabled", run.stdout), run
     found = records(run)
     posts = [r for r in found if r["event"] == "api_call" and r["method"] != "GET"]
     # Only the other merchant was created; nothing of 30000001 was started.
@@ -100,7 +103,8 @@ def test_apply_with_conflicts(
     assert run.code == 1, run
     assert records(run)[-1] == {
         "event": "conflicts",
-        "message": "1 merchant(s) left alone because of conflicts (see the plan above).",
+        "message": "1 merchant(s) left alone because of conflicts or problems (see the plan "
+        "above).",
         "merchants": 1,
     }
 
@@ -108,7 +112,7 @@ def test_apply_with_conflicts(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["plan", "{root}", "--max-deletes", "2"], "--max-deletes only limits --prune"),
+        (["apply", "--plan", "p.json", "{root}"], "--plan takes no PATH"),
         (["apply", "{root}", "--timeout", "nan"], "Invalid value for '--timeout'"),
         (["plan", "{root}", "--no-such-flag"], "--no-such-flag"),
         (["apply", "{root}"], "refusing to apply without confirmation"),

@@ -282,5 +282,17 @@ def test_names_of_invalid_merchants_still_count_for_uniqueness(write: Write) -> 
         "a.yaml:4:11: name may only hold letters, digits, spaces and the characters"
         " - ' , & @ . ? ! (Codat's rule for company names), not '{' (character 2)",
         "a.yaml:5:5: unknown key 'x' (allowed: companyId, connections, description, name,"
-        " syncFlow, tags)",
+        " onLookalike, syncFlow, tags)",
     ]
+
+
+def test_on_lookalike_is_adopt_or_create_and_not_beside_a_pin(write: Write) -> None:
+    write("m.yaml", HEAD + "    onLookalike: merge\n")
+    assert errors_of("m.yaml") == ["m.yaml:4:18: onLookalike must be adopt or create"]
+    pin = "0498e921-9b53-4396-a412-4f2f5983b0a2"
+    write("p.yaml", HEAD + f"    companyId: {pin}\n    onLookalike: adopt\n")
+    assert errors_of("p.yaml") == [
+        "p.yaml:5:5: onLookalike has no effect on a merchant pinned with companyId: remove one"
+    ]
+    write("ok.yaml", HEAD + "    onLookalike: create\n")
+    assert load(["ok.yaml"]).merchants[0].on_lookalike == "create"

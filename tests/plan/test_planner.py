@@ -152,7 +152,11 @@ def test_connection_preference_linked_over_pending_over_deauthorized() -> None:
         live_conn("Linked", id="c"),
         tags={**OWNED, AUTH_TAG: "dfxm:fp-new"},
     )
-    assert plan([merchant("m1", conn())], [live], FP).changes == ()
+    # The Linked one is kept: nothing is sent to it; the tool's extras are unlinked.
+    changes = plan([merchant("m1", conn())], [live], FP).changes
+    assert [(c.action, c.connection_id) for c in changes] == [
+        (Action.UNLINK, "a"), (Action.UNLINK, "b")
+    ]
     live2 = company("m1", live_conn("Deauthorized", id="a"), live_conn("PendingAuth", id="b"),
                     tags={**OWNED, AUTH_TAG: "dfxm:fp-new"})
     p = plan([merchant("m1", conn())], [live2], FP)
@@ -191,7 +195,9 @@ def test_undeclared_description_and_tags_are_left_alone() -> None:
 
 
 def test_duplicate_names_are_a_conflict_and_the_merchant_is_untouched() -> None:
-    p = plan([merchant("m1", conn())], [company("m1", id="a"), company("m1", id="b")], FP)
+    # One of them made by hand: not the tool's twins (tests/plan/test_twins.py).
+    p = plan([merchant("m1", conn())], [company("m1", id="a"), company("m1", id="b", tags={})],
+             FP)
     assert p.changes == ()
     assert p.conflicts[0].message.startswith('2 companies are named "m1" (ids: a, b)')
     assert "companyId" in p.conflicts[0].message
@@ -226,7 +232,8 @@ def test_prune_unlinks_undeclared_connections_of_the_tool_on_managed_companies_o
 
 
 def test_prune_never_deletes_companies_of_a_conflicted_merchant() -> None:
-    p = plan([merchant("m1")], [company("m1", id="a"), company("m1", id="b")], prune=True)
+    p = plan([merchant("m1")], [company("m1", id="a"), company("m1", id="b", tags={})],
+             prune=True)
     assert p.changes == ()
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.live.model import LiveCompany, LiveState
-from reconciler.manifests.model import DesiredState, Location, Merchant
+from reconciler.manifests.model import DesiredConnection, DesiredState, Location, Merchant
 from reconciler.plan import saved
-from reconciler.plan.model import NoteKind
+from reconciler.plan.model import Cause, ConflictKind, NoteKind, ProblemKind
 from reconciler.plan.planner import PlanOptions, make_plan
 
 HERE = Location("m.yaml", 1, 1)
@@ -54,8 +54,8 @@ def test_round_trip(tmp_path: Path) -> None:
 
 
 def test_a_plan_saved_by_an_older_version_still_loads(tmp_path: Path) -> None:
-    """Fields added within format_version 1 (base, target, a change's record, a note's
-    kind) are optional when read."""
+    """Fields that older plans of this format_version may lack (base, target, a change's
+    record, a note's kind) are optional when read."""
     body = json.loads(saved.dumps(a_saved_plan()))
     del body["checksum"], body["base"], body["target"]
     for change in body["changes"]:
@@ -65,6 +65,41 @@ def test_a_plan_saved_by_an_older_version_still_loads(tmp_path: Path) -> None:
     old = saved.read(tmp_path / "old.json")
     assert old.base is None and old.target is None and old.plan.notes[0].kind is None
     assert old.plan.changes == a_saved_plan().plan.changes
+
+
+def test_a_plan_of_format_version_1_is_refused_with_how_to_go_on(tmp_path: Path) -> None:
+    """Version 1 conflicts carry no merchant or kind: such a plan is made again."""
+    body = json.loads(saved.dumps(a_saved_plan()))
+    del body["checksum"]
+    body["format_version"] = 1
+    signed(body, tmp_path / "v1.json")
+    with pytest.raises(saved.SavedPlanError, match=r"format_version 1 is not supported.*again"):
+        saved.read(tmp_path / "v1.json")
+
+
+def test_conflicts_problems_and_causes_round_trip(tmp_path: Path) -> None:
+    twin = {"managed-by": "codat-reconciler"}
+    live = LiveState(
+        (
+            LiveCompany("a", "twins", None, twin, created="2026-01-01T00:00:00Z"),
+            LiveCompany("b", "twins", None, twin, created="2026-01-02T00:00:00Z"),
+            LiveCompany("c", "dup", None, twin),
+            LiveCompany("d", "dup", None, {}),
+        )
+    )
+    conn = DesiredConnection("zzzz", None, Location("m.yaml", 7, 9))
+    desired = DesiredState(
+        (Merchant("twins", HERE), Merchant("dup", HERE), Merchant("off", HERE, connections=(conn,)))
+    )
+    plan = make_plan(desired, live, {}, PlanOptions(integrations=frozenset({"dfxm"})))
+    assert [c.cause for c in plan.changes] == [Cause.TWIN]
+    assert [(c.merchant, c.kind) for c in plan.conflicts] == [("dup", ConflictKind.DUPLICATE_NAME)]
+    assert [(p.merchant, p.kind, p.location) for p in plan.problems] == [
+        ("off", ProblemKind.UNKNOWN_PLATFORM, "m.yaml:7:9")
+    ]
+    original = replace(a_saved_plan(), plan=plan)
+    saved.write(original, tmp_path / "plan.json")
+    assert saved.read(tmp_path / "plan.json") == original
 
 
 def test_hand_edited_plan_is_refused(tmp_path: Path) -> None:

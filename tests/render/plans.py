@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from reconciler.plan.model import Action, Change, Conflict, Kind, Note, NoteKind, Plan
+from reconciler.plan.model import (
+    Action,
+    Cause,
+    Change,
+    Conflict,
+    ConflictKind,
+    Kind,
+    Note,
+    NoteKind,
+    Plan,
+    Problem,
+    ProblemKind,
+)
 
 # Appears only in request bodies: no renderer may ever show it.
 BODY_SECRET = "s3cr3t-b0dy-value-never-rendered"
@@ -118,6 +130,7 @@ def delete(name: str) -> Change:
         before={"name": name, "id": f"co-{name}", "connections": 2},
         company_id=f"co-{name}",
         body={"x": BODY_SECRET},
+        cause=Cause.PRUNE,
     )
 
 
@@ -125,6 +138,8 @@ def duplicate_names(name: str) -> Conflict:
     return Conflict(
         company(name),
         f'2 companies named "{name}" (ids: a, b): pin one with companyId; merchant left unchanged',
+        name,
+        ConflictKind.DUPLICATE_NAME,
     )
 
 
@@ -160,6 +175,17 @@ def every_action() -> Plan:
         ),
         conflicts=(duplicate_names("55555555"),),
         notes=(waiting("12345678"), undeclared()),
+        problems=(unknown_platform("66666666"),),
+    )
+
+
+def unknown_platform(name: str, platform: str = "zzzz") -> Problem:
+    return Problem(
+        connection(name, platform),
+        f"platform key {platform} is not an enabled integration of this Codat account",
+        name,
+        ProblemKind.UNKNOWN_PLATFORM,
+        "manifests/merchants.yaml:12:9",
     )
 
 

@@ -15,11 +15,28 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "reference" / "plan-json.md
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _NULLABLE_OBJECT = {"type": ["object", "null"]}
-_MESSAGE = {
+_CONFLICT = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["address", "message"],
-    "properties": {"address": {"type": "string"}, "message": {"type": "string"}},
+    "required": ["address", "message", "merchant", "kind"],
+    "properties": {
+        "address": {"type": "string"},
+        "message": {"type": "string"},
+        "merchant": {"type": "string"},
+        "kind": {"enum": ["duplicate_name", "twins_in_use", "pinned_missing", "lookalike"]},
+    },
+}
+_PROBLEM = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["address", "message", "merchant", "kind", "location"],
+    "properties": {
+        "address": {"type": "string"},
+        "message": {"type": "string"},
+        "merchant": {"type": "string"},
+        "kind": {"enum": ["unknown_platform", "secret_missing"]},
+        "location": {"type": "string", "pattern": "^.+:[0-9]+:[0-9]+$"},
+    },
 }
 _NOTE = {
     "type": "object",
@@ -35,6 +52,9 @@ _NOTE = {
                 "merchant_connection",
                 "record_full",
                 "undeclared_companies",
+                "secret_missing",
+                "lookalike",
+                "extra_connection",
                 None,
             ]
         },
@@ -48,7 +68,15 @@ SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "additionalProperties": False,
-    "required": ["format_version", "changes", "conflicts", "notes", "summary", "manifest_files"],
+    "required": [
+        "format_version",
+        "changes",
+        "conflicts",
+        "problems",
+        "notes",
+        "summary",
+        "manifest_files",
+    ],
     "properties": {
         "format_version": {"const": 1},
         "changes": {
@@ -61,6 +89,7 @@ SCHEMA: dict[str, Any] = {
                     "action",
                     "kind",
                     "reason",
+                    "cause",
                     "merchant",
                     "platform_key",
                     "company_id",
@@ -73,6 +102,7 @@ SCHEMA: dict[str, Any] = {
                     "action": {"enum": ["create", "update", "authorize", "unlink", "delete"]},
                     "kind": {"enum": ["company", "connection"]},
                     "reason": {"type": "string"},
+                    "cause": {"enum": ["prune", "twin", "extra_connection", None]},
                     "merchant": {"type": "string"},
                     "platform_key": _NULLABLE_STRING,
                     "company_id": _NULLABLE_STRING,
@@ -82,7 +112,8 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "conflicts": {"type": "array", "items": _MESSAGE},
+        "conflicts": {"type": "array", "items": _CONFLICT},
+        "problems": {"type": "array", "items": _PROBLEM},
         "notes": {"type": "array", "items": _NOTE},
         "summary": {
             "type": "object",

@@ -133,10 +133,13 @@ def test_control_characters_do_not_reach_the_comment() -> None:
 def test_conflicts_come_before_changes() -> None:
     out = render_markdown(plans.every_action())
     assert (
-        "1 merchant left unchanged by a conflict; resolve it and plan again.\n\n"
+        "2 merchants left unchanged by conflicts and problems; resolve them and plan again.\n\n"
         '- `merchant["55555555"]`: 2 companies named "55555555" (ids: a, b)'
     ) in out
-    assert out.index("#### Conflicts") < out.index("#### Changes")
+    assert (
+        '- `merchant["66666666"].connection["zzzz"]`: manifests/merchants.yaml:12:9: platform'
+    ) in out
+    assert out.index("#### Conflicts and problems") < out.index("#### Changes")
 
 
 def test_a_note_on_the_whole_plan_is_listed_without_an_address() -> None:

@@ -121,8 +121,15 @@ def test_conflicts_are_errors_and_notes_follow_before_the_summary() -> None:
         "Note: 3 managed companies are not declared in any manifest; --prune would delete"
         ' them: "gone-1", "gone-2", "gone-3"'
     )
-    assert lines.index(error) < lines.index(note) < lines.index(whole) < len(lines) - 2
-    assert lines[-1] == "1 merchant left unchanged by a conflict; resolve it and plan again."
+    problem = (
+        'Error: manifests/merchants.yaml:12:9: merchant["66666666"].connection["zzzz"]:'
+        " platform key zzzz is not an enabled integration of this Codat account"
+    )
+    assert lines.index(error) < lines.index(problem) < lines.index(note) < lines.index(whole)
+    assert lines.index(whole) < len(lines) - 2
+    assert lines[-1] == (
+        "2 merchants left unchanged by conflicts and problems; resolve them and plan again."
+    )
 
 
 def test_no_changes() -> None:

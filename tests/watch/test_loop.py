@@ -73,6 +73,26 @@ def test_a_deleted_company_is_made_again(world: World) -> None:
     assert world.statuses("20000003") == ["Linked"]
 
 
+def test_a_deleted_company_is_not_made_again_beside_a_lookalike(world: World) -> None:
+    """Deleted, and a company made by hand reads like the merchant's name: as `plan`,
+    watch names it a conflict and creates nothing beside it."""
+    run = world.start()
+    run.next()
+    company = world.company("20000003")
+    world.client.delete_company(company["id"])
+    world.client.create_company({"name": "20000003 "}, idempotency_key="k-lookalike")
+    mark = len(world.sandbox.app.calls)
+
+    assert run.reconciler.submit(Event("company.deleted", company["id"], "20000003")) == "queued"
+    result = run.next()
+
+    calls = world.calls_since(mark)
+    assert result.merchants == ("20000003",) and result.done == 0
+    assert ("GET", "/companies", 200) in calls  # only the listing shows a look-alike
+    assert [c for c in calls if c[0] != "GET"] == []
+    assert "20000003" in run.reconciler.not_converged
+
+
 def test_a_company_not_known_as_the_merchants_is_checked_against_the_listing(
     world: World,
 ) -> None:

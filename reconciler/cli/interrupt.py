@@ -9,7 +9,6 @@ stops at once, as a person pressing Ctrl-C twice means.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -17,6 +16,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+
+from reconciler.cli.log_record import json_line
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -31,7 +32,7 @@ class GracefulStop:
         # Straight to stderr, no lock: a handler runs between two bytecodes of the main
         # thread, which may hold any lock at that moment.
         if self._json:
-            line = json.dumps({"event": event, "message": message}, separators=(",", ":"))
+            line = json_line("warning", {"event": event, "message": message})
         else:
             line = "\n" + message
         sys.stderr.write(line + "\n")

@@ -11,11 +11,11 @@ from reconciler.cli.options import (
     FORMATS,
     check_prune,
     codat_options,
-    merchant_option,
+    merchant_options,
     output_options,
     prune_options,
 )
-from reconciler.cli.output import plan_exit_code, show_plan
+from reconciler.cli.output import detail_of, plan_exit_code, show_plan
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import Connection, open_client
 from reconciler.plan import saved
@@ -31,9 +31,9 @@ from reconciler.plan import saved
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when the plan has changes, 0 when none, 1 on error.")
 @prune_options
-@merchant_option("Plan only this merchant (repeatable); the others are left out of the plan.")
+@merchant_options("Plan only this merchant (repeatable); the others are left out of the plan.")
 @codat_options
-@output_options
+@output_options(verbose=True)
 def plan(
     paths: tuple[str, ...],
     out: str | None,
@@ -42,6 +42,7 @@ def plan(
     prune: bool,
     max_deletes: int | None,
     merchants: tuple[str, ...],
+    exclude: tuple[str, ...],
     connection: Connection,
     reporter: Reporter,
 ) -> int:
@@ -58,14 +59,16 @@ def plan(
       codat-reconciler plan manifests/ --format markdown > plan.md
       codat-reconciler plan manifests/ --out plan.json --prune
       codat-reconciler plan manifests/ --detailed-exitcode   # drift check: exit 2 on changes
+      codat-reconciler plan manifests/ --merchant 'uk-*' --exclude uk-0042
     """
     check_prune(prune, max_deletes)
-    desired = engine.load_manifests(paths, merchants)
-    run = engine.PlanRun(prune, merchants, max_deletes)
+    desired = engine.load_manifests(paths)
+    targets = engine.select_merchants(desired, merchants, exclude, paths)
+    run = engine.PlanRun(prune, targets, max_deletes)
     with open_client(connection, reporter) as client:
         planned = engine.plan(client, desired, run, sandbox=connection.is_sandbox,
                               progress=reporter)
-    show_plan(planned.plan, fmt, desired.files)
+    show_plan(planned.plan, fmt, desired.files, detail=detail_of(reporter))
     engine.guard_deletes(planned, run)
     if out:
         saved.write(
@@ -75,7 +78,7 @@ def plan(
                 manifests=desired.files,
                 live_digest=planned.live.digest(),
                 prune=prune,
-                targets=merchants or None,
+                targets=targets or None,
                 base=str(Path.cwd()),
                 target=connection.target.describe(),
             ),

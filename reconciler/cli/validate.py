@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from reconciler.cli.options import output_options
+from reconciler.cli.progress import Reporter
 from reconciler.manifests.errors import ManifestErrors
 from reconciler.manifests.loader import load
 from reconciler.render.json_format import manifest_file_list
@@ -35,7 +37,10 @@ FORMAT_VERSION = 1
 @click.option(
     "-v", "--verbose", is_flag=True, help="Text format: also list every manifest file read."
 )
-def validate(paths: tuple[str, ...], check_secrets: bool, fmt: str, verbose: bool) -> None:
+@output_options
+def validate(
+    paths: tuple[str, ...], check_secrets: bool, fmt: str, verbose: bool, reporter: Reporter
+) -> None:
     """Check manifests offline: no API key, no network call.
 
     PATH is a manifest file or a directory: every *.yaml / *.yml below it, any
@@ -52,7 +57,10 @@ def validate(paths: tuple[str, ...], check_secrets: bool, fmt: str, verbose: boo
       codat-reconciler validate manifests/ --verbose          # list the files read
       codat-reconciler validate manifests/ --format json | jq '.manifest_files[].path'
       codat-reconciler validate manifests/uk.yaml --check-secrets
+      codat-reconciler validate manifests/ --quiet --log-format json   # errors as JSON lines
     """
+    if reporter.quiet and verbose:
+        raise click.UsageError("--quiet and --verbose ask for opposite things: give one")
     try:
         state = load(paths, check_secrets=check_secrets)
     except ManifestErrors as problems:

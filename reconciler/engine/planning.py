@@ -14,7 +14,7 @@ from pathlib import Path
 from reconciler import credentials
 from reconciler.codat.client import CodatClient
 from reconciler.engine.progress import SILENT, Progress
-from reconciler.errors import ReconcilerError
+from reconciler.engine.selection import select_merchants
 from reconciler.live.model import LiveState
 from reconciler.live.reader import read_live_state
 from reconciler.manifests.loader import load
@@ -27,17 +27,10 @@ from reconciler.plan.planner import PlanOptions, make_plan
 def load_manifests(
     paths: Sequence[str | Path], merchants: Sequence[str] = ()
 ) -> DesiredState:
-    """Load and check manifests (ManifestErrors lists every problem); `merchants`, if
-    given, must all be declared."""
+    """Load and check manifests (ManifestErrors lists every problem); `merchants` (names
+    or shell-style patterns), if given, must each match a declared merchant."""
     desired = load(paths)
-    declared = {m.name for m in desired.merchants}
-    unknown = sorted(set(merchants) - declared)
-    if unknown:
-        names = ", ".join(f'"{n}"' for n in unknown)
-        raise ReconcilerError(
-            f"--merchant {names}: not declared in {', '.join(str(p) for p in paths)} "
-            "(merchant names are the Codat company names, as written in the manifests)"
-        )
+    select_merchants(desired, merchants, paths=paths)
     return desired
 
 

@@ -11,6 +11,8 @@ import select
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -90,15 +92,22 @@ def test_quiet_and_short_work_show_nothing() -> None:
 
 def test_json_logs_one_line_per_call_and_change() -> None:
     out = io.StringIO()
-    reporter = Reporter(stream=out, log_format="json")
+    moment = datetime(2026, 12, 6, 1, 2, 3, 456_000, tzinfo=timezone(timedelta(hours=2)))
+    reporter = Reporter(stream=out, log_format="json", wall_clock=lambda: moment)
     reporter.api_call(ApiCall("POST", "/companies", 200, 12.345, 2, "corr-1"))
     change = Change('merchant["a"]', Action.CREATE, Kind.COMPANY, "new", "a")
     reporter.change_applied(change, "boom (correlationId: corr-2)")
-    call, applied = (json.loads(x) for x in out.getvalue().splitlines())
-    assert call == {"event": "api_call", "method": "POST", "path": "/companies", "status": 200,
+    reporter.change_applied(replace(change, company_id="c-1"), None)
+    call, failed, done = (json.loads(x) for x in out.getvalue().splitlines())
+    # The time in UTC whatever the zone the clock reads in; time and level come first.
+    assert list(call)[:2] == ["time", "level"]
+    assert call == {"time": "2026-12-05T23:02:03.456Z", "level": "info", "event": "api_call",
+                    "method": "POST", "path": "/companies", "status": 200,
                     "duration_ms": 12.3, "attempt": 2, "correlationId": "corr-1"}
-    assert applied == {"event": "change", "address": 'merchant["a"]', "action": "create",
-                       "result": "failed", "error": "boom (correlationId: corr-2)"}
+    assert failed == {"time": "2026-12-05T23:02:03.456Z", "level": "error", "event": "change",
+                      "address": 'merchant["a"]', "action": "create", "result": "failed",
+                      "error": "boom (correlationId: corr-2)"}
+    assert done["level"] == "info" and done["result"] == "ok" and done["id"] == "c-1"
 
 
 FINGERPRINT_KEY = "progress-test-fingerprint-key"

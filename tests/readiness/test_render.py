@@ -12,6 +12,7 @@ from reconciler.readiness.model import (
     SyncFlowStatus,
 )
 from reconciler.readiness.render import render_json, render_text
+from reconciler.render.detail import Detail
 
 COMPANY = "0498e921-9b53-4396-a412-4f2f5983b0a2"
 FAILED = LastSync("ValidateError", 4000, "2026-11-27T10:22:00Z", False, "Customer is archived")
@@ -33,7 +34,7 @@ MISSING = MerchantStatus("10000002", None, State.MISSING, ("no company named ...
 
 
 def test_the_table_fits_100_columns_and_keeps_commands_whole() -> None:
-    text = render_text([WAITING, MISSING])
+    text = render_text([WAITING, MISSING], Detail.VERBOSE)
     lines = text.splitlines()
     assert max(map(len, lines)) <= 100, text
     assert lines[0].split() == ["MERCHANT", "STATE", "COMPANY", "ID", "SYNC", "FLOW", "LAST",
@@ -59,7 +60,9 @@ def test_short_names_share_the_row() -> None:
 
 def test_json_has_exactly_the_documented_keys() -> None:
     doc = json.loads(render_json([WAITING, MISSING]))
-    assert list(doc) == ["format_version", "merchants"] and doc["format_version"] == 1
+    assert list(doc) == ["format_version", "merchants", "summary"] and doc["format_version"] == 1
+    assert doc["summary"] == {"total": 2, "ready": 0, "waiting": 1, "missing": 1,
+                              "conflict": 0, "error": 0}
     keys = ["name", "companyId", "state", "waitingFor", "connections", "syncFlow", "lastSync"]
     assert all(list(m) == keys for m in doc["merchants"])
     first, second = doc["merchants"]

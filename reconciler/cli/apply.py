@@ -87,8 +87,13 @@ def apply(
                 "--plan takes no PATH, --prune, --merchant or --exclude: the saved plan "
                 "already fixes them"
             )
+        if no_fingerprints:
+            raise click.UsageError(
+                f"--plan takes no --no-fingerprints: a saved plan's secrets are checked "
+                f"against it with {credentials.KEY_ENV}, so it is needed either way"
+            )
         return _apply_saved(plan_file, connection, reporter, parallelism=parallelism,
-                            max_rate=max_rate, no_fingerprints=no_fingerprints)
+                            max_rate=max_rate)
     if not paths:
         raise click.UsageError("give the manifest PATHs to apply, or --plan FILE")
 
@@ -178,12 +183,11 @@ def _apply_saved(
     *,
     parallelism: int,
     max_rate: int,
-    no_fingerprints: bool,
 ) -> int:
-    """Every check that needs no call comes first: a refused plan changes nothing."""
+    """Every check that needs no call comes first: a refused plan changes nothing (one
+    with authorizations, without CODAT_RECONCILER_KEY, among them)."""
     target = connection.target
     plan_saved, desired = engine.open_saved_plan(plan_file, target)
-    _check_fingerprints(plan_saved.plan, connection, no_fingerprints, reporter)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         planned = engine.verify_saved_plan(
             client, plan_saved, desired, target=target, source=plan_file, progress=reporter

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import select
+import sys
+
 import click
 
 from reconciler import credentials, engine
@@ -23,6 +26,8 @@ from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Action, Plan
 from reconciler.render.wording import plural
+
+ANSWER_POLL = 0.2  # seconds a Ctrl-C at the prompt may wait to be seen
 
 
 class Cancelled(ReconcilerError):
@@ -148,19 +153,37 @@ def _confirm() -> None:
             "Pass --auto-approve (e.g. in CI), or apply a reviewed plan with --plan FILE."
         )
     try:
-        answer = click.prompt(
-            "\nDo you want to perform these actions? Only 'yes' will be accepted",
-            default="",
-            show_default=False,
-        )
-    except click.exceptions.Abort as err:
+        answer = _ask("\nDo you want to perform these actions? Only 'yes' will be accepted: ")
+    except KeyboardInterrupt:
         click.echo()  # end the prompt's line: the answer never came
-        # click hides the cause (`from None`), but keeps it as the context.
-        if isinstance(err.__context__, KeyboardInterrupt):
-            raise Cancelled("apply interrupted at the prompt: nothing was changed") from None
+        raise Cancelled("apply interrupted at the prompt: nothing was changed") from None
+    except EOFError:
+        click.echo()
         raise ReconcilerError("apply cancelled (no answer): nothing was changed") from None
     if answer.strip() != "yes":
         raise ReconcilerError("apply cancelled: nothing was changed")
+
+
+def _ask(question: str) -> str:
+    """The line typed in answer; EOFError at the end of input.
+
+    Waits in short polls, not one blocking read: Ctrl-C's SIGINT may be delivered to
+    another thread (the embedded sandbox has one), and a main thread blocked in read()
+    would never run the handler that raises KeyboardInterrupt.
+    """
+    click.echo(question, nl=False)
+    stdin = sys.stdin
+    try:
+        stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        pass  # not a file (a test's input): nothing to wait for
+    else:
+        while not select.select([stdin], [], [], ANSWER_POLL)[0]:
+            pass
+    line = stdin.readline()
+    if not line:
+        raise EOFError
+    return line
 
 
 def _execute(

@@ -171,6 +171,6 @@ def _connection_words(conn: ConnectionStatus) -> str:
 
 def _summary(statuses: Sequence[MerchantStatus]) -> str:
     counts = Counter(s.state for s in statuses)
-    parts = [f"{counts[state]} {state.value}" for state in State if counts[state]]
+    parts = [f"{counts[state]:,} {state.value}" for state in State if counts[state]]
     noun = "merchant" if len(statuses) == 1 else "merchants"
-    return f"{len(statuses)} {noun}: {', '.join(parts)}."
+    return f"{len(statuses):,} {noun}: {', '.join(parts)}."

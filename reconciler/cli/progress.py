@@ -152,7 +152,7 @@ class Reporter:
         with self._lock:
             over = self._terminal and self._shown_any and self._task is not None
             self._last_shown = float("-inf")
-        self._line(("\r" + line.ljust(LINE_WIDTH)) if over else line)
+        self._line(("\r" + line).ljust(LINE_WIDTH) if over else line)
 
     # -- messages -----------------------------------------------------------
 

@@ -82,7 +82,8 @@ class Watch:
         scope = _scope(result.merchants)
         outcome = (f"error: {result.error}" if result.error else
                    "paused (rate limit), will resume" if result.paused else
-                   f"{result.done} changes done, {result.failed} failed")
+                   f"{result.done} {'change' if result.done == 1 else 'changes'} done, "
+                   f"{result.failed} failed")
         fields: dict[str, Any] = {"scope": result.scope}
         if result.merchants is not None:
             fields["merchants"] = list(result.merchants)

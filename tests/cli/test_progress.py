@@ -110,6 +110,34 @@ def test_json_logs_one_line_per_call_and_change() -> None:
     assert done["level"] == "info" and done["result"] == "ok" and done["id"] == "c-1"
 
 
+def test_a_completed_change_is_a_line_of_its_own_over_the_bar_which_is_drawn_again() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    reporter = Reporter(stream=out, terminal=True, clock=clock)
+    reporter.start("Applying changes", 3)
+    created = Change('merchant["a"]', Action.CREATE, Kind.COMPANY, "new", "a", company_id="c-1")
+    authorized = Change('merchant["a"].connection["dfxm"]', Action.AUTHORIZE,
+                        Kind.CONNECTION, "new", "a")
+    clock.now += 2  # past QUIET_START: the bar shows
+    reporter.change_applied(created, None)
+    clock.now += 0.01  # well within the redraw interval: drawn again all the same
+    reporter.change_applied(authorized, "PUT ... failed (correlationId: x)")
+    bar = "\rApplying changes [{}] {}/3  0:02 elapsed, about {} left{}"
+    failure = '\rError: merchant["a"].connection["dfxm"]: PUT ... failed (correlationId: x)'
+    # No bar before the first change completed: its line stands alone. The failure is
+    # written over the bar (padded to cover it), and the bar is drawn again below it.
+    assert out.getvalue() == (
+        'merchant["a"]: company created [id=c-1]\n'
+        + bar.format("#" * 10 + "-" * 20, 1, "0:04", "").ljust(progress.LINE_WIDTH)
+        + failure.ljust(progress.LINE_WIDTH) + "\n"
+        + bar.format("#" * 20 + "-" * 10, 2, "0:01", ", 1 failed").ljust(progress.LINE_WIDTH)
+    )
+    quiet = io.StringIO()
+    hushed = Reporter(stream=quiet, terminal=False, quiet=True, clock=clock)
+    hushed.change_applied(created, None)
+    hushed.change_applied(authorized, "boom")
+    assert quiet.getvalue() == 'Error: merchant["a"].connection["dfxm"]: boom\n'
+
+
 FINGERPRINT_KEY = "progress-test-fingerprint-key"
 
 

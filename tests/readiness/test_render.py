@@ -75,3 +75,31 @@ def test_json_has_exactly_the_documented_keys() -> None:
     assert second == {"name": "10000002", "companyId": None, "state": "missing",
                       "waitingFor": ["no company named ..."], "connections": [],
                       "syncFlow": None, "lastSync": None}
+
+
+def _waiting_for_the_flow(name: str) -> MerchantStatus:
+    return MerchantStatus(
+        name, COMPANY, State.WAITING,
+        (f"the merchant has not completed the sync flow: send them `sync-url {name}`",),
+        (ConnectionStatus("dfxm", "Linked", True, "c1"),),
+        SyncFlowStatus(configured=False, enabled=False),
+        waiting_kinds=("merchants have not completed the sync flow",),
+    )
+
+
+def test_what_merchants_wait_for_is_one_line_per_kind_and_quiet_is_the_summary() -> None:
+    statuses = [*map(_waiting_for_the_flow, ("m1", "m2", "m3")), MISSING]
+    lines = render_text(statuses).splitlines()
+    assert lines[5:] == [
+        "",
+        "Waiting for:",
+        "  - 3 merchants have not completed the sync flow, e.g. m1: the merchant has not "
+        "completed the sync",
+        "    flow: send them `sync-url m1`",
+        "  - 10000002: no company named ...",  # a kind of one: that merchant's reason
+        "(--verbose lists each merchant's connections and reasons)",
+        "",
+        "4 merchants: 3 waiting, 1 missing.",
+    ]
+    assert "connections:" not in "\n".join(lines)
+    assert render_text(statuses, Detail.QUIET) == "4 merchants: 3 waiting, 1 missing.\n"

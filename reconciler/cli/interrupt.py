@@ -17,22 +17,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from reconciler.cli.log_record import json_line
+from reconciler.cli.log_record import json_line, text_line
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 class GracefulStop:
-    def __init__(self, json_log: bool = False) -> None:
+    def __init__(self, json_log: bool = False, timestamps: bool = False) -> None:
         self.event = threading.Event()
         self.signal: signal.Signals | None = None
         self._json = json_log
+        self._timestamps = timestamps
 
     def _say(self, event: str, message: str) -> None:
         # Straight to stderr, no lock: a handler runs between two bytecodes of the main
         # thread, which may hold any lock at that moment.
         if self._json:
             line = json_line("warning", {"event": event, "message": message})
+        elif self._timestamps:
+            line = text_line(message)
         else:
             line = "\n" + message
         sys.stderr.write(line + "\n")
@@ -56,9 +59,10 @@ class GracefulStop:
 
 
 @contextmanager
-def graceful_stop(json_log: bool = False) -> Iterator[GracefulStop]:
-    """Handlers for SIGINT and SIGTERM while the block runs (main thread only)."""
-    stop = GracefulStop(json_log)
+def graceful_stop(json_log: bool = False, timestamps: bool = False) -> Iterator[GracefulStop]:
+    """Handlers for SIGINT and SIGTERM while the block runs (main thread only); `timestamps`:
+    a text message starts with the time, as a service's log lines do."""
+    stop = GracefulStop(json_log, timestamps)
     if threading.current_thread() is not threading.main_thread():
         yield stop  # signals reach only the main thread: nothing to install here
         return

@@ -115,7 +115,7 @@ def watch(
             service = Watch(client, settings, endpoint, reporter, progress=reporter)
             reporter.note("listening", f"Listening on {endpoint.url}: POST /webhooks/codat, "
                           "GET /healthz /readyz /metrics", url=endpoint.url)
-            with graceful_stop(reporter.is_json) as stop:
+            with graceful_stop(reporter.is_json, reporter.timestamps) as stop:
                 service.run_until(stop.event)
     finally:
         endpoint.server_close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-import selectors
+import select
 import signal
 import subprocess
 import sys
@@ -127,17 +127,17 @@ def test_a_saved_plan_is_refused_before_any_call_and_no_authorization_needs_no_k
     assert "Warning" not in quiet.stderr and "CODAT_RECONCILER_KEY" not in quiet.output
 
 
-def _stderr_lines_until(proc: subprocess.Popen[str], marker: str) -> list[str]:
+def _stderr_until(proc: subprocess.Popen[str], marker: str) -> str:
+    """The child's stderr up to `marker` at least (read from the pipe itself, so nothing
+    waits in a reader's buffer)."""
     assert proc.stderr is not None
-    lines: list[str] = []
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stderr, selectors.EVENT_READ)
+    seen = b""
     deadline = time.monotonic() + 60  # a hang guard, not a timing assertion
-    while not any(marker in line for line in lines):
-        assert time.monotonic() < deadline and proc.poll() is None, lines
-        if selector.select(timeout=1):
-            lines.append(proc.stderr.readline())
-    return lines
+    while marker.encode() not in seen:
+        assert time.monotonic() < deadline and proc.poll() is None, seen
+        if select.select([proc.stderr], [], [], 1)[0]:
+            seen += os.read(proc.stderr.fileno(), 65536)
+    return seen.decode()
 
 
 def test_watch_refuses_without_the_key_or_warns_once_and_stamps_its_text_log(
@@ -174,13 +174,15 @@ def test_watch_refuses_without_the_key_or_warns_once_and_stamps_its_text_log(
         text=True,
     )
     try:
-        lines = _stderr_lines_until(proc, "Reconciled all merchants")
+        seen = _stderr_until(proc, "Reconciled all merchants")
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+        _, rest = proc.communicate(timeout=60)
     assert proc.returncode == 0
+    lines = (seen + rest).splitlines()
+    assert any("SIGTERM received" in line for line in lines), lines
     stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ "
-    assert all(re.match(stamp, line) for line in lines), lines
+    assert all(re.match(stamp, line) for line in lines if line.strip()), lines
     warnings = [line for line in lines if "Warning: --no-fingerprints" in line]
     assert len(warnings) == 1
     # The changes it made, one line each as they completed, and the record it left.

@@ -96,7 +96,7 @@ class Watch:
         if result.ok:
             self._log.note("reconcile", message, **fields)
         else:
-            self._log.tell("reconcile", message, **fields)
+            self._log.tell("reconcile", message, level="error", **fields)
 
     def _delivered(self, fields: dict[str, Any]) -> None:
         kind = fields.get("event_type", "delivery")

@@ -78,7 +78,7 @@ def export(
         auth_fields=auth_fields or ("apiToken",),
     )
     for warning in exported.warnings:
-        reporter.tell("warning", f"Warning: {warning}")
+        reporter.warn("warning", warning)
     if target is None:
         for _, text in exported.files:
             click.echo(text, nl=False)

@@ -11,30 +11,32 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from reconciler.plan.model import Note, NoteKind
+from reconciler.plan.model import Note
 
 # What N notes of a kind say, and whether the example's own message follows (where it
-# says more than its kind: which secret is missing, why a check was not made).
-_PHRASES: dict[NoteKind | None, tuple[str, bool]] = {
-    NoteKind.WAITING_FOR_MERCHANT: (
+# says more than its kind: which secret is missing, why a check was not made). Keyed
+# by the kind's value, as the JSON plan spells it: a kind added or dropped elsewhere
+# falls back to "other notes" instead of breaking.
+_PHRASES: dict[str | None, tuple[str, bool]] = {
+    "waiting_for_merchant": (
         "connections wait for their merchant to authorize them through the sync flow",
         False,
     ),
-    NoteKind.CREDENTIALS_NOT_CHECKED: (
+    "credentials_not_checked": (
         "Linked connections could not be checked for changed credentials",
         True,
     ),
-    NoteKind.MERCHANT_CONNECTION: (
+    "merchant_connection": (
         "connections made by their merchant, not by this tool, are left alone by --prune",
         False,
     ),
-    NoteKind.RECORD_FULL: (
+    "record_full": (
         "connections are not recorded as the tool's (the record tag is full), so --prune "
         "leaves them alone",
         False,
     ),
-    NoteKind.UNDECLARED_COMPANIES: ("notes on undeclared companies", True),
-    NoteKind.SECRET_MISSING: (
+    "undeclared_companies": ("notes on undeclared companies", True),
+    "secret_missing": (
         "merchants will not be started by apply until a secret is available",
         True,
     ),
@@ -46,15 +48,16 @@ VERBOSE_HINT = "(--verbose lists every note)"
 
 @dataclass(frozen=True, slots=True)
 class NoteGroup:
-    kind: NoteKind | None
+    kind: str | None  # a NoteKind's value; None: notes of no kind worded here
     notes: tuple[Note, ...]
 
 
 def by_kind(notes: Sequence[Note]) -> list[NoteGroup]:
     """Groups in the order their kind first appears."""
-    groups: dict[NoteKind | None, list[Note]] = {}
+    groups: dict[str | None, list[Note]] = {}
     for note in notes:
-        groups.setdefault(note.kind if note.kind in _PHRASES else None, []).append(note)
+        kind = note.kind.value if note.kind is not None else None
+        groups.setdefault(kind if kind in _PHRASES else None, []).append(note)
     return [NoteGroup(kind, tuple(found)) for kind, found in groups.items()]
 
 

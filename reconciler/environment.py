@@ -22,6 +22,7 @@ WEBHOOK_SECRET = "CODAT_WEBHOOK_SECRET"
 SANDBOX_WEBHOOK_SECRET = "CODAT_SANDBOX_WEBHOOK_SECRET"
 SECRET_ENV = "CODAT_SECRET_ENV"
 NO_COLOR = "NO_COLOR"
+TERM = "TERM"
 
 READ: tuple[str, ...] = (
     API_KEY,
@@ -33,6 +34,7 @@ READ: tuple[str, ...] = (
     SANDBOX_WEBHOOK_SECRET,
     SECRET_ENV,
     NO_COLOR,
+    TERM,
 )
 
 # Read by the HTTP client (httpx trusts the environment): proxies, whose URLs can

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, assert_never
 
 from reconciler.apply.creation import (
@@ -159,7 +159,7 @@ class Executor:
                 return
             with self._lock:
                 result.done.append(change)
-            self._notify(change, None)
+            self._notify(_with_ids(change, ids), None)
 
     def _fail(
         self, changes: list[Change], index: int, result: ApplyResult, message: str, *, quota: bool
@@ -294,6 +294,15 @@ class Executor:
             result.done = [c for c in result.done if c.merchant != entry.name]
             result.failed.append(Failure(done[0], entry.message))
             result.skipped.extend(done[1:])
+
+
+def _with_ids(change: Change, ids: _MerchantIds) -> Change:
+    """The change as done, with the ids it made, for whoever reports it (`[id=...]`)."""
+    if change.operation is Operation.CREATE_COMPANY:
+        return replace(change, company_id=ids.company_id)
+    if change.operation is Operation.CREATE_CONNECTION:
+        return replace(change, connection_id=ids.connections.get(change.platform_key or ""))
+    return change
 
 
 def _need(value: str | None, change: Change) -> str:

@@ -76,26 +76,26 @@ def _run(argv: list[str] | None, stop: threading.Event) -> None:
     try:
         code = cli.main(args=args, prog_name="codat-reconciler", standalone_mode=False, obj=stop)
     except ReconcilerError as err:
-        log.tell("error", str(err), prefix=err.prefix)
+        log.tell("error", str(err), prefix=err.prefix, level="error")
         sys.exit(err.exit_code)
     except click.exceptions.Abort as err:
         if isinstance(err.__cause__, KeyboardInterrupt):  # click wraps Ctrl-C in Abort
-            log.tell("error", "Interrupted.")
+            log.tell("error", "Interrupted.", level="error")
             sys.exit(130)
-        log.tell("error", "Aborted.")
+        log.tell("error", "Aborted.", level="error")
         sys.exit(1)
     except _Terminated:
-        log.tell("error", "Terminated (SIGTERM).")
+        log.tell("error", "Terminated (SIGTERM).", level="error")
         sys.exit(143)
     except click.ClickException as err:
         # Usage errors exit 1, not click's 2: exit 2 means "plan has changes" to CI.
         if log.is_json:
-            log.tell("error", err.format_message())
+            log.tell("error", err.format_message(), level="error")
         else:
             err.show()
         sys.exit(1)
     except KeyboardInterrupt:
-        log.tell("error", "Interrupted.")
+        log.tell("error", "Interrupted.", level="error")
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
+import select
+import sys
+
 import click
 
-from reconciler import engine
+from reconciler import credentials, engine
 from reconciler.apply.executor import ApplyResult
 from reconciler.cli.interrupt import graceful_stop
 from reconciler.cli.options import (
     codat_options,
-    merchant_option,
+    merchant_options,
     output_options,
     prune_options,
     secret_env_option,
     stdin_is_terminal,
     throughput_options,
 )
-from reconciler.cli.output import show_plan
+from reconciler.cli.output import detail_of, show_plan
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import Connection, open_client
 from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.references import EnvAllowlist
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Action, Plan
+from reconciler.render.wording import plural
+
+ANSWER_POLL = 0.2  # seconds a Ctrl-C at the prompt may wait to be seen
+
+
+class Cancelled(ReconcilerError):
+    """Ctrl-C at the confirmation prompt: nothing had started."""
+
+    exit_code = 130
 
 
 @click.command()
@@ -31,22 +43,28 @@ from reconciler.plan.model import Plan
               help="Carry out this saved plan exactly, without asking (it was reviewed); "
               "refused if Codat changed since it was made.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--no-fingerprints", is_flag=True,
+              help=f"Authorize connections although {credentials.KEY_ENV} is not set, so no "
+              "fingerprint of the credentials is recorded (a warning says so). Without it, "
+              "such an apply is refused.")
 @prune_options
 @throughput_options
-@merchant_option("Apply only this merchant's changes (repeatable); the others are left as "
-                 "they are.")
+@merchant_options("Apply only this merchant's changes (repeatable); the others are left as "
+                  "they are.")
 @secret_env_option
 @codat_options
-@output_options
+@output_options(verbose=True)
 def apply(
     paths: tuple[str, ...],
     plan_file: str | None,
     auto_approve: bool,
+    no_fingerprints: bool,
     prune: bool,
     max_deletes: int | None,
     parallelism: int,
     max_rate: int,
     merchants: tuple[str, ...],
+    exclude: tuple[str, ...],
     secret_env: EnvAllowlist | None,
     connection: Connection,
     reporter: Reporter,
@@ -59,14 +77,27 @@ def apply(
       codat-reconciler apply manifests/ --auto-approve  # in CI, on merge
       codat-reconciler apply --plan plan.json           # exactly what was reviewed
 
+    Each change prints a line as it completes (`merchant["X"]: company created
+    [id=...]`); a failure prints as it happens.
+
+    Authorizations are refused without CODAT_RECONCILER_KEY (the key that
+    fingerprints the credentials sent, so later plans notice a rotated secret)
+    unless --no-fingerprints is given. The embedded --sandbox needs no key.
+
     Ctrl-C or SIGTERM while changes are made: no new change starts, those in flight
     finish, a summary says what was not started; exit 130 (SIGINT) or 143 (SIGTERM).
     A second Ctrl-C stops at once.
     """
     if plan_file:
-        if paths or prune or merchants:
+        if paths or prune or merchants or exclude:
             raise click.UsageError(
-                "--plan takes no PATH, --prune or --merchant: the saved plan already fixes them"
+                "--plan takes no PATH, --prune, --merchant or --exclude: the saved plan "
+                "already fixes them"
+            )
+        if no_fingerprints:
+            raise click.UsageError(
+                f"--plan takes no --no-fingerprints: a saved plan's secrets are checked "
+                f"against it with {credentials.KEY_ENV}, so it is needed either way"
             )
         return _apply_saved(
             plan_file, connection, reporter, parallelism=parallelism, max_rate=max_rate,
@@ -75,19 +106,47 @@ def apply(
     if not paths:
         raise click.UsageError("give the manifest PATHs to apply, or --plan FILE")
 
-    loading = engine.start_loading(paths, merchants, secret_env=secret_env)
-    run = engine.PlanRun(prune, merchants, max_deletes, require_secrets=True)
+    loading = engine.start_loading(paths, merchants, exclude, secret_env=secret_env)
+    run = engine.PlanRun(prune, merchants, max_deletes, require_secrets=True, exclude=exclude)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         planned = engine.plan(client, loading, run, sandbox=connection.is_sandbox,
                               progress=reporter)
-        show_plan(planned.plan, "text")
+        show_plan(planned.plan, "text", detail=detail_of(reporter))
         engine.guard_deletes(planned, run)
         if not planned.plan.has_changes:
             return 1 if planned.plan.blocked else 0
+        _check_fingerprints(planned.plan, connection, no_fingerprints, reporter)
         if not auto_approve:
             _confirm()
         result = _execute(client, planned, parallelism, reporter)
     return _report(result, planned.plan, reporter)
+
+
+def _check_fingerprints(
+    plan: Plan, connection: Connection, no_fingerprints: bool, reporter: Reporter
+) -> None:
+    """Authorizations sent without the fingerprint key leave no trace of what was sent: the
+    next plan with the key must send them all again. Only on purpose, then."""
+    sent = plan.count(Action.AUTHORIZE)
+    if not sent or credentials.fingerprint_key(sandbox=connection.is_sandbox) is not None:
+        return
+    authorizations = plural(sent, "authorization", "authorizations", "{:,}".format)
+    if not no_fingerprints:
+        raise ReconcilerError(
+            f"refusing to apply: {authorizations} would be sent without "
+            f"{credentials.KEY_ENV}, the key that fingerprints the credentials sent (it never "
+            "goes to Codat), so later plans notice a rotated secret. Set it to a random "
+            "secret kept with your CI secrets, the same for every run (e.g. `openssl rand "
+            "-hex 32`), or pass --no-fingerprints to authorize without recording fingerprints. "
+            "Nothing was changed."
+        )
+    reporter.warn(
+        "no_fingerprints",
+        f"--no-fingerprints: {authorizations} sent without {credentials.KEY_ENV}, so no "
+        "fingerprint is recorded; the first apply with the key set sends them again to "
+        "record one.",
+        authorizations=sent,
+    )
 
 
 def _confirm() -> None:
@@ -96,13 +155,38 @@ def _confirm() -> None:
             "refusing to apply without confirmation: no terminal to ask on. "
             "Pass --auto-approve (e.g. in CI), or apply a reviewed plan with --plan FILE."
         )
-    answer = click.prompt(
-        "\nDo you want to perform these actions? Only 'yes' will be accepted",
-        default="",
-        show_default=False,
-    )
+    try:
+        answer = _ask("\nDo you want to perform these actions? Only 'yes' will be accepted: ")
+    except KeyboardInterrupt:
+        click.echo()  # end the prompt's line: the answer never came
+        raise Cancelled("apply interrupted at the prompt: nothing was changed") from None
+    except EOFError:
+        click.echo()
+        raise ReconcilerError("apply cancelled (no answer): nothing was changed") from None
     if answer.strip() != "yes":
         raise ReconcilerError("apply cancelled: nothing was changed")
+
+
+def _ask(question: str) -> str:
+    """The line typed in answer; EOFError at the end of input.
+
+    Waits in short polls, not one blocking read: Ctrl-C's SIGINT may be delivered to
+    another thread (the embedded sandbox has one), and a main thread blocked in read()
+    would never run the handler that raises KeyboardInterrupt.
+    """
+    click.echo(question, nl=False)
+    stdin = sys.stdin
+    try:
+        stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        pass  # not a file (a test's input): nothing to wait for
+    else:
+        while not select.select([stdin], [], [], ANSWER_POLL)[0]:
+            pass
+    line = stdin.readline()
+    if not line:
+        raise EOFError
+    return line
 
 
 def _execute(
@@ -127,14 +211,15 @@ def _apply_saved(
     max_rate: int,
     secret_env: EnvAllowlist | None,
 ) -> int:
-    """Every check that needs no call comes first: a refused plan changes nothing."""
+    """Every check that needs no call comes first: a refused plan changes nothing (one
+    with authorizations, without CODAT_RECONCILER_KEY, among them)."""
     target = connection.target
     plan_saved, desired = engine.open_saved_plan(plan_file, target, secret_env=secret_env)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         planned = engine.verify_saved_plan(
             client, plan_saved, desired, target=target, source=plan_file, progress=reporter
         )
-        show_plan(planned.plan, "text")
+        show_plan(planned.plan, "text", detail=detail_of(reporter))
         result = _execute(client, planned, parallelism, reporter)
     return _report(result, planned.plan, reporter)
 
@@ -142,29 +227,34 @@ def _apply_saved(
 def _report(result: ApplyResult, plan: Plan, reporter: Reporter) -> int:
     for failure in result.failed:
         address = failure.change.address
-        reporter.tell("failed", f"{address}: {failure.message}", prefix="Error: ", address=address)
+        if reporter.is_json or (address, failure.message) not in reporter.failures_told:
+            reporter.tell("failed", f"{address}: {failure.message}", prefix="Error: ",
+                          address=address)
     for change in result.skipped:
         reporter.tell("skipped", f"  skipped {change.address} ({change.action.value}): an earlier "
-                      "change of this merchant failed", address=change.address,
+                      "change of this merchant failed", level="warning", address=change.address,
                       action=change.action.value)
     if result.not_started:
-        reporter.tell("not_started", f"  not started: {len(result.not_started)} changes "
-                      f"({result.stopped or 'the run was stopped'})",
+        changes = plural(len(result.not_started), "change", "changes", "{:,}".format)
+        reporter.tell("not_started", f"  not started: {changes} "
+                      f"({result.stopped or 'the run was stopped'})", level="warning",
                       changes=len(result.not_started))
     counts = {"done": len(result.done), "failed": len(result.failed),
               "skipped": len(result.skipped), "not_started": len(result.not_started)}
     state = "interrupted" if result.exit_code else "complete" if result.ok else "incomplete"
-    not_started = f", {counts['not_started']} not started" if result.not_started else ""
+    not_started = f", {counts['not_started']:,} not started" if result.not_started else ""
     click.echo(
-        f"\nApply {state}: {counts['done']} done, "
-        f"{counts['failed']} failed, {counts['skipped']} skipped{not_started}."
+        f"\nApply {state}: {counts['done']:,} done, "
+        f"{counts['failed']:,} failed, {counts['skipped']:,} skipped{not_started}."
     )
-    reporter.record("summary", complete=result.ok, **counts)
+    reporter.record("summary", level="info" if result.ok else "error", complete=result.ok,
+                    **counts)
     if not result.ok:
         reporter.tell("hint", "Re-run apply to finish: it plans again from what did get done.")
     if result.exit_code:
         return result.exit_code
     if plan.blocked:
-        reporter.tell("conflicts", f"{len(plan.blocked)} merchant(s) left alone because of "
-                      "conflicts or problems (see the plan above).", merchants=len(plan.blocked))
+        merchants = plural(len(plan.blocked), "merchant", "merchants", "{:,}".format)
+        reporter.tell("conflicts", f"{merchants} left alone because of conflicts or problems "
+                      "(see the plan above).", level="error", merchants=len(plan.blocked))
     return 0 if result.ok and not plan.blocked else 1

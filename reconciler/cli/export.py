@@ -15,6 +15,7 @@ from reconciler.cli.target import Connection, open_client
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.export import Export, export_documents
 from reconciler.manifests.schema import SCHEMA_RESOURCE
+from reconciler.render.wording import plural
 
 # Where a checkout keeps the schema (a copy, or this repository's symlink).
 CHECKOUT_SCHEMA = Path("schemas") / SCHEMA_RESOURCE
@@ -77,7 +78,7 @@ def export(
         auth_fields=auth_fields or ("apiToken",),
     )
     for warning in exported.warnings:
-        reporter.tell("warning", f"Warning: {warning}")
+        reporter.warn("warning", warning)
     if target is None:
         for _, text in exported.files:
             click.echo(text, nl=False)
@@ -103,11 +104,12 @@ def _write(target: Path, exported: Export, *, force: bool, reporter: Reporter) -
     written = {name for name, _ in files}
     for stale in sorted(p.name for p in target.glob("merchants-*.yaml")):
         if stale not in written:
-            reporter.tell("warning", f"Warning: {target / stale} is from an earlier export and "
+            reporter.warn("warning", f"{target / stale} is from an earlier export and "
                           "was left as it is; delete it if its merchants are in the new files",
                           file=str(target / stale))
     total = exported.merchants
-    reporter.tell("written", f"Wrote {len(files)} file(s) to {target}/ ({total} merchants).",
+    reporter.tell("written", f"Wrote {plural(len(files), 'file', 'files')} to {target}/ "
+                  f"({plural(total, 'merchant', 'merchants', '{:,}'.format)}).",
                   files=len(files), merchants=total)
 
 

@@ -15,7 +15,6 @@ once, as a person pressing Ctrl-C twice means.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -25,6 +24,8 @@ from contextlib import contextmanager
 from types import FrameType
 
 import click
+
+from reconciler.cli.log_record import json_line, text_line
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -36,16 +37,24 @@ def stop_of(ctx: click.Context) -> threading.Event:
 
 
 class GracefulStop:
-    def __init__(self, json_log: bool = False, event: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        json_log: bool = False,
+        event: threading.Event | None = None,
+        timestamps: bool = False,
+    ) -> None:
         self.event = event or threading.Event()
         self.signal: signal.Signals | None = None
         self._json = json_log
+        self._timestamps = timestamps
 
     def _say(self, event: str, message: str) -> None:
         # Straight to stderr, no lock: a handler runs between two bytecodes of the main
         # thread, which may hold any lock at that moment.
         if self._json:
-            line = json.dumps({"event": event, "message": message}, separators=(",", ":"))
+            line = json_line("warning", {"event": event, "message": message})
+        elif self._timestamps:
+            line = text_line(message)
         else:
             line = "\n" + message
         sys.stderr.write(line + "\n")
@@ -70,11 +79,12 @@ class GracefulStop:
 
 @contextmanager
 def graceful_stop(
-    json_log: bool = False, event: threading.Event | None = None
+    json_log: bool = False, event: threading.Event | None = None, timestamps: bool = False
 ) -> Iterator[GracefulStop]:
     """Handlers for SIGINT and SIGTERM while the block runs (main thread only) that set
-    `event` (give the client's, so its waits end too)."""
-    stop = GracefulStop(json_log, event)
+    `event` (give the client's, so its waits end too); `timestamps`: a text message starts
+    with the time, as a service's log lines do."""
+    stop = GracefulStop(json_log, event, timestamps)
     if threading.current_thread() is not threading.main_thread():
         yield stop  # signals reach only the main thread: nothing to install here
         return

@@ -6,7 +6,7 @@ import functools
 import math
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 
@@ -100,27 +100,50 @@ def codat_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--quiet and --log-format, handed to the command as one `reporter: Reporter`."""
+@overload
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]: ...
+@overload
+def output_options(*, verbose: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
+def output_options(command: Callable[..., Any] | None = None, *, verbose: bool = False) -> Any:
+    """--quiet and --log-format (and --verbose, for commands with details to hide), handed
+    to the command as one `reporter: Reporter`. `@output_options` or
+    `@output_options(verbose=True)`."""
+    if command is None:
+        return functools.partial(output_options, verbose=verbose)
+
+    takes_verbose = verbose
 
     @functools.wraps(command)
     def with_reporter(*args: Any, quiet: bool, log_format: str, **kwargs: Any) -> Any:
-        return command(*args, reporter=Reporter(quiet=quiet, log_format=log_format), **kwargs)
+        # A command with a --verbose of its own (validate's) keeps it.
+        more = bool(kwargs.pop("verbose")) if takes_verbose else False
+        if quiet and more:
+            raise click.UsageError("--quiet and --verbose ask for opposite things: give one")
+        reporter = Reporter(quiet=quiet, verbose=more, log_format=log_format)
+        return command(*args, reporter=reporter, **kwargs)
 
-    f = with_reporter
+    f: Callable[..., Any] = with_reporter
     f = click.option(
         "--log-format",
         type=click.Choice(["text", "json"]),
         default="text",
         show_default=True,
-        help="json: every line on stderr is a JSON object (API calls, changes applied, "
-        "progress, notes, errors).",
+        help="json: every line on stderr is a JSON object with time (RFC 3339, UTC) and level "
+        "(API calls, changes applied, progress, notes, errors).",
     )(f)
+    if verbose:
+        f = click.option(
+            "--verbose",
+            "-v",
+            is_flag=True,
+            help="List every note one by one (by default they are summarised by kind).",
+        )(f)
     f = click.option(
         "--quiet",
         "-q",
         is_flag=True,
-        help="No progress and no notes (such as the 'Codat: ...' line); errors still show.",
+        help="Only the summary line and errors: no progress, no notes (such as the "
+        "'Codat: ...' line), no line per change.",
     )(f)
     return f
 
@@ -196,12 +219,24 @@ def throughput_options(f: F) -> F:
     return f
 
 
-def merchant_option(help: str) -> Callable[[F], F]:
-    """--merchant NAME (repeatable), its help worded for the command that takes it."""
+def merchant_options(help: str) -> Callable[[F], F]:
+    """--merchant NAME and --exclude NAME (both repeatable, both taking shell-style
+    patterns), the first's help worded for the command that takes them."""
 
     def decorate(f: F) -> F:
+        f = click.option(
+            "--exclude",
+            multiple=True,
+            metavar="NAME",
+            help="Leave this merchant alone (repeatable); NAME may be a shell-style pattern "
+            "such as 'uk-*'. A NAME matching no declared merchant is an error.",
+        )(f)
         return click.option(
-            "--merchant", "merchants", multiple=True, metavar="NAME", help=help
+            "--merchant",
+            "merchants",
+            multiple=True,
+            metavar="NAME",
+            help=help + " NAME may be a shell-style pattern such as 'uk-*'.",
         )(f)
 
     return decorate

@@ -10,12 +10,12 @@ from reconciler import engine
 from reconciler.cli.options import (
     FORMATS,
     codat_options,
-    merchant_option,
+    merchant_options,
     output_options,
     prune_options,
     secret_env_option,
 )
-from reconciler.cli.output import plan_exit_code, show_plan
+from reconciler.cli.output import detail_of, plan_exit_code, show_plan
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import Connection, open_client
 from reconciler.manifests.references import EnvAllowlist
@@ -32,10 +32,10 @@ from reconciler.plan import saved
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when the plan has changes, 0 when none, 1 on error.")
 @prune_options
-@merchant_option("Plan only this merchant (repeatable); the others are left out of the plan.")
+@merchant_options("Plan only this merchant (repeatable); the others are left out of the plan.")
 @secret_env_option
 @codat_options
-@output_options
+@output_options(verbose=True)
 def plan(
     paths: tuple[str, ...],
     out: str | None,
@@ -44,6 +44,7 @@ def plan(
     prune: bool,
     max_deletes: int | None,
     merchants: tuple[str, ...],
+    exclude: tuple[str, ...],
     secret_env: EnvAllowlist | None,
     connection: Connection,
     reporter: Reporter,
@@ -61,14 +62,15 @@ def plan(
       codat-reconciler plan manifests/ --format markdown > plan.md
       codat-reconciler plan manifests/ --out plan.json --prune
       codat-reconciler plan manifests/ --detailed-exitcode   # drift check: exit 2 on changes
+      codat-reconciler plan manifests/ --merchant 'uk-*' --exclude uk-0042
     """
-    loading = engine.start_loading(paths, merchants, secret_env=secret_env)
-    run = engine.PlanRun(prune, merchants, max_deletes)
+    loading = engine.start_loading(paths, merchants, exclude, secret_env=secret_env)
+    run = engine.PlanRun(prune, merchants, max_deletes, exclude=exclude)
     with open_client(connection, reporter) as client:
         planned = engine.plan(client, loading, run, sandbox=connection.is_sandbox,
                               progress=reporter)
     desired = planned.desired
-    show_plan(planned.plan, fmt, desired.files)
+    show_plan(planned.plan, fmt, desired.files, detail=detail_of(reporter))
     engine.guard_deletes(planned, run)
     if out:
         saved.write(
@@ -78,7 +80,7 @@ def plan(
                 manifests=desired.files,
                 live_digest=planned.live.digest(),
                 prune=prune,
-                targets=merchants or None,
+                targets=planned.merchants or None,
                 base=str(Path.cwd()),
                 target=connection.target.describe(),
             ),

@@ -3,24 +3,28 @@
 All of it goes to stderr, so stdout stays the plan (pipeable, diffable).
 - On a terminal: one progress bar, redrawn in place.
 - Without a terminal (CI): a plain line now and then, never a bar.
-- `--quiet`: no progress and no notes (which Codat); what the operator must
-  act on or keep (errors, failed changes, files written) still shows.
-- `--log-format json`: every line on stderr is one JSON object: every API call
-  attempt, every change applied, progress (a bar would corrupt the stream),
-  notes and errors. Records carry no header or body, so no secret can reach them.
+- Each change `apply` completes: one line (`merchant["X"]: company created
+  [id=...]`) as it completes, a failure as it happens (see reconciler/cli/log_record.py
+  for what a line looks like in a service's log, with its time).
+- `--quiet`: no progress, no notes (which Codat) and no line per change; what the
+  operator must act on or keep (errors, failed changes, files written) still shows.
+- `--log-format json`: every line on stderr is one JSON object with `time` and
+  `level`: every API call attempt, every change applied, progress (a bar would
+  corrupt the stream), notes and errors. Records carry no header or body, so no
+  secret can reach them.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from reconciler.cli.log_record import Clock, Level, json_line, text_line, utc_now
 from reconciler.codat.observe import ApiCall, Retrying
-from reconciler.plan.model import Change
+from reconciler.plan.model import Change, Operation
 
 BAR_WIDTH = 30
 LINE_INTERVAL = 5.0  # seconds between plain progress lines in CI
@@ -28,6 +32,32 @@ REDRAW_INTERVAL = 0.1
 # Work done faster than this shows no progress at all: a flash of a bar, or CI
 # lines for a read of five companies, would only be noise.
 QUIET_START = 1.0
+LINE_WIDTH = 100  # what a redrawn bar, or a line written over one, covers
+
+# What a completed change did, after its address (`merchant["X"]: company created`).
+_DONE = {
+    Operation.CREATE_COMPANY: "company created",
+    Operation.UPDATE_COMPANY: "company updated",
+    Operation.DELETE_COMPANY: "company deleted",
+    Operation.CREATE_CONNECTION: "connection created",
+    Operation.UNLINK_CONNECTION: "unlinked",
+    Operation.AUTHORIZE_CONNECTION: "authorized",
+}
+
+
+def created_id(change: Change) -> str | None:
+    """The id of what a completed create made (the executor fills it in)."""
+    if change.operation is Operation.CREATE_COMPANY:
+        return change.company_id
+    if change.operation is Operation.CREATE_CONNECTION:
+        return change.connection_id
+    return None
+
+
+def done_line(change: Change) -> str:
+    """`merchant["X"]: company created [id=...]`: what a completed change did."""
+    made = created_id(change)
+    return f"{change.address}: {_DONE[change.operation]}" + (f" [id={made}]" if made else "")
 
 
 class Reporter:
@@ -35,14 +65,23 @@ class Reporter:
         self,
         *,
         quiet: bool = False,
+        verbose: bool = False,
         log_format: str = "text",
         stream: TextIO | None = None,
         terminal: bool | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Clock = utc_now,
     ) -> None:
         self._stream = stream or sys.stderr
         self._quiet = quiet
+        self._verbose = verbose
         self._json = log_format == "json"
+        self._wall_clock = wall_clock
+        # A service's text log carries the time on each line (set by `watch`).
+        self.timestamps = False
+        # Failures already told as they happened (address, message): the end of a run
+        # repeats only those it learnt later.
+        self.failures_told: set[tuple[str, str]] = set()
         self._terminal = self._stream.isatty() if terminal is None else terminal
         self._clock = clock
         self._lock = threading.Lock()
@@ -58,6 +97,14 @@ class Reporter:
     def is_json(self) -> bool:
         return self._json
 
+    @property
+    def quiet(self) -> bool:
+        return self._quiet
+
+    @property
+    def verbose(self) -> bool:
+        return self._verbose
+
     # -- logs ---------------------------------------------------------------
 
     def also_observe(self, observer: Callable[[ApiCall], None]) -> None:
@@ -68,7 +115,8 @@ class Reporter:
         for observer in self._observers:
             observer(call)
         if self._json:
-            self._emit({
+            trouble = call.error is not None or call.status is None or call.status >= 429
+            self._emit("warning" if trouble else "info", {
                 "event": "api_call",
                 "method": call.method,
                 "path": call.path,
@@ -87,17 +135,30 @@ class Reporter:
 
     def change_applied(self, change: Change, error: str | None) -> None:
         if self._json:
-            self._emit({
+            self._emit("error" if error else "info", {
                 "event": "change",
                 "address": change.address,
                 "action": change.action.value,
                 "result": "failed" if error else "ok",
+                **({"id": made} if (made := created_id(change)) and not error else {}),
                 **({"error": error} if error else {}),
             })
+        elif error:
+            self.failures_told.add((change.address, error))
+            self._over_bar(f"Error: {change.address}: {error}")
+        elif not self._quiet:
+            self._over_bar(done_line(change))
         if error:
             with self._lock:
                 self._failed += 1
         self.advance()
+
+    def _over_bar(self, line: str) -> None:
+        """A line of its own, over the bar when one is drawn; the bar is drawn again below."""
+        with self._lock:
+            over = self._terminal and self._shown_any and self._task is not None
+            self._last_shown = float("-inf")
+        self._line(("\r" + line).ljust(LINE_WIDTH) if over else line)
 
     # -- messages -----------------------------------------------------------
 
@@ -106,20 +167,31 @@ class Reporter:
         if not self._quiet:
             self.tell(event, message, **fields)
 
-    def tell(self, event: str, message: str, *, prefix: str = "", **fields: Any) -> None:
+    def tell(
+        self, event: str, message: str, *, prefix: str = "", level: Level | None = None,
+        **fields: Any,
+    ) -> None:
         """What the operator must see even with --quiet: errors, results, what to do next.
 
-        `prefix` ("Error: ") is for people: a JSON record's event says it already.
+        `prefix` ("Error: ") is for people: a JSON record's event and level say it already.
+        The level is `error` after an "Error" prefix, `warning` after "Warning", else `info`.
         """
+        if level is None:
+            level = ("error" if prefix.startswith("Error") else
+                     "warning" if prefix.startswith("Warning") else "info")
         if self._json:
-            self._emit({"event": event, "message": message.strip(), **fields})
+            self._emit(level, {"event": event, "message": message.strip(), **fields})
         else:
-            self._write(f"{prefix}{message}\n")
+            self._line(f"{prefix}{message}")
 
-    def record(self, event: str, **fields: Any) -> None:
+    def warn(self, event: str, message: str, **fields: Any) -> None:
+        """Something the operator chose that weakens a guarantee: shown even with --quiet."""
+        self.tell(event, message, prefix="Warning: ", **fields)
+
+    def record(self, event: str, *, level: Level = "info", **fields: Any) -> None:
         """Data only a log reader wants (text output says it on stdout already)."""
         if self._json:
-            self._emit({"event": event, **fields})
+            self._emit(level, {"event": event, **fields})
 
     # -- progress -----------------------------------------------------------
 
@@ -174,7 +246,7 @@ class Reporter:
             self._shown_any = True
         elapsed = now - self._started
         if self._json:
-            self._emit({"event": "progress", "task": label, "done": done, "total": total,
+            self._emit("info", {"event": "progress", "task": label, "done": done, "total": total,
                         "failed": failed, "elapsed_s": round(elapsed, 1)})
             return
         tail = f"  {_clock(elapsed)} elapsed"
@@ -186,12 +258,19 @@ class Reporter:
             filled = BAR_WIDTH * done // total if total else BAR_WIDTH
             bar = "#" * filled + "-" * (BAR_WIDTH - filled)
             # Pad so a shorter line fully covers the one it redraws.
-            self._write(f"\r{label} [{bar}] {done}/{total}{tail}".ljust(100))
+            self._write(f"\r{label} [{bar}] {done}/{total}{tail}".ljust(LINE_WIDTH))
         else:
-            self._write(f"{label}: {done}/{total}{tail}\n")
+            self._line(f"{label}: {done}/{total}{tail}")
 
-    def _emit(self, record: dict[str, Any]) -> None:
-        self._write(json.dumps(record, separators=(",", ":")) + "\n")
+    def _emit(self, level: Level, record: dict[str, Any]) -> None:
+        self._write(json_line(level, record, self._wall_clock) + "\n")
+
+    def _line(self, text: str) -> None:
+        """A text line (text that may start with the \\r of a line over the bar)."""
+        if self.timestamps:
+            over = text.startswith("\r")
+            text = ("\r" if over else "") + text_line(text.removeprefix("\r"), self._wall_clock)
+        self._write(text + "\n")
 
     def _write(self, text: str) -> None:
         with self._lock:

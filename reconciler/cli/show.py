@@ -7,12 +7,19 @@ import click
 from reconciler.cli.options import FORMATS
 from reconciler.cli.output import show_plan
 from reconciler.plan import saved
+from reconciler.render import Detail
 
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-def show(file: str, fmt: str) -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Text format: list every note one by one (by default they are summarised by kind).",
+)
+def show(file: str, fmt: str, verbose: bool) -> None:
     """Render a plan saved with `plan --out FILE`.
 
     \b
@@ -20,4 +27,5 @@ def show(file: str, fmt: str) -> None:
       codat-reconciler show plan.json --format markdown
     """
     plan_saved = saved.read(file)
-    show_plan(plan_saved.plan, fmt, plan_saved.manifests)
+    detail = Detail.VERBOSE if verbose else Detail.NORMAL
+    show_plan(plan_saved.plan, fmt, plan_saved.manifests, detail=detail)

@@ -7,22 +7,24 @@ import click
 from reconciler import engine
 from reconciler.cli.options import (
     codat_options,
-    merchant_option,
+    merchant_options,
     output_options,
     secret_env_option,
     throughput_options,
 )
+from reconciler.cli.output import detail_of
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import Connection, open_client
 from reconciler.manifests.references import EnvAllowlist
 from reconciler.readiness.model import MerchantStatus, State
 from reconciler.readiness.render import render_json, render_text
+from reconciler.render.wording import plural
 
 
 @click.command()
 # No `exists=True`: the loader names a missing PATH like every other manifest problem.
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@merchant_option("Report only this merchant (repeatable).")
+@merchant_options("Report only this merchant (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format (json: see docs/reference/status-json.md).")
 @click.option("--detailed-exitcode", is_flag=True,
@@ -31,10 +33,11 @@ from reconciler.readiness.render import render_json, render_text
 @throughput_options
 @secret_env_option
 @codat_options
-@output_options
+@output_options(verbose=True)
 def status(
     paths: tuple[str, ...],
     merchants: tuple[str, ...],
+    exclude: tuple[str, ...],
     fmt: str,
     detailed_exitcode: bool,
     parallelism: int,
@@ -57,23 +60,28 @@ def status(
     Examples:
       codat-reconciler status manifests/
       codat-reconciler status manifests/ --merchant 12345678
+      codat-reconciler status manifests/ --verbose        # every merchant's reasons in full
       codat-reconciler status manifests/ --format json | jq '.merchants[].waitingFor[]'
       codat-reconciler status manifests/ --detailed-exitcode  # a scheduled job: 2 = not all ready
     """
-    desired = engine.load_manifests(paths, merchants, secret_env=secret_env)
+    desired = engine.load_manifests(paths, secret_env=secret_env)
+    targets = engine.select_merchants(desired, merchants, exclude, paths)
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
-        statuses = engine.status(client, desired, merchants=merchants, paths=paths,
+        statuses = engine.status(client, desired, merchants=targets, paths=paths,
                                  parallelism=parallelism, progress=reporter)
-    click.echo(render_json(statuses) if fmt == "json" else render_text(statuses), nl=False)
-    return _exit_code(statuses, detailed_exitcode)
+    text = render_json(statuses) if fmt == "json" else render_text(statuses, detail_of(reporter))
+    click.echo(text, nl=False)
+    return _exit_code(statuses, detailed_exitcode, reporter)
 
 
-def _exit_code(statuses: list[MerchantStatus], detailed: bool) -> int:
+def _exit_code(statuses: list[MerchantStatus], detailed: bool, reporter: Reporter) -> int:
     unread = [s.name for s in statuses if s.state is State.ERROR]
     if unread:
         names = ", ".join(f'"{n}"' for n in unread)
-        click.echo(f"Error: could not read the status of {len(unread)} merchant(s) ({names}); "
-                   "the reasons, with Codat's correlationId, are in their waitingFor.", err=True)
+        reporter.tell("error", f"could not read the status of "
+                      f"{plural(len(unread), 'merchant', 'merchants')} ({names}); the reasons, "
+                      "with Codat's correlationId, are in their waitingFor.", prefix="Error: ",
+                      merchants=unread)
         return 1
     if detailed and any(s.state is not State.READY for s in statuses):
         return 2

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from reconciler.cli.options import secret_env_option
+from reconciler.cli.options import output_options, secret_env_option
+from reconciler.cli.progress import Reporter
 from reconciler.manifests.errors import ManifestErrors
 from reconciler.manifests.loader import load
 from reconciler.manifests.references import EnvAllowlist
@@ -38,12 +39,14 @@ FORMAT_VERSION = 1
     "-v", "--verbose", is_flag=True, help="Text format: also list every manifest file read."
 )
 @secret_env_option
+@output_options
 def validate(
     paths: tuple[str, ...],
     check_secrets: bool,
     fmt: str,
     verbose: bool,
     secret_env: EnvAllowlist | None,
+    reporter: Reporter,
 ) -> None:
     """Check manifests offline: no API key, no network call.
 
@@ -61,7 +64,10 @@ def validate(
       codat-reconciler validate manifests/ --verbose          # list the files read
       codat-reconciler validate manifests/ --format json | jq '.manifest_files[].path'
       codat-reconciler validate manifests/uk.yaml --check-secrets
+      codat-reconciler validate manifests/ --quiet --log-format json   # errors as JSON lines
     """
+    if reporter.quiet and verbose:
+        raise click.UsageError("--quiet and --verbose ask for opposite things: give one")
     try:
         state = load(paths, check_secrets=check_secrets, secret_env=secret_env)
     except ManifestErrors as problems:

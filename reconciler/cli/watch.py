@@ -17,6 +17,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import Connection, open_client
+from reconciler.credentials import KEY_ENV, fingerprint_key
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.references import EnvAllowlist
 
@@ -39,6 +40,9 @@ def _address(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
 @click.option("--interval", type=click.FloatRange(min=1.0), default=300.0, show_default=True,
               metavar="SECONDS",
               help="Reconcile everything this often, re-reading the manifests.")
+@click.option("--no-fingerprints", is_flag=True,
+              help=f"Run although {KEY_ENV} is not set: authorizations are then sent without "
+              "recording fingerprints (a warning says so). Without it, watch refuses to start.")
 @prune_options
 @throughput_options
 @secret_env_option
@@ -48,6 +52,7 @@ def watch(
     paths: tuple[str, ...],
     listen: tuple[str, int],
     interval: float,
+    no_fingerprints: bool,
     prune: bool,
     max_deletes: int | None,
     parallelism: int,
@@ -64,6 +69,8 @@ def watch(
     connection.created and company.deleted reconcile that one merchant.
     GET /healthz, /readyz (first reconcile done) and /metrics (Prometheus).
     SIGTERM: the change in flight finishes, then exit 0.
+    Needs CODAT_RECONCILER_KEY (see apply), unless --no-fingerprints or --sandbox.
+    Text logs carry the time (UTC) on each line.
     Needs the watch extra: pip install 'codat-reconciler[watch]'.
 
     \b
@@ -76,10 +83,24 @@ def watch(
     from reconciler.watch.service import Watch
     from reconciler.watch.signature import DeliveryVerifier
 
+    reporter.timestamps = True  # a service's log is read later: each line says when
     secret = os.environ.get(SECRET_ENV)
     if not secret:
         raise ReconcilerError(f"set {SECRET_ENV} to the whsec_... secret of the Codat webhook "
                               "consumer: deliveries cannot be verified without it")
+    if fingerprint_key(sandbox=connection.is_sandbox) is None:
+        # Checked once at start: the manifests, re-read each time, may declare
+        # authorizations at any moment, and watch sends them unattended.
+        if not no_fingerprints:
+            raise ReconcilerError(
+                f"set {KEY_ENV}: watch authorizes connections, and without the key that "
+                "fingerprints the credentials sent no later run can tell a rotated secret. "
+                "Use a random secret, the same as apply's (e.g. `openssl rand -hex 32`), or "
+                "pass --no-fingerprints to run without recording fingerprints."
+            )
+        reporter.warn("no_fingerprints", f"--no-fingerprints: {KEY_ENV} is not set, so "
+                      "authorizations are sent without recording fingerprints; the first run "
+                      "with the key set sends them again to record one.")
     metrics = WatchMetrics()
     reporter.also_observe(metrics.api_call)
     verifier = DeliveryVerifier(secret)
@@ -96,7 +117,7 @@ def watch(
             service = Watch(client, settings, endpoint, reporter, progress=reporter)
             reporter.note("listening", f"Listening on {endpoint.url}: POST /webhooks/codat, "
                           "GET /healthz /readyz /metrics", url=endpoint.url)
-            with graceful_stop(reporter.is_json, client.stop) as stop:
+            with graceful_stop(reporter.is_json, client.stop, reporter.timestamps) as stop:
                 service.run_until(stop.event)
     finally:
         endpoint.server_close()

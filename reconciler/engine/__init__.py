@@ -32,6 +32,7 @@ from reconciler.engine.planning import (
 )
 from reconciler.engine.progress import SILENT, Progress
 from reconciler.engine.readiness import status
+from reconciler.engine.selection import select_merchants
 from reconciler.engine.sync_flow import sync_flow_url
 from reconciler.engine.target import Target, connect
 from reconciler.errors import ReconcilerError
@@ -67,6 +68,7 @@ __all__ = [
     "plan_from_live",
     "read_live",
     "render",
+    "select_merchants",
     "start_loading",
     "status",
     "sync_flow_url",

@@ -15,7 +15,7 @@ from pathlib import Path
 from reconciler import credentials
 from reconciler.codat.client import CodatClient
 from reconciler.engine.progress import SILENT, Progress
-from reconciler.errors import ReconcilerError
+from reconciler.engine.selection import select_merchants
 from reconciler.live.model import LiveState
 from reconciler.live.reader import read_live_state
 from reconciler.manifests import loader
@@ -32,9 +32,12 @@ def load_manifests(
     *,
     secret_env: EnvAllowlist | None = None,
 ) -> DesiredState:
-    """Load and check manifests (ManifestErrors lists every problem); `merchants`, if
-    given, must all be declared; `{env: NAME}` must match `secret_env`, if given."""
-    return _declared(loader.load(paths, secret_env=secret_env), paths, merchants)
+    """Load and check manifests (ManifestErrors lists every problem); `merchants` (names
+    or shell-style patterns), if given, must each match a declared merchant; `{env: NAME}`
+    must match `secret_env`, if given."""
+    desired = loader.load(paths, secret_env=secret_env)
+    select_merchants(desired, merchants, paths=paths)
+    return desired
 
 
 # This process's share of a parallel parse when it reads Codat meanwhile (decoding
@@ -48,14 +51,13 @@ class Loading:
     processes while `plan` reads Codat. Made by `start_loading`."""
 
     paths: Sequence[str | Path]
-    merchants: Sequence[str]
     desired: DesiredState | None = None
     reading: loader.Loading | None = None
 
     def result(self) -> DesiredState:
         if self.desired is None:
             assert self.reading is not None
-            self.desired = _declared(self.reading.result(), self.paths, self.merchants)
+            self.desired = self.reading.result()
             self.reading = None
         return self.desired
 
@@ -63,30 +65,20 @@ class Loading:
 def start_loading(
     paths: Sequence[str | Path],
     merchants: Sequence[str] = (),
+    exclude: Sequence[str] = (),
     *,
     secret_env: EnvAllowlist | None = None,
 ) -> Loading:
     """Like `load_manifests`, but a fleet large enough to parse in several processes is
     still being parsed on return, so `plan` can read Codat meanwhile. A small one is
-    loaded at once: its problems are raised here, before anything talks to Codat."""
+    loaded at once, and its problems (`merchants` or `exclude` matching no declared
+    merchant among them) are raised here, before anything talks to Codat."""
     reading = loader.begin(paths, secret_env=secret_env, own_weight=READING_CODAT_WEIGHT)
     if reading.in_parallel:
-        return Loading(paths, merchants, reading=reading)
-    return Loading(paths, merchants, desired=_declared(reading.result(), paths, merchants))
-
-
-def _declared(
-    desired: DesiredState, paths: Sequence[str | Path], merchants: Sequence[str]
-) -> DesiredState:
-    declared = {m.name for m in desired.merchants}
-    unknown = sorted(set(merchants) - declared)
-    if unknown:
-        names = ", ".join(f'"{n}"' for n in unknown)
-        raise ReconcilerError(
-            f"--merchant {names}: not declared in {', '.join(str(p) for p in paths)} "
-            "(merchant names are the Codat company names, as written in the manifests)"
-        )
-    return desired
+        return Loading(paths, reading=reading)
+    desired = reading.result()
+    select_merchants(desired, merchants, exclude, paths)
+    return Loading(paths, desired=desired)
 
 
 def read_live(client: CodatClient, progress: Progress = SILENT) -> LiveState:
@@ -99,23 +91,27 @@ def read_live(client: CodatClient, progress: Progress = SILENT) -> LiveState:
 
 @dataclass(frozen=True, slots=True)
 class PlanRun:
-    """What to plan: `prune` (with its `max_deletes` guard), only some `merchants`, and
-    whether merchants whose secrets are missing are left out (`require_secrets`, as
-    apply does)."""
+    """What to plan: `prune` (with its `max_deletes` guard), only some `merchants` less
+    those in `exclude` (names or shell-style patterns, each of which must match a declared
+    merchant; see engine/selection.py), and whether merchants whose secrets are missing
+    are left out (`require_secrets`, as apply does)."""
 
     prune: bool = False
     merchants: tuple[str, ...] = ()
     max_deletes: int | None = None
     require_secrets: bool = False
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """A plan and what it was made from: the manifests and the live state."""
+    """A plan and what it was made from: the manifests and the live state, and the
+    names of the merchants it covers (`merchants`; () for all of them)."""
 
     desired: DesiredState
     live: LiveState
     plan: Plan
+    merchants: tuple[str, ...] = ()
 
 
 def plan(
@@ -132,18 +128,22 @@ def plan(
     Given manifests still `Loading`, Codat's companies are read while they are parsed
     (both take about as long for a large fleet); a manifest problem is still raised
     before any change is planned, let alone made."""
+    paths: Sequence[str | Path] = desired.paths if isinstance(desired, Loading) else ()
+    if isinstance(desired, Loading) and desired.desired is not None:
+        desired = desired.desired
     if isinstance(desired, DesiredState):
+        names = select_merchants(desired, run.merchants, run.exclude, paths)
         live = read_live(client, progress)
-    elif desired.desired is not None:
-        desired, live = desired.desired, read_live(client, progress)
     else:
         with ThreadPoolExecutor(max_workers=1) as pool:
             reading = pool.submit(read_live, client, progress)
             # A manifest problem is raised first; leaving, the pool lets the read end
             # (a page per worker at most) rather than cut it mid-request.
             desired = desired.result()
+            names = select_merchants(desired, run.merchants, run.exclude, paths)
             live = reading.result()
-    return plan_from_live(client, desired, live, run, sandbox=sandbox)
+    chosen = replace(run, merchants=names, exclude=())
+    return plan_from_live(client, desired, live, chosen, sandbox=sandbox)
 
 
 def plan_from_live(
@@ -175,7 +175,7 @@ def plan_from_live(
         enabled = client.enabled_integrations()
         if not creating <= enabled:
             made = make_plan(desired, live, creds, replace(options, integrations=enabled))
-    return Planned(desired, live, made)
+    return Planned(desired, live, made, run.merchants)
 
 
 def guard_deletes(planned: Planned, run: PlanRun) -> None:

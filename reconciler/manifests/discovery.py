@@ -150,7 +150,7 @@ def _walk(top: Path, top_id: _Identity, errors: list[ManifestError]) -> _Found:
                 _error(errors, top / child, f"{_kind(info.st_mode)}, not a manifest file")
         pending.extend(reversed(folders))
     if not found and len(errors) == problems_before:
-        _error(errors, top, "no *.yaml or *.yml files in here")
+        _error(errors, top, f"no manifest files under {top} (*.yaml or *.yml, any letter case)")
     return sorted(found, key=lambda entry: entry[0].as_posix())
 
 

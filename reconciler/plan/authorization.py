@@ -2,8 +2,9 @@
 
 Codat never returns a connection's credentials, so the plan shows stand-ins for
 what it holds, and the tool's record (reconciler/plan/record.py) tells a
-re-authorization's cause: the declared secret, the fingerprint key, or a
-connection the tool never authorized.
+re-authorization's cause: the declared secret, the fingerprint key, a fingerprint
+the tool could not make when it authorized, or a connection the tool never
+authorized. Each reason is said only when the record shows it is so.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from reconciler.credentials import Fingerprint
 from reconciler.live.model import LiveCompany, LiveConnection
 from reconciler.manifests.model import DesiredConnection, connection_address
 from reconciler.plan.model import Action, Change, Kind
-from reconciler.plan.record import Record
+from reconciler.plan.record import UNFINGERPRINTED, Record
 
 # Stand-ins for the authorization a connection holds.
 LAST_APPLIED = "(sensitive: last applied)"
@@ -24,14 +25,33 @@ EITHER_CHANGED = (
     "declared credentials or CODAT_RECONCILER_KEY changed since last applied "
     "(the record predates key ids, so which one cannot be told)"
 )
-NEVER_AUTHORIZED = "never authorized by this tool (adopted or renamed)"
+NO_FINGERPRINT = (
+    "this tool authorized it without a fingerprint (CODAT_RECONCILER_KEY was not set), so "
+    "whether the declared credentials changed since cannot be told: sent again to record one"
+)
+NOT_RECORDED = (
+    "no authorization of it recorded: this tool created it, and either someone else linked "
+    "it or it was authorized before this tool recorded authorizations without a fingerprint"
+)
+NEVER_AUTHORIZED = "never authorized by this tool (adopted, or linked by someone else)"
+RENAMED = (
+    "the company was renamed since this tool authorized it: its fingerprint was made for "
+    "the former name"
+)
 
 
-def reauthorize_reason(recorded: Record, credential: Fingerprint, *, applied: bool) -> str:
+def reauthorize_reason(
+    recorded: Record, platform_key: str, credential: Fingerprint, *, renamed: bool
+) -> str:
     """Why a Linked connection whose fingerprint does not match is authorized again.
-    `applied`: the record holds a fingerprint the tool made for this merchant name."""
-    if not applied:
-        return NEVER_AUTHORIZED
+    `renamed`: the company's name is not the merchant's (the record was made for another)."""
+    value = recorded.fingerprint(platform_key)
+    if value is None:
+        return NOT_RECORDED if recorded.owns(platform_key) else NEVER_AUTHORIZED
+    if renamed:
+        return RENAMED
+    if value == UNFINGERPRINTED:
+        return NO_FINGERPRINT
     if credential.key_id and recorded.key_id and recorded.key_id != credential.key_id:
         return KEY_CHANGED
     if credential.key_id and not recorded.key_id:

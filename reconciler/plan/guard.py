@@ -23,13 +23,15 @@ def check_deletes(plan: Plan, *, max_deletes: int | None, declared_merchants: in
     if declared_merchants == 0 and deletes and max_deletes is None:
         raise DeleteGuardError(
             f"refusing to prune: the manifests declare no merchants, so this plan would delete "
-            f"all {deletes} managed companies. If that is really what you want, pass "
+            f"{'the one managed company' if deletes == 1 else f'all {deletes} managed companies'}"
+            ". If that is really what you want, pass "
             f"--max-deletes {deletes} explicitly; otherwise check the manifest path."
         )
     limit = DEFAULT_MAX_DELETES if max_deletes is None else max_deletes
     if deletes > limit:
         raise DeleteGuardError(
-            f"refusing to delete: this plan deletes {deletes} companies, more than "
+            f"refusing to delete: this plan deletes {deletes} "
+            f"{'company' if deletes == 1 else 'companies'}, more than "
             f"--max-deletes {limit}. Deleting a company is irreversible (its connections and "
             f"data go too); nothing was changed. Review the plan, then re-run with "
             f"--max-deletes {deletes} if every deletion is intended."

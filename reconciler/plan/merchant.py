@@ -172,11 +172,13 @@ def _plan_connection(
                 work.authorize(
                     conn,
                     live_conn,
-                    reauthorize_reason(work.recorded, credential, applied=work.applied(key)),
+                    reauthorize_reason(work.recorded, key, credential, renamed=work.renamed),
                 )
             )
     elif not linked:
-        work.entries[key] = None  # authorized now, with values it cannot fingerprint
+        # Authorized now, with values it cannot fingerprint: recorded as such, so a later
+        # plan with the key says why it sends them again.
+        work.entries[key] = record.UNFINGERPRINTED
     else:
         reason = credential.reason if credential is not None else "no fingerprint"
         work.note(
@@ -332,8 +334,16 @@ def _record(
     work: _Merchant, entries: dict[str, str | None], foreign: bool, key_id: str | None
 ) -> record.Record:
     if foreign:
-        # Fingerprints made with another key or under another name: ownership only.
-        entries = {k: (v if work.fresh(k, v) else None) for k, v in entries.items()}
+        # Fingerprints made with another key or under another name: ownership only. An
+        # authorization without a fingerprint was made with no key: only a rename ends it.
+        entries = {
+            k: (
+                v
+                if work.fresh(k, v) or (v == record.UNFINGERPRINTED and not work.renamed)
+                else None
+            )
+            for k, v in entries.items()
+        }
     return record.Record(entries, key_id)
 
 

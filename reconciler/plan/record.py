@@ -3,10 +3,13 @@
 The tool keeps no state file, so what it must remember about a company lives on
 the company, where every CI run and laptop sees it:
 
-    @Ab3x,dfxm:Q2hhbmdlTWUx,gbol
+    @Ab3x,dfxm:Q2hhbmdlTWUx,gbol,lqai:-
 
 - `dfxm:<fingerprint>`: a connection the tool authorized, with the fingerprint of
   the credentials it sent (see reconciler/credentials.py);
+- `lqai:-`: a connection the tool authorized without a fingerprint (no
+  CODAT_RECONCILER_KEY, `apply --no-fingerprints`), so a later plan with the key
+  can say why it sends the credentials again;
 - `gbol`: a connection the tool created but did not authorize;
 - `@Ab3x`: the id of the key that made the fingerprints, so a plan can tell a
   rotated secret from a changed CODAT_RECONCILER_KEY.
@@ -33,12 +36,16 @@ from dataclasses import dataclass, field
 # Codat's limit on a tag value.
 MAX_LENGTH = 100
 KEY_ID_MARK = "@"
+# In place of a fingerprint: authorized by the tool, with none made. Never a
+# fingerprint's value: those are base64url of 9 bytes, 12 characters.
+UNFINGERPRINTED = "-"
 
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    # Platform key -> fingerprint of what the tool sent, or None for a connection
-    # it created without authorizing it.
+    # Platform key -> fingerprint of what the tool sent (UNFINGERPRINTED: it sent
+    # credentials but made no fingerprint), or None for a connection it created
+    # without authorizing it.
     entries: Mapping[str, str | None] = field(default_factory=dict)
     # The id of the key that made the fingerprints; None when unknown (an older record).
     key_id: str | None = None
@@ -62,7 +69,7 @@ class Record:
         while items and len(",".join(head + items)) > MAX_LENGTH:
             left_out.insert(0, ranked[len(items) - 1][0])
             items.pop()
-        if not any(v is not None for k, v in ranked if k not in left_out):
+        if not any(v not in (None, UNFINGERPRINTED) for k, v in ranked if k not in left_out):
             head = []  # a key id with no fingerprint says nothing
         return (",".join(head + items) or None), tuple(left_out)
 

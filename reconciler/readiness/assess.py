@@ -27,6 +27,12 @@ from reconciler.readiness.model import (
     SyncFlowStatus,
 )
 
+# Kinds of reasons (see MerchantStatus.waiting_kinds) not made where the reason is.
+CONFLICT = "merchants match no single company (see plan)"
+MISSING = "merchants have no company in Codat yet (run apply)"
+UNREAD = "merchants could not be read"
+SYNC_FAILED = "merchants' latest sync failed"
+
 
 @dataclass(frozen=True, slots=True)
 class Scope:
@@ -63,10 +69,12 @@ def assess(
     for merchant, match in _matches(desired, live, scope):
         company = match.company
         if match.conflict is not None:
-            statuses.append(MerchantStatus(merchant.name, None, State.CONFLICT, (match.conflict,)))
+            statuses.append(MerchantStatus(merchant.name, None, State.CONFLICT, (match.conflict,),
+                                           waiting_kinds=(CONFLICT,)))
         elif company is None:
             reason = f'no company named "{merchant.name}" in Codat yet: run apply to create it'
-            statuses.append(MerchantStatus(merchant.name, None, State.MISSING, (reason,)))
+            statuses.append(MerchantStatus(merchant.name, None, State.MISSING, (reason,),
+                                           waiting_kinds=(MISSING,)))
         else:
             statuses.append(_one_company(merchant, company, reads[company.id], scope))
     return statuses
@@ -77,7 +85,7 @@ def _one_company(
 ) -> MerchantStatus:
     connections = _connections(merchant, company)
     failures = [r for r in (reads.sync_flow, reads.last_sync) if isinstance(r, ReadFailure)]
-    reasons = [f"could not read {f.what}: {f.message}" for f in failures]
+    reasons = [(f"could not read {f.what}: {f.message}", UNREAD) for f in failures]
     reasons += _connection_reasons(merchant, connections)
     sync_flow = reads.sync_flow if isinstance(reads.sync_flow, SyncFlowStatus) else None
     last_sync = reads.last_sync if isinstance(reads.last_sync, LastSync) else None
@@ -85,10 +93,11 @@ def _one_company(
         reasons.append(_sync_flow_reason(merchant, sync_flow, scope))
     if last_sync is not None and last_sync.failed:
         when = f" on {last_sync.minute} UTC" if last_sync.minute else ""
-        reasons.append(f"the latest sync failed ({last_sync.label}){when}")
+        reasons.append((f"the latest sync failed ({last_sync.label}){when}", SYNC_FAILED))
     state = State.ERROR if failures else State.WAITING if reasons else State.READY
     return MerchantStatus(
-        merchant.name, company.id, state, tuple(reasons), connections, sync_flow, last_sync
+        merchant.name, company.id, state, tuple(r for r, _ in reasons), connections, sync_flow,
+        last_sync, tuple(k for _, k in reasons),
     )
 
 
@@ -111,7 +120,7 @@ def _connections(merchant: Merchant, company: LiveCompany) -> tuple[ConnectionSt
 
 def _connection_reasons(
     merchant: Merchant, connections: Sequence[ConnectionStatus]
-) -> list[str]:
+) -> list[tuple[str, str]]:
     authorized = {c.platform_key for c in merchant.connections if c.authorization is not None}
     reasons = []
     for conn in connections:
@@ -120,24 +129,35 @@ def _connection_reasons(
         key, declared = conn.platform_key, conn.platform_key in authorized
         status = (conn.status or "").lower()
         if conn.status is None:
-            reasons.append(f"connection {key} does not exist in Codat yet: run apply to create it")
+            reasons.append((f"connection {key} does not exist in Codat yet: run apply to "
+                            "create it", "merchants have a declared connection Codat does not "
+                            "have yet (run apply)"))
         elif status == "pendingauth" and declared:
-            reasons.append(f"connection {key} is {conn.status}: run apply to send its declared "
-                           "authorization")
+            reasons.append((f"connection {key} is {conn.status}: run apply to send its "
+                            "declared authorization", "merchants have a connection waiting "
+                            "for its declared authorization (run apply)"))
         elif status == "pendingauth":
-            reasons.append(f"connection {key} is {conn.status}: the merchant must authorize it "
-                           "(or declare its authorization and run apply)")
+            reasons.append((f"connection {key} is {conn.status}: the merchant must authorize it "
+                            "(or declare its authorization and run apply)",
+                            "merchants have a connection they must authorize"))
         elif status == "deauthorized" and declared:
-            reasons.append(f"connection {key} is {conn.status}: run apply, or check the token")
+            reasons.append((f"connection {key} is {conn.status}: run apply, or check the token",
+                            "merchants have a Deauthorized connection (run apply, or check "
+                            "the token)"))
         elif status == "deauthorized":
-            reasons.append(f"connection {key} is {conn.status}: the merchant must authorize it "
-                           "again (or declare its authorization and run apply)")
+            reasons.append((f"connection {key} is {conn.status}: the merchant must authorize it "
+                            "again (or declare its authorization and run apply)",
+                            "merchants have a Deauthorized connection they must authorize "
+                            "again"))
         else:
-            reasons.append(f"connection {key} is {conn.status}, not Linked")
+            reasons.append((f"connection {key} is {conn.status}, not Linked",
+                            "merchants have a connection that is not Linked"))
     return reasons
 
 
-def _sync_flow_reason(merchant: Merchant, flow: SyncFlowStatus, scope: Scope) -> str:
+def _sync_flow_reason(
+    merchant: Merchant, flow: SyncFlowStatus, scope: Scope
+) -> tuple[str, str]:
     command = " ".join(
         ["codat-reconciler sync-url", *map(shlex.quote, scope.paths),
          "--merchant", shlex.quote(merchant.name)]
@@ -149,6 +169,7 @@ def _sync_flow_reason(merchant: Merchant, flow: SyncFlowStatus, scope: Scope) ->
     if missing:
         send = f"declare its syncFlow {' and '.join(missing)}, then {send}"
     if flow.configured:
-        return f"the merchant has switched its sync off (configured, not enabled): {send} " \
-               "to switch it back on"
-    return f"the merchant has not completed the sync flow: {send}"
+        return (f"the merchant has switched its sync off (configured, not enabled): {send} "
+                "to switch it back on", "merchants have switched their sync off")
+    return (f"the merchant has not completed the sync flow: {send}",
+            "merchants have not completed the sync flow")

@@ -129,3 +129,6 @@ class MerchantStatus:
     connections: tuple[ConnectionStatus, ...] = ()
     sync_flow: SyncFlowStatus | None = None  # None: not read (no single company, or failed)
     last_sync: LastSync | None = None  # None: no sync yet, or not read
+    # What each of `waiting_for` is about, in words for many merchants at once
+    # ("merchants have not completed the sync flow"): the text summary groups by it.
+    waiting_kinds: tuple[str, ...] = ()

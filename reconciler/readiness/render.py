@@ -2,8 +2,11 @@
 (docs/reference/status-json.md).
 
 The table keeps to 100 columns: one row per merchant (merchant, state, company
-id, sync flow, last sync), its connections on the line below, and what it waits
-for wrapped under that. A name too long for its column gets a line of its own.
+id, sync flow, last sync); a name too long for its column gets a line of its own.
+What the merchants wait for follows, one line per kind of reason with its count
+and an example, so thousands of merchants waiting for one thing take one line.
+With `--verbose`, each row has its connections on the line below and each of its
+reasons wrapped under that; with `--quiet`, only the summary line shows.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from reconciler.readiness.model import (
     State,
     SyncFlowStatus,
 )
+from reconciler.render.detail import Detail
 
 FORMAT_VERSION = 1
 WIDTH = 100
@@ -30,7 +34,12 @@ _HEADERS = ("MERCHANT", "STATE", "COMPANY ID", "SYNC FLOW", "LAST SYNC (UTC)")
 
 
 def render_json(statuses: Sequence[MerchantStatus]) -> str:
-    document = {"format_version": FORMAT_VERSION, "merchants": [_merchant(s) for s in statuses]}
+    counts = Counter(s.state for s in statuses)
+    document = {
+        "format_version": FORMAT_VERSION,
+        "merchants": [_merchant(s) for s in statuses],
+        "summary": {"total": len(statuses), **{state.value: counts[state] for state in State}},
+    }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -68,9 +77,11 @@ def _last_sync(sync: LastSync | None) -> dict[str, Any] | None:
     }
 
 
-def render_text(statuses: Sequence[MerchantStatus]) -> str:
+def render_text(statuses: Sequence[MerchantStatus], detail: Detail = Detail.NORMAL) -> str:
     if not statuses:
         return "No merchants declared.\n"
+    if detail is Detail.QUIET:
+        return _summary(statuses) + "\n"
     rows = [
         (s.name, s.state.value, s.company_id or "-", _flow_word(s), _sync_words(s))
         for s in statuses
@@ -85,13 +96,39 @@ def render_text(statuses: Sequence[MerchantStatus]) -> str:
             lines.append(row[0])
             row = ("", *row[1:])
         lines.append(_row(row, widths))
+        if detail is not Detail.VERBOSE:
+            continue
         if status.connections:
             lines += _wrapped("connections: " + ", ".join(map(_connection_words,
                                                                 status.connections)))
         for reason in status.waiting_for:
             lines += _wrapped("- " + reason)
+    if detail is not Detail.VERBOSE:
+        lines += _waiting_summary(statuses)
     lines += ["", _summary(statuses)]
     return "\n".join(lines) + "\n"
+
+
+def _waiting_summary(statuses: Sequence[MerchantStatus]) -> list[str]:
+    """One line per kind of reason: `3,000 merchants have not completed the sync flow, e.g.
+    NAME: <its reason in full>`; a kind one merchant has shows that merchant's reason."""
+    # kind -> merchant name -> its first reason of that kind
+    kinds: dict[str, dict[str, str]] = {}
+    for status in statuses:
+        labels = status.waiting_kinds
+        for i, reason in enumerate(status.waiting_for):
+            kind = labels[i] if i < len(labels) else reason
+            kinds.setdefault(kind, {}).setdefault(status.name, reason)
+    if not kinds:
+        return []
+    lines = ["", "Waiting for:"]
+    for kind, found in kinds.items():
+        example = "{}: {}".format(*next(iter(found.items())))
+        lines += _wrapped(f"- {example}" if len(found) == 1 else
+                          f"- {len(found):,} {kind}, e.g. {example}")
+    if any(len(found) > 1 for found in kinds.values()):
+        lines.append("(--verbose lists each merchant's connections and reasons)")
+    return lines
 
 
 def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
@@ -135,6 +172,6 @@ def _connection_words(conn: ConnectionStatus) -> str:
 
 def _summary(statuses: Sequence[MerchantStatus]) -> str:
     counts = Counter(s.state for s in statuses)
-    parts = [f"{counts[state]} {state.value}" for state in State if counts[state]]
+    parts = [f"{counts[state]:,} {state.value}" for state in State if counts[state]]
     noun = "merchant" if len(statuses) == 1 else "merchants"
-    return f"{len(statuses)} {noun}: {', '.join(parts)}."
+    return f"{len(statuses):,} {noun}: {', '.join(parts)}."

@@ -30,6 +30,8 @@ class Field:
     after: Any = None
     # Set for mappings (tags, authorization): their keys are compared one by one.
     children: tuple[Field, ...] | None = None
+    # Said after the name of a mapping that changes as a whole, its keys shown as context.
+    heading: str | None = None
 
     @property
     def value(self) -> Any:
@@ -45,7 +47,23 @@ def field_diffs(change: Change) -> tuple[Field, ...]:
     whole company is deleted: then everything in it goes.
     """
     before_only = State.REMOVED if change.action is Action.DELETE else State.CONTEXT
-    return _diff(change.before or {}, change.after or {}, before_only)
+    fields = _diff(change.before or {}, change.after or {}, before_only)
+    if change.action is Action.AUTHORIZE:
+        fields = tuple(_credentials(f) if f.name == "authorization" else f for f in fields)
+    return fields
+
+
+def _credentials(field: Field) -> Field:
+    """Credentials a connection holds are replaced as a whole: Codat never shows them, so
+    which of their values changed is not known, and a diff by key would claim one did."""
+    before, after = field.before, field.after
+    if field.state is not State.CHANGED or not isinstance(after, Mapping):
+        return field
+    held = sorted(set(before.values())) if isinstance(before, Mapping) else [before]
+    stand_in = held[0] if len(held) == 1 else format_value(before)
+    keys = tuple(_whole(k, v, State.CONTEXT) for k, v in after.items())
+    heading = f"{stand_in} -> the declared credentials, sent as a whole:"
+    return Field(field.name, State.CHANGED, before, after, keys, heading)
 
 
 def _diff(

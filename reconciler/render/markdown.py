@@ -229,7 +229,8 @@ def _diff_lines(fields: Sequence[Field], depth: int) -> list[str]:
         # A map that changes in part keeps a neutral heading; its keys carry the +/-.
         mark = " " if field.state is State.CHANGED else field.state.value
         if field.children is not None:
-            lines.append(f"{mark} {pad}{name}:")
+            heading = f" {printable(field.heading)}" if field.heading else ""
+            lines.append(f"{mark} {pad}{name}:{heading}")
             lines += _diff_lines(field.children, depth + 1)
         elif field.state is State.CHANGED:
             lines.append(f"- {pad}{name}: {printable(format_value(field.before))}")

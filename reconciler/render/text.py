@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from reconciler.plan.model import Action, Change, Plan
+from reconciler.render.detail import Detail
 from reconciler.render.fields import Field, State, field_diffs, format_value
+from reconciler.render.notes import VERBOSE_HINT, by_kind, summary
 from reconciler.render.wording import (
     ACTION_ORDER,
     action_phrase,
@@ -38,12 +40,13 @@ class _Painter:
         return self(symbol, *filter(None, [_SYMBOL_COLOUR.get(symbol)]))
 
 
-def render_text(plan: Plan, *, color: bool = False) -> str:
+def render_text(plan: Plan, *, color: bool = False, detail: Detail = Detail.NORMAL) -> str:
     """The plan as terminal text; ANSI colour only when `color` (never in files or CI logs
-    unless asked). Ends with a newline."""
+    unless asked). `detail`: QUIET shows the errors and the summary line, NORMAL also every
+    change and the notes summarised by kind, VERBOSE every note. Ends with a newline."""
     paint = _Painter(color)
     lines: list[str] = []
-    if plan.has_changes:
+    if plan.has_changes and detail is not Detail.QUIET:
         lines += _legend(plan, paint)
         for change in plan.changes:
             lines += _change_lines(change, paint)
@@ -58,16 +61,25 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         lines.append(
             paint("Error:", _RED, _BOLD) + where + _addressed(problem.address, problem.message)
         )
-    if plan.notes:
+    if plan.notes and detail is not Detail.QUIET:
         lines.append("")
-    for note in plan.notes:
-        lines.append("Note:" + _addressed(note.address, note.message))
+        lines += _notes(plan, detail)
     if lines:
         lines.append("")
     lines.append(paint(summary_line(plan), _BOLD))
     if plan.blocked:
         lines.append(paint(conflicts_line(plan), _RED))
     return "\n".join(lines) + "\n"
+
+
+def _notes(plan: Plan, detail: Detail) -> list[str]:
+    if detail is Detail.VERBOSE:
+        return ["Note:" + _addressed(n.address, n.message) for n in plan.notes]
+    groups = by_kind(plan.notes)
+    lines = ["Note: " + summary(g, _addressed_words) for g in groups]
+    if any(len(g.notes) > 1 for g in groups):
+        lines.append(VERBOSE_HINT)
+    return lines
 
 
 def _legend(plan: Plan, paint: _Painter) -> list[str]:
@@ -83,9 +95,12 @@ def _legend(plan: Plan, paint: _Painter) -> list[str]:
 
 
 def _addressed(address: str, message: str) -> str:
-    # A note about the plan as a whole has no address.
-    where = f"{printable(address)}: " if address else ""
-    return f" {where}{printable(message)}"
+    return " " + _addressed_words(address, message)
+
+
+def _addressed_words(address: str, message: str) -> str:
+    # A note about the plan as a whole has no address; an example of many, no message.
+    return ": ".join(printable(part) for part in (address, message) if part)
 
 
 def _change_lines(change: Change, paint: _Painter) -> list[str]:
@@ -107,7 +122,8 @@ def _field_lines(field: Field, indent: str, paint: _Painter, *, top: bool) -> li
     mark = "" if top else paint.symbol(field.state.value) + " "
     name = printable(field.name)
     if field.children is not None:
-        lines = [f"{indent}{mark}{name}:"]
+        heading = f" {printable(field.heading)}" if field.heading else ""
+        lines = [f"{indent}{mark}{name}:{heading}"]
         for child in field.children:
             lines += _field_lines(child, indent + "  ", paint, top=False)
         return lines

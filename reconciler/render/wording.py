@@ -19,6 +19,9 @@ ACTION_ORDER: tuple[Action, ...] = (
 )
 
 NO_CHANGES = "No changes. Codat matches the manifests."
+# Not "No changes": a plan that showed creates, then held back by errors, would read as
+# if Codat matched the manifests.
+HELD_BACK = "Nothing can be changed until the errors above are resolved."
 
 # Control characters can move a terminal's cursor or recolour it, and bidi overrides can
 # make a name read as another; names and messages come partly from live Codat data, so
@@ -44,9 +47,7 @@ def plural(n: int, one: str, many: str, number: Callable[[int], str] = str) -> s
 def summary_line(plan: Plan, number: Callable[[int], str] = str) -> str:
     """`Plan: 3 to create, ... 0 to delete.`, or the no-changes sentence."""
     if not plan.has_changes:
-        if plan.blocked:
-            return "No changes, apart from the merchants left unchanged by " + _why(plan) + "."
-        return NO_CHANGES
+        return HELD_BACK if plan.blocked else NO_CHANGES
     tally = counts(plan)
     return "Plan: " + ", ".join(f"{number(tally[a])} to {a.value}" for a in ACTION_ORDER) + "."
 

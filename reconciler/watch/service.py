@@ -83,7 +83,8 @@ class Watch:
         scope = _scope(result.merchants)
         outcome = (f"error: {result.error}" if result.error else
                    "paused (rate limit), will resume" if result.paused else
-                   f"{result.done} changes done, {result.failed} failed")
+                   f"{result.done} {'change' if result.done == 1 else 'changes'} done, "
+                   f"{result.failed} failed")
         fields: dict[str, Any] = {"scope": result.scope}
         if result.merchants is not None:
             fields["merchants"] = list(result.merchants)
@@ -96,7 +97,7 @@ class Watch:
         if result.ok:
             self._log.note("reconcile", message, **fields)
         else:
-            self._log.tell("reconcile", message, **fields)
+            self._log.tell("reconcile", message, level="error", **fields)
 
     def _delivered(self, fields: dict[str, Any]) -> None:
         kind = fields.get("event_type", "delivery")

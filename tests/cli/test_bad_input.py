@@ -114,7 +114,7 @@ def test_max_deletes_without_prune_limits_the_deletion_of_twins_only(
                              idempotency_key=f"twin-{key}")
     root = str(write_manifest(BASIC))
     refused = cli("apply", root, "--max-deletes", "0", "--auto-approve", env=env)
-    assert_refused(refused, "deletes 1 companies, more than --max-deletes 0")
+    assert_refused(refused, "deletes 1 company, more than --max-deletes 0")
     assert len(companies(codat)) == 3
     applied = cli("apply", root, "--max-deletes", "1", "--auto-approve", env=env)
     assert applied.code == 0, applied

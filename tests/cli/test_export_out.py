@@ -121,6 +121,6 @@ def test_a_name_validate_would_refuse_is_exported_with_a_warning(
     assert run.code == 0, run
     assert f"merchants-0001.yaml: company {odd['id']}: name 'acme ' ends with a space" \
         in run.stderr
-    assert "Wrote 1 file(s)" in run.stderr and "(2 merchants)" in run.stderr
+    assert "Wrote 1 file to" in run.stderr and "(2 merchants)" in run.stderr
     checked = cli("validate", str(out), env=env)
     assert checked.code == 1 and "ends with a space" in checked.stderr, checked

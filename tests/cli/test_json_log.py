@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,19 @@ merchants:
 """
 
 
+LEVELS = {"info", "warning", "error"}
+
+
 def records(run: Run) -> list[dict[str, Any]]:
-    """Every stderr line, parsed: fails on any line that is not a JSON object."""
+    """Every stderr line, parsed: fails on any line that is not a JSON object with an
+    RFC 3339 UTC `time` and a `level`. Returned without those two, which every one has."""
     parsed = [json.loads(line) for line in run.stderr.splitlines()]
     assert parsed, run
     assert all(isinstance(r, dict) and isinstance(r.get("event"), str) for r in parsed), run
+    for record in parsed:
+        stamp = record.pop("time")
+        assert stamp.endswith("Z") and datetime.fromisoformat(stamp).utcoffset() == timedelta(0)
+        assert record.pop("level") in LEVELS, record
     return parsed
 
 
@@ -103,7 +112,7 @@ def test_apply_with_conflicts(
     assert run.code == 1, run
     assert records(run)[-1] == {
         "event": "conflicts",
-        "message": "1 merchant(s) left alone because of conflicts or problems (see the plan "
+        "message": "1 merchant left alone because of conflicts or problems (see the plan "
         "above).",
         "merchants": 1,
     }
@@ -132,6 +141,7 @@ def test_failures_end_with_one_error_record(
     filled = [a.format(root=root, broken=broken) for a in args]
     run = cli(*filled, "--log-format", "json", env=env)
     assert run.code == 1, run
+    assert json.loads(run.stderr.splitlines()[-1])["level"] == "error"
     last = records(run)[-1]
     assert last["event"] == "error" and message in last["message"], run
     assert not last["message"].startswith("Error:")

@@ -11,6 +11,8 @@ import select
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -90,15 +92,50 @@ def test_quiet_and_short_work_show_nothing() -> None:
 
 def test_json_logs_one_line_per_call_and_change() -> None:
     out = io.StringIO()
-    reporter = Reporter(stream=out, log_format="json")
+    moment = datetime(2026, 12, 6, 1, 2, 3, 456_000, tzinfo=timezone(timedelta(hours=2)))
+    reporter = Reporter(stream=out, log_format="json", wall_clock=lambda: moment)
     reporter.api_call(ApiCall("POST", "/companies", 200, 12.345, 2, "corr-1"))
     change = Change('merchant["a"]', Action.CREATE, Kind.COMPANY, "new", "a")
     reporter.change_applied(change, "boom (correlationId: corr-2)")
-    call, applied = (json.loads(x) for x in out.getvalue().splitlines())
-    assert call == {"event": "api_call", "method": "POST", "path": "/companies", "status": 200,
+    reporter.change_applied(replace(change, company_id="c-1"), None)
+    call, failed, done = (json.loads(x) for x in out.getvalue().splitlines())
+    # The time in UTC whatever the zone the clock reads in; time and level come first.
+    assert list(call)[:2] == ["time", "level"]
+    assert call == {"time": "2026-12-05T23:02:03.456Z", "level": "info", "event": "api_call",
+                    "method": "POST", "path": "/companies", "status": 200,
                     "duration_ms": 12.3, "attempt": 2, "correlationId": "corr-1"}
-    assert applied == {"event": "change", "address": 'merchant["a"]', "action": "create",
-                       "result": "failed", "error": "boom (correlationId: corr-2)"}
+    assert failed == {"time": "2026-12-05T23:02:03.456Z", "level": "error", "event": "change",
+                      "address": 'merchant["a"]', "action": "create", "result": "failed",
+                      "error": "boom (correlationId: corr-2)"}
+    assert done["level"] == "info" and done["result"] == "ok" and done["id"] == "c-1"
+
+
+def test_a_completed_change_is_a_line_of_its_own_over_the_bar_which_is_drawn_again() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    reporter = Reporter(stream=out, terminal=True, clock=clock)
+    reporter.start("Applying changes", 3)
+    created = Change('merchant["a"]', Action.CREATE, Kind.COMPANY, "new", "a", company_id="c-1")
+    authorized = Change('merchant["a"].connection["dfxm"]', Action.AUTHORIZE,
+                        Kind.CONNECTION, "new", "a")
+    clock.now += 2  # past QUIET_START: the bar shows
+    reporter.change_applied(created, None)
+    clock.now += 0.01  # well within the redraw interval: drawn again all the same
+    reporter.change_applied(authorized, "PUT ... failed (correlationId: x)")
+    bar = "\rApplying changes [{}] {}/3  0:02 elapsed, about {} left{}"
+    failure = '\rError: merchant["a"].connection["dfxm"]: PUT ... failed (correlationId: x)'
+    # No bar before the first change completed: its line stands alone. The failure is
+    # written over the bar (padded to cover it), and the bar is drawn again below it.
+    assert out.getvalue() == (
+        'merchant["a"]: company created [id=c-1]\n'
+        + bar.format("#" * 10 + "-" * 20, 1, "0:04", "").ljust(progress.LINE_WIDTH)
+        + failure.ljust(progress.LINE_WIDTH) + "\n"
+        + bar.format("#" * 20 + "-" * 10, 2, "0:01", ", 1 failed").ljust(progress.LINE_WIDTH)
+    )
+    quiet = io.StringIO()
+    hushed = Reporter(stream=quiet, terminal=False, quiet=True, clock=clock)
+    hushed.change_applied(created, None)
+    hushed.change_applied(authorized, "boom")
+    assert quiet.getvalue() == 'Error: merchant["a"].connection["dfxm"]: boom\n'
 
 
 FINGERPRINT_KEY = "progress-test-fingerprint-key"

@@ -68,7 +68,12 @@ def test_an_echoed_secret_is_redacted_in_every_form_in_text_and_json_logs(
     manifest.write_text(textwrap.dedent(MANIFEST))
     sb = sandbox_server()
     sent = echo_every_form(sb)
-    env = {"CODAT_API_KEY": sb.api_key, "ACME_TOKEN": SECRET, "ACME_PIN": PIN}
+    env = {
+        "CODAT_API_KEY": sb.api_key,
+        "CODAT_RECONCILER_KEY": "echo-test-fingerprint-key",
+        "ACME_TOKEN": SECRET,
+        "ACME_PIN": PIN,
+    }
     base = ["apply", str(manifest), "--auto-approve", "--base-url", sb.base_url]
     for log in (["--log-format", "text"], ["--log-format", "json"]):
         run = cli(*base, *log, env=env)

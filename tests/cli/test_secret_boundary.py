@@ -109,7 +109,12 @@ def test_an_allowlist_from_the_flag_or_the_environment_refuses_other_variables(
         """,
     )
     sb = sandbox_server()
-    env = {"CODAT_API_KEY": sb.api_key, "ACME_TOKEN": "acme-token-1", "BOLT_TOKEN": "bolt-2"}
+    env = {
+        "CODAT_API_KEY": sb.api_key,
+        "CODAT_RECONCILER_KEY": RECONCILER_KEY,
+        "ACME_TOKEN": "acme-token-1",
+        "BOLT_TOKEN": "bolt-2",
+    }
     codat = ["--base-url", sb.base_url]
     path = str(manifest)
     plan_file = tmp_path / "plan.json"

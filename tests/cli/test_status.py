@@ -42,6 +42,7 @@ LATER = APPLIED.replace('  - name: "10000004"\n', '  - name: "10000004"\n'
                         "    connections:\n      - platformKey: lqai\n") + \
     '  - name: "10000006"\n'
 KEYS = ["name", "companyId", "state", "waitingFor", "connections", "syncFlow", "lastSync"]
+STATES = ["ready", "waiting", "missing", "conflict", "error"]
 
 
 @dataclass
@@ -77,7 +78,7 @@ def world(
     server = sandbox_server()
     manifests = write_manifest(APPLIED)
     env = {"CODAT_BASE_URL": server.base_url, "CODAT_API_KEY": server.api_key,
-           "CODAT_SANDBOX": None, **TOKENS}
+           "CODAT_SANDBOX": None, "CODAT_RECONCILER_KEY": "status-test-key", **TOKENS}
     assert cli("apply", str(manifests), "--auto-approve", env=env).code == 0
     with httpx.Client(base_url=server.base_url, headers=server.auth_headers) as http:
         ids = company_ids(http)
@@ -102,8 +103,10 @@ def status(cli: CliFn, world: World, *args: str) -> Run:
 
 def by_name(run: Run) -> dict[str, dict[str, Any]]:
     doc = json.loads(run.stdout)
-    assert list(doc) == ["format_version", "merchants"] and doc["format_version"] == 1
+    assert list(doc) == ["format_version", "merchants", "summary"] and doc["format_version"] == 1
     assert all(list(m) == KEYS for m in doc["merchants"])
+    states = [m["state"] for m in doc["merchants"]]
+    assert doc["summary"] == {"total": len(states), **{s: states.count(s) for s in STATES}}
     return {m["name"]: m for m in doc["merchants"]}
 
 
@@ -182,9 +185,16 @@ def test_the_table_reads_in_100_columns(cli: CliFn, world: World) -> None:
     assert lines[0].split()[:2] == ["MERCHANT", "STATE"]
     row = next(line for line in lines if line.startswith("10000001"))
     assert row.split()[:4] == ["10000001", "ready", world.ids["10000001"], "done"]
-    assert "  connections: dfxm Deauthorized" in run.stdout
-    assert "  - the latest sync failed (PushError)" in run.stdout
+    # What they wait for, by kind: each kind here is one merchant's, shown in full.
+    assert "  - 10000004: the latest sync failed (PushError)" in run.stdout
+    assert "connections:" not in run.stdout
     assert lines[-1] == "6 merchants: 1 ready, 3 waiting, 1 missing, 1 conflict."
+    verbose = status(cli, world, "--verbose")
+    assert "  connections: dfxm Deauthorized" in verbose.stdout
+    assert "  - the latest sync failed (PushError)" in verbose.stdout
+    assert max(map(len, verbose.stdout.splitlines())) <= 100
+    quiet = status(cli, world, "--quiet")
+    assert quiet.stdout == lines[-1] + "\n" and quiet.stderr == ""
 
 
 def test_a_failed_read_is_that_merchants_error_and_exit_1(
@@ -207,7 +217,7 @@ def test_a_failed_read_is_that_merchants_error_and_exit_1(
     )
     assert "500 Internal Server Error" in reason and "(correlationId: " in reason
     assert merchants["10000001"]["state"] == "ready"  # the others are still reported
-    assert 'could not read the status of 1 merchant(s) ("10000003")' in run.stderr
+    assert 'could not read the status of 1 merchant ("10000003")' in run.stderr
 
 
 def test_a_listing_that_fails_is_an_error_without_a_table(

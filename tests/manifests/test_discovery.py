@@ -147,7 +147,7 @@ def test_a_missing_path_is_a_clear_error_for_validate_and_plan(
     tree("m/a.yaml", "a")
     Path("empty").mkdir()
     expected = [
-        "empty:1:1: no *.yaml or *.yml files in here",
+        "empty:1:1: no manifest files under empty (*.yaml or *.yml, any letter case)",
         "nope:1:1: no such file or directory",
     ]
     assert refused(cli("validate", "m", "nope", "empty")) == expected

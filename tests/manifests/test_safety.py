@@ -39,7 +39,9 @@ def test_a_file_given_twice_is_read_once_and_an_empty_directory_is_an_error(
     write("m/a.yaml", OK.format("a"))
     assert len(load(["m", "m/a.yaml"]).merchants) == 1
     Path("empty").mkdir()
-    assert errors_of("empty") == ["empty:1:1: no *.yaml or *.yml files in here"]
+    assert errors_of("empty") == [
+        "empty:1:1: no manifest files under empty (*.yaml or *.yml, any letter case)"
+    ]
 
 
 def test_secret_references_are_parsed_not_resolved(write: Write) -> None:

@@ -28,10 +28,12 @@ def test_explicit_limit_wins() -> None:
     check_deletes(pruning(11), max_deletes=11, declared_merchants=1)
     with pytest.raises(DeleteGuardError, match="more than --max-deletes 2"):
         check_deletes(pruning(3), max_deletes=2, declared_merchants=1)
+    with pytest.raises(DeleteGuardError, match="deletes 1 company, more than --max-deletes 0"):
+        check_deletes(pruning(1), max_deletes=0, declared_merchants=1)
 
 
 def test_empty_manifest_set_needs_an_explicit_limit_even_for_one_delete() -> None:
     plan = pruning(1, declared=0)
-    with pytest.raises(DeleteGuardError, match="declare no merchants"):
+    with pytest.raises(DeleteGuardError, match="would delete the one managed company"):
         check_deletes(plan, max_deletes=None, declared_merchants=0)
     check_deletes(plan, max_deletes=1, declared_merchants=0)

@@ -11,6 +11,9 @@ from reconciler.plan.authorization import (
     KEY_CHANGED,
     LAST_APPLIED,
     NEVER_AUTHORIZED,
+    NO_FINGERPRINT,
+    NOT_RECORDED,
+    RENAMED,
 )
 from reconciler.plan.model import Action, Kind, NoteKind
 from tests.plan.test_planner import OWNED, company, conn, live_conn, merchant, plan
@@ -70,10 +73,12 @@ def test_reasons_say_which_thing_changed() -> None:
     assert reason("@kNEW,dfxm:fp-old") == CREDENTIALS_CHANGED
     assert reason("@kOLD,dfxm:fp-old") == KEY_CHANGED
     assert reason("dfxm:fp-old") == EITHER_CHANGED  # written before key ids: cannot tell
-    assert reason("@kNEW,dfxm") == NEVER_AUTHORIZED  # created by the tool, linked by someone
+    assert reason("@kNEW,dfxm") == NOT_RECORDED  # created by the tool, no authorization recorded
     assert reason("@kNEW,lqai:x") == NEVER_AUTHORIZED
+    assert reason("dfxm:-") == NO_FINGERPRINT  # the tool authorized it without the key
+    assert reason("@kOLD,dfxm:-,lqai:x") == NO_FINGERPRINT
     # Pinned to a company still named otherwise: its fingerprint was made for that name.
-    assert reason("@kNEW,dfxm:fp-new", name="old-name", company_id="c") == NEVER_AUTHORIZED
+    assert reason("@kNEW,dfxm:fp-new", name="old-name", company_id="c") == RENAMED
 
 
 def test_a_changed_key_keeps_only_ownership_of_what_it_cannot_fingerprint_again() -> None:
@@ -159,3 +164,21 @@ def test_a_full_record_leaves_out_undeclared_connections_first_and_says_so() -> 
         assert "wwww" not in text
         full = [n.address for n in p.notes if n.kind is NoteKind.RECORD_FULL]
         assert full == [f'merchant["m0"].connection["{k}"]' for k in noted]
+
+
+def test_an_authorization_without_the_key_is_recorded_then_named_as_the_reason() -> None:
+    keyless = {("m1", "dfxm"): Unverifiable("CODAT_RECONCILER_KEY is not set")}
+    made = plan([merchant("m1", conn())], [], keyless)
+    assert [c.action for c in made.changes] == [Action.CREATE, Action.CREATE, Action.AUTHORIZE]
+    assert made.changes[0].body["tags"] == tagged("dfxm:-")  # no key id: no key was used
+    # Once the key is set, the record says why the credentials are sent again.
+    live = company("m1", live_conn("Linked"), tags=tagged("dfxm:-"))
+    (auth,) = plan([merchant("m1", conn())], [live], NEW).changes
+    assert auth.reason == NO_FINGERPRINT
+    assert auth.before is not None
+    assert auth.before["authorization"] == {"apiToken": LAST_APPLIED, "storeId": LAST_APPLIED}
+    assert auth.record == {"tags": tagged("@kNEW,dfxm:fp-new")}
+    # Still without the key, a Linked connection is left alone, its record kept.
+    again = plan([merchant("m1", conn())], [live], keyless)
+    assert again.changes == ()
+    assert [n.kind for n in again.notes] == [NoteKind.CREDENTIALS_NOT_CHECKED]

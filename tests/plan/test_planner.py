@@ -106,7 +106,7 @@ def test_linked_connection_never_authorized_by_the_tool_is_authorized_once() -> 
     p = plan([merchant("m1", conn())], [live], FP)
     (auth,) = p.changes
     assert auth.action is Action.AUTHORIZE
-    assert auth.reason == "never authorized by this tool (adopted or renamed)"
+    assert auth.reason == "never authorized by this tool (adopted, or linked by someone else)"
     assert auth.before is not None and auth.before["authorization"]["apiToken"] == UNKNOWN
     assert auth.record == {"tags": {**OWNED, AUTH_TAG: "dfxm:fp-new"}}
 

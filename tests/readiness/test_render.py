@@ -12,6 +12,7 @@ from reconciler.readiness.model import (
     SyncFlowStatus,
 )
 from reconciler.readiness.render import render_json, render_text
+from reconciler.render.detail import Detail
 
 COMPANY = "0498e921-9b53-4396-a412-4f2f5983b0a2"
 FAILED = LastSync("ValidateError", 4000, "2026-11-27T10:22:00Z", False, "Customer is archived")
@@ -33,7 +34,7 @@ MISSING = MerchantStatus("10000002", None, State.MISSING, ("no company named ...
 
 
 def test_the_table_fits_100_columns_and_keeps_commands_whole() -> None:
-    text = render_text([WAITING, MISSING])
+    text = render_text([WAITING, MISSING], Detail.VERBOSE)
     lines = text.splitlines()
     assert max(map(len, lines)) <= 100, text
     assert lines[0].split() == ["MERCHANT", "STATE", "COMPANY", "ID", "SYNC", "FLOW", "LAST",
@@ -59,7 +60,9 @@ def test_short_names_share_the_row() -> None:
 
 def test_json_has_exactly_the_documented_keys() -> None:
     doc = json.loads(render_json([WAITING, MISSING]))
-    assert list(doc) == ["format_version", "merchants"] and doc["format_version"] == 1
+    assert list(doc) == ["format_version", "merchants", "summary"] and doc["format_version"] == 1
+    assert doc["summary"] == {"total": 2, "ready": 0, "waiting": 1, "missing": 1,
+                              "conflict": 0, "error": 0}
     keys = ["name", "companyId", "state", "waitingFor", "connections", "syncFlow", "lastSync"]
     assert all(list(m) == keys for m in doc["merchants"])
     first, second = doc["merchants"]
@@ -72,3 +75,31 @@ def test_json_has_exactly_the_documented_keys() -> None:
     assert second == {"name": "10000002", "companyId": None, "state": "missing",
                       "waitingFor": ["no company named ..."], "connections": [],
                       "syncFlow": None, "lastSync": None}
+
+
+def _waiting_for_the_flow(name: str) -> MerchantStatus:
+    return MerchantStatus(
+        name, COMPANY, State.WAITING,
+        (f"the merchant has not completed the sync flow: send them `sync-url {name}`",),
+        (ConnectionStatus("dfxm", "Linked", True, "c1"),),
+        SyncFlowStatus(configured=False, enabled=False),
+        waiting_kinds=("merchants have not completed the sync flow",),
+    )
+
+
+def test_what_merchants_wait_for_is_one_line_per_kind_and_quiet_is_the_summary() -> None:
+    statuses = [*map(_waiting_for_the_flow, ("m1", "m2", "m3")), MISSING]
+    lines = render_text(statuses).splitlines()
+    assert lines[5:] == [
+        "",
+        "Waiting for:",
+        "  - 3 merchants have not completed the sync flow, e.g. m1: the merchant has not "
+        "completed the sync",
+        "    flow: send them `sync-url m1`",
+        "  - 10000002: no company named ...",  # a kind of one: that merchant's reason
+        "(--verbose lists each merchant's connections and reasons)",
+        "",
+        "4 merchants: 3 waiting, 1 missing.",
+    ]
+    assert "connections:" not in "\n".join(lines)
+    assert render_text(statuses, Detail.QUIET) == "4 merchants: 3 waiting, 1 missing.\n"

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.plan.model import Change, Plan
+from reconciler.plan.model import Change, Note, NoteKind, Plan
+from reconciler.render.detail import Detail
 from reconciler.render.text import render_text
 from tests.render import plans
 
@@ -75,11 +76,14 @@ def test_a_first_authorization_adds_its_fields_with_markers_bare() -> None:
 def test_a_rotation_updates_the_authorization_and_shows_the_record_that_follows() -> None:
     lines = lines_of(Plan(changes=(plans.authorize("22222222", linked=True),)))
     at = lines.index('      status: "Linked"')
+    # The credentials change as a whole: no one field is claimed changed (Codat never
+    # shows them, so which one was rotated is not known).
     assert lines[at + 1 : at + 8] == [
-        "      authorization:",
-        "        ~ apiToken: (sensitive: last applied) -> (sensitive: env ACME_DFXM_TOKEN)",
-        "        ~ signingKey: (sensitive: last applied) -> (sensitive: file secrets/acme.key)",
-        "        ~ storeId: (sensitive: last applied) -> (sensitive: literal)",
+        "      authorization: (sensitive: last applied) -> the declared credentials, sent as a "
+        "whole:",
+        "          apiToken: (sensitive: env ACME_DFXM_TOKEN)",
+        "          signingKey: (sensitive: file secrets/acme.key)",
+        "          storeId: (sensitive: literal)",
         "      companyTags:",
         '        ~ codat-reconciler-auth: "@Ab3x,dfxm:AAAAAAAAAAAA" -> "@Ab3x,dfxm:BBBBBBBBBBBB"',
         "",
@@ -140,7 +144,8 @@ def test_no_changes_but_conflicts_does_not_claim_codat_matches() -> None:
     out = render_text(
         Plan(changes=(), conflicts=(plans.duplicate_names("1"), plans.duplicate_names("2")))
     )
-    assert "Codat matches" not in out
+    assert "Codat matches" not in out and "No changes" not in out
+    assert "Nothing can be changed until the errors above are resolved." in out
     assert out.endswith("2 merchants left unchanged by conflicts; resolve them and plan again.\n")
 
 
@@ -166,3 +171,57 @@ def test_control_characters_in_names_cannot_reach_the_terminal() -> None:
 
 def test_deterministic() -> None:
     assert render_text(plans.every_action()) == render_text(plans.every_action())
+
+
+def _waiting(n: int) -> tuple[Note, ...]:
+    return tuple(
+        Note(
+            f'merchant["{10_000_000 + i}"].connection["dfxm"]',
+            "waiting for the merchant to authorize dfxm through the sync flow",
+            NoteKind.WAITING_FOR_MERCHANT,
+        )
+        for i in range(n)
+    )
+
+
+def test_notes_are_one_line_per_kind_with_its_count_and_an_example() -> None:
+    unchecked = Note(
+        'merchant["2"].connection["dfxm"]',
+        "could not check for changed credentials: CODAT_RECONCILER_KEY is not set",
+        NoteKind.CREDENTIALS_NOT_CHECKED,
+    )
+    plan = Plan(changes=(), notes=(*_waiting(1_200), unchecked, unchecked))
+    assert lines_of(plan) == [
+        "",
+        "Note: 1,200 connections wait for their merchant to authorize them through the sync "
+        'flow, e.g. merchant["10000000"].connection["dfxm"]',
+        # Where the message says more than the kind (which variable), the example keeps it.
+        "Note: 2 Linked connections could not be checked for changed credentials, e.g. "
+        'merchant["2"].connection["dfxm"]: could not check for changed credentials: '
+        "CODAT_RECONCILER_KEY is not set",
+        "(--verbose lists every note)",
+        "",
+        "No changes. Codat matches the manifests.",
+    ]
+    verbose = render_text(plan, detail=Detail.VERBOSE).splitlines()
+    assert sum(line.startswith("Note: ") for line in verbose) == 1_202
+    quiet = render_text(plans.every_action(), detail=Detail.QUIET).splitlines()
+    assert quiet == [
+        "",
+        'Error: merchant["55555555"]: 2 companies named "55555555" (ids: a, b): pin one with '
+        "companyId; merchant left unchanged",
+        'Error: manifests/merchants.yaml:12:9: merchant["66666666"].connection["zzzz"]: platform '
+        "key zzzz is not an enabled integration of this Codat account",
+        "",
+        "Plan: 2 to create, 1 to update, 2 to authorize, 1 to unlink, 1 to delete.",
+        "2 merchants left unchanged by conflicts and problems; resolve them and plan again.",
+    ]
+
+
+def test_a_kind_with_one_note_shows_that_note_without_a_hint() -> None:
+    lines = lines_of(Plan(changes=(), notes=_waiting(1)))
+    assert lines[1] == (
+        'Note: merchant["10000000"].connection["dfxm"]: waiting for the merchant to authorize '
+        "dfxm through the sync flow"
+    )
+    assert "(--verbose lists every note)" not in lines

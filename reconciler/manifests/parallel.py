@@ -8,7 +8,7 @@ tuples (pickling the model's frozen dataclasses costs more than reading the
 files did). Shares are contiguous and joined in order, so results and errors
 come out in the order a sequential read gives.
 
-Only where it is safe and cheap: `fork` (no re-import in the child) and no other
+Only where it is safe and cheap: `fork` on Linux (no re-import in the child) and no other
 thread running (a fork copies locks another thread may hold; `watch` loads
 beside its server threads and reads sequentially). A child that fails in any
 way costs time, not correctness: its share is read here instead.
@@ -21,6 +21,7 @@ import itertools
 import multiprocessing
 import os
 import pickle
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
@@ -40,7 +41,9 @@ OWN_WEIGHT = 0.85
 
 def processes_available() -> int:
     """The cores this process may run on, at most MAX_PROCESSES; 1 where forking is unsafe."""
-    if "fork" not in multiprocessing.get_all_start_methods():
+    # Linux only: macOS has fork, but system frameworks a process may have loaded are
+    # not safe to use in a forked child (why Python stopped defaulting to it there).
+    if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if threading.active_count() > 1:
         return 1

@@ -99,7 +99,12 @@ def _container(path: tuple[str | int, ...]) -> str:
     if not path:
         return "the file"
     if len(path) >= 2 and isinstance(path[-1], int):
-        singular = {"merchants": "merchant", "connections": "connection"}
+        singular = {
+            "merchants": "merchant",
+            "connections": "connection",
+            "webhooks": "webhook consumer",
+            "syncSettings": "sync setting",
+        }
         return f"this {singular.get(str(path[-2]), 'entry')}"
     return _field(path)
 
@@ -199,4 +204,8 @@ def _default_message(error: ValidationError, path: tuple[str | int, ...]) -> str
         return f"{name} needs at least {value} key(s)"
     if keyword == "maxProperties":
         return f"{name} has more than {value} keys"
+    if keyword == "minItems":
+        return f"{name} needs at least {value} item(s)"
+    if keyword == "maxItems":
+        return f"{name} has more than {value} items"
     return f"{name}: not allowed here ({keyword})"

@@ -1,0 +1,158 @@
+"""The client-wide settings as code, end to end: the real CLI against the sandbox server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reconciler.codat.client import CodatClient
+from tests.cli.conftest import mutating
+from tests.fixtures.cli import CliFn
+from tests.fixtures.sandbox import SandboxHandle
+
+HOOK = "https://reconciler.example.com/webhooks/codat"
+OLD = "https://old.example.com/hook"
+HAND = "https://made-by-hand.example.com/hook"
+
+CLIENT = f"""\
+version: 1
+client:
+  webhooks:
+    - url: {HOOK}
+      eventTypes: [connection.disconnected, company.deleted]
+      companyTags: ["managed-by:codat-reconciler"]
+    - url: {OLD}
+      absent: true
+  syncSettings:
+    - dataType: commerce-orders
+      fetchOnFirstLink: true
+  syncFlowUi:
+    text:
+      en-us: {{configure-misc-nextButton: Onwards, configure-misc-previousButton: null}}
+    visibleAccounts:
+      gbol: [sales-accounts-sales, sales-accounts-prepaid]
+merchants: []
+"""
+
+
+def _server(
+    sandbox_server: Callable[..., SandboxHandle], *faults: str, like: SandboxHandle | None = None
+) -> tuple[SandboxHandle, dict[str, str], CodatClient]:
+    options: dict[str, Any] = {"faults": list(faults)}
+    if like is not None:
+        options.update(state_path=like.state_path, api_key=like.api_key)
+    server = sandbox_server(**options)
+    env = {"CODAT_BASE_URL": server.base_url, "CODAT_API_KEY": server.api_key}
+    client = CodatClient(server.base_url, api_key=server.api_key, max_rate=0)
+    return server, env, client
+
+
+def _consumers(codat: CodatClient) -> dict[str, dict[str, Any]]:
+    return {str(c["url"]): c for c in codat.list_webhook_consumers()}
+
+
+def test_client_settings_converge_and_a_second_apply_writes_nothing(
+    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: Callable[..., SandboxHandle]
+) -> None:
+    _, env, codat = _server(sandbox_server)
+    with codat:
+        codat.create_webhook_consumer({"url": OLD, "eventTypes": ["company.deleted"]})
+        codat.create_webhook_consumer({"url": HAND, "eventTypes": ["company.deleted"]})
+        root = str(write_manifest(CLIENT))
+
+        planned = cli("plan", root, "--detailed-exitcode", env=env)
+        assert planned.code == 2, planned
+        assert f'+ webhook["{HOOK}"]' in planned.stdout
+        assert f'- webhook["{OLD}"]' in planned.stdout
+        assert '~ syncSettings["commerce-orders"]' in planned.stdout
+        assert "fetchOnFirstLink: false -> true" in planned.stdout
+        assert 'syncFlowUi.text["en-us"]["configure-misc-nextButton"]' in planned.stdout
+        # The previous button holds Codat's default already: null asks for nothing.
+        assert "configure-misc-previousButton" not in planned.stdout
+        assert 'syncFlowUi.visibleAccounts["gbol"]' in planned.stdout
+        assert f"never touched, with --prune or without: {HAND}" in planned.stdout
+
+        applied = cli("apply", root, "--auto-approve", "--log-format", "json", env=env)
+        assert applied.code == 0, applied
+        assert sorted(mutating(applied)) == sorted(
+            [
+                "POST /webhooks",
+                "DELETE /webhooks/" + _id_of(applied, OLD),
+                "POST /profile/syncSettings",
+                "PATCH /sync/commerce/config/ui/text",
+                "POST /sync/commerce/config/ui/accounts/platform/gbol",
+            ]
+        )
+        consumers = _consumers(codat)
+        assert set(consumers) == {HOOK, HAND}
+        assert sorted(consumers[HOOK]["eventTypes"]) == [
+            "company.deleted",
+            "connection.disconnected",
+        ]
+        assert consumers[HOOK]["companyTags"] == ["managed-by:codat-reconciler"]
+        settings = {s["dataType"]: s for s in codat.sync_settings()["settings"]}
+        assert settings["commerce-orders"]["fetchOnFirstLink"] is True
+        # Undeclared data types and fields keep their values.
+        assert settings["commerce-orders"]["syncSchedule"] == 24
+        assert settings["commerce-customers"]["fetchOnFirstLink"] is False
+        assert len(settings) == 11
+        assert codat.sync_flow_text("en-us")["configure-misc-nextButton"] == "Onwards"
+        shown = codat.visible_accounts("gbol") or []
+        assert "sales-accounts-prepaid" in shown and "sales-accounts-gratuity" not in shown
+
+        again = cli("plan", root, "--detailed-exitcode", env=env)
+        assert again.code == 0, again
+        assert "No changes." in again.stdout
+        second = cli("apply", root, "--auto-approve", "--prune", "--log-format", "json", env=env)
+        assert second.code == 0, second
+        assert mutating(second) == []
+        # The consumer made by hand survives --prune.
+        assert HAND in _consumers(codat)
+
+
+def _id_of(run: Any, url: str) -> str:
+    """The id of the consumer the run's plan deleted, from its JSON records."""
+    for line in run.stderr.splitlines():
+        if line.startswith("{") and "DELETE" in line:
+            record = json.loads(line)
+            if record.get("event") == "api_call" and record.get("method") == "DELETE":
+                return str(record["path"]).rsplit("/", 1)[-1]
+    raise AssertionError(f"no DELETE of {url} in {run.stderr}")
+
+
+def test_a_changed_consumer_is_replaced_and_an_interrupted_replace_is_finished_next_time(
+    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: Callable[..., SandboxHandle]
+) -> None:
+    first, env, codat = _server(sandbox_server)
+    with codat:
+        made = codat.create_webhook_consumer({"url": HOOK, "eventTypes": ["company.deleted"]})
+        root = str(write_manifest(CLIENT))
+        planned = cli("plan", root, "--format", "json", env=env)
+        assert planned.code == 0, planned
+        (replace,) = [
+            c for c in json.loads(planned.stdout)["changes"] if c["address"] == f'webhook["{HOOK}"]'
+        ]
+        assert replace["action"] == "replace" and replace["kind"] == "webhook"
+        assert replace["reason"].startswith("companyTags and eventTypes differ")
+        text = cli("plan", root, env=env)
+        assert f'-/+ webhook["{HOOK}"]' in text.stdout
+        assert "1 to replace" in text.stdout
+
+        # Every POST /webhooks fails: the old consumer is deleted, its replacement is not made.
+        _, broken_env, _ = _server(sandbox_server, "503:POST:/webhooks:1", like=first)
+        broken = cli("apply", root, "--auto-approve", env=broken_env)
+        assert broken.code == 1, broken
+        assert f"consumer {made['id']} was deleted, but creating its replacement failed" in (
+            broken.stdout + broken.stderr
+        )
+        assert "the next apply creates it" in broken.stdout + broken.stderr
+        assert HOOK not in _consumers(codat)
+
+        finished = cli("plan", root, "--detailed-exitcode", env=env)
+        assert f'+ webhook["{HOOK}"]' in finished.stdout
+        assert cli("apply", root, "--auto-approve", env=env).code == 0
+        now = _consumers(codat)[HOOK]
+        assert now["id"] != made["id"]
+        assert sorted(now["eventTypes"]) == ["company.deleted", "connection.disconnected"]

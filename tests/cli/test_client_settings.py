@@ -156,3 +156,68 @@ def test_a_changed_consumer_is_replaced_and_an_interrupted_replace_is_finished_n
         now = _consumers(codat)[HOOK]
         assert now["id"] != made["id"]
         assert sorted(now["eventTypes"]) == ["company.deleted", "connection.disconnected"]
+
+
+def test_a_saved_plan_is_stale_once_a_client_setting_moved(
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    sandbox_server: Callable[..., SandboxHandle],
+    tmp_path: Path,
+) -> None:
+    _, env, codat = _server(sandbox_server)
+    plan_file = tmp_path / "plan.json"
+    root = str(write_manifest(CLIENT))
+    with codat:
+        assert cli("plan", root, "--out", str(plan_file), env=env).code == 0
+        # Someone edits a text the manifests declare between plan and apply.
+        codat.update_sync_flow_text("en-us", {"configure-misc-nextButton": "Go on"})
+        stale = cli("apply", "--plan", str(plan_file), env=env)
+        assert stale.code == 1, stale
+        assert "Codat changed since this plan was made" in stale.stderr
+        assert codat.sync_flow_text("en-us")["configure-misc-nextButton"] == "Go on"
+        assert _consumers(codat) == {}
+
+        assert cli("plan", root, "--out", str(plan_file), env=env).code == 0
+        done = cli("apply", "--plan", str(plan_file), env=env)
+        assert done.code == 0, done
+        assert codat.sync_flow_text("en-us")["configure-misc-nextButton"] == "Onwards"
+
+
+def test_deleted_consumers_count_against_the_mass_deletion_guard(
+    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: Callable[..., SandboxHandle]
+) -> None:
+    _, env, codat = _server(sandbox_server)
+    with codat:
+        codat.create_webhook_consumer({"url": OLD, "eventTypes": ["company.deleted"]})
+        root = str(write_manifest(CLIENT))
+        refused = cli("apply", root, "--auto-approve", "--max-deletes", "0", env=env)
+        assert refused.code == 1, refused
+        assert "this plan deletes 1 webhook consumer, more than --max-deletes 0" in refused.stderr
+        assert OLD in _consumers(codat)
+        assert cli("apply", root, "--auto-approve", "--max-deletes", "1", env=env).code == 0
+        assert OLD not in _consumers(codat)
+
+
+def test_markdown_and_json_plans_show_client_changes(
+    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: Callable[..., SandboxHandle]
+) -> None:
+    _, env, codat = _server(sandbox_server)
+    with codat:
+        codat.create_webhook_consumer({"url": HOOK, "eventTypes": ["company.deleted"]})
+    root = str(write_manifest(CLIENT))
+    markdown = cli("plan", root, "--format", "markdown", env=env).stdout
+    assert "1 to replace" in markdown
+    assert f'| `-/+` | `webhook["{HOOK}"]` | replace webhook |' in markdown
+    assert '| `~` | `syncSettings["commerce-orders"]` | update sync setting |' in markdown
+    doc = json.loads(cli("plan", root, "--format", "json", env=env).stdout)
+    kinds = {(c["kind"], c["action"]) for c in doc["changes"]}
+    assert kinds == {
+        ("webhook", "replace"),
+        ("sync_setting", "update"),
+        ("sync_flow_text", "update"),
+        ("visible_accounts", "update"),
+    }
+    assert doc["summary"]["replace"] == 1
+    setting = next(c for c in doc["changes"] if c["kind"] == "sync_setting")
+    assert setting["before"] == {"fetchOnFirstLink": False}
+    assert setting["after"] == {"fetchOnFirstLink": True}

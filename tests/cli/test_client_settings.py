@@ -221,3 +221,28 @@ def test_markdown_and_json_plans_show_client_changes(
     setting = next(c for c in doc["changes"] if c["kind"] == "sync_setting")
     assert setting["before"] == {"fetchOnFirstLink": False}
     assert setting["after"] == {"fetchOnFirstLink": True}
+
+
+def test_export_writes_the_live_client_settings_and_planning_them_changes_nothing(
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    sandbox_server: Callable[..., SandboxHandle],
+    tmp_path: Path,
+) -> None:
+    _, env, codat = _server(sandbox_server)
+    with codat:
+        codat.create_webhook_consumer(
+            {"url": HAND, "eventTypes": ["company.deleted"], "disabled": True}
+        )
+        codat.update_sync_flow_text("fr-fr", {"configure-misc-nextButton": "Continuer"})
+    out = tmp_path / "exported"
+    run = cli("export", "--out", str(out), "--client", env=env)
+    assert run.code == 0, run
+    text = (out / "client.yaml").read_text(encoding="utf-8")
+    assert f"url: {HAND}" in text and "disabled: true" in text
+    assert "dataType: commerce-orders" in text
+    assert "configure-misc-nextButton: Continuer" in text
+    assert "en-us" not in text  # only texts that differ from Codat's defaults
+    again = cli("plan", str(out), "--detailed-exitcode", env=env)
+    assert again.code == 0, again
+    assert "No changes." in again.stdout

@@ -246,3 +246,41 @@ def test_export_writes_the_live_client_settings_and_planning_them_changes_nothin
     again = cli("plan", str(out), "--detailed-exitcode", env=env)
     assert again.code == 0, again
     assert "No changes." in again.stdout
+
+
+WATCHED = """\
+version: 1
+client:
+  webhooks:
+    - url: https://reconciler.example.com/webhooks/codat
+      eventTypes: [connection.disconnected, company.deleted]
+merchants: []
+"""
+
+
+def test_status_says_whether_the_consumer_watch_listens_on_exists_and_is_enabled(
+    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: Callable[..., SandboxHandle]
+) -> None:
+    _, env, codat = _server(sandbox_server)
+    root = str(write_manifest(WATCHED))
+    missing = cli("status", root, env=env)
+    assert missing.code == 0, missing
+    assert f"watch's webhook consumer {HOOK} does not exist" in missing.stdout
+    doc = json.loads(cli("status", root, "--format", "json", env=env).stdout)
+    assert doc["watchConsumer"] == {"url": HOOK, "state": "missing"}
+
+    assert cli("apply", root, "--auto-approve", env=env).code == 0
+    enabled = cli("status", root, env=env)
+    assert f"watch's webhook consumer {HOOK} exists and is enabled" in enabled.stdout
+
+    with codat:
+        (made,) = codat.list_webhook_consumers()
+        codat.delete_webhook_consumer(str(made["id"]))
+        codat.create_webhook_consumer(
+            {"url": HOOK, "eventTypes": made["eventTypes"], "disabled": True}
+        )
+    disabled = cli("status", root, "--format", "json", env=env)
+    assert json.loads(disabled.stdout)["watchConsumer"]["state"] == "disabled"
+    # Merchant-only manifests make no call for it and say nothing of it.
+    plain = cli("status", str(write_manifest("version: 1\nmerchants: []\n")), env=env)
+    assert "webhook consumer" not in plain.stdout

@@ -226,7 +226,7 @@ def _visible_account_changes(desired: ClientSettings, live: LiveClientSettings) 
                 address=visible_accounts_address(platform_key),
                 action=Action.UPDATE,
                 kind=Kind.VISIBLE_ACCOUNTS,
-                reason="the accounts shown differ",
+                reason=_accounts_reason(set(now or ()) - wanted - always, wanted - set(now or ())),
                 merchant="",
                 platform_key=platform_key,
                 before={"visibleAccounts": now},
@@ -235,3 +235,21 @@ def _visible_account_changes(desired: ClientSettings, live: LiveClientSettings) 
             )
         )
     return changes
+
+
+def _accounts_reason(hidden: set[str], shown: set[str]) -> str:
+    """`hides 2 accounts (a, b); shows 1 more (c)`: what the flow stops and starts showing."""
+    parts = []
+    if hidden:
+        parts.append(f"hides {_some(hidden, 'account', 'accounts')}")
+    if shown:
+        parts.append(f"shows {_some(shown, 'more account', 'more accounts')}")
+    return "; ".join(parts) or "the accounts shown differ"
+
+
+def _some(keys: set[str], one: str, many: str) -> str:
+    named = sorted(keys)
+    listed = ", ".join(named[:NAMED_IN_NOTE]) + (
+        f" and {len(named) - NAMED_IN_NOTE} more" if len(named) > NAMED_IN_NOTE else ""
+    )
+    return f"{len(named)} {one if len(named) == 1 else many} ({listed})"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.codat.client import CodatClient
-from tests.cli.conftest import mutating
+from tests.cli.conftest import api_calls, mutating
 from tests.fixtures.cli import CliFn
 from tests.fixtures.sandbox import SandboxHandle
 
@@ -284,3 +284,23 @@ def test_status_says_whether_the_consumer_watch_listens_on_exists_and_is_enabled
     # Merchant-only manifests make no call for it and say nothing of it.
     plain = cli("status", str(write_manifest("version: 1\nmerchants: []\n")), env=env)
     assert "webhook consumer" not in plain.stdout
+
+
+def test_merchant_only_manifests_and_targeted_plans_make_no_call_for_client_settings(
+    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: Callable[..., SandboxHandle]
+) -> None:
+    server, env, _ = _server(sandbox_server)
+    merchant = 'version: 1\nmerchants:\n  - name: "40000001"\n'
+    only = cli("plan", str(write_manifest(merchant)), "--log-format", "json", env=env)
+    assert only.code == 0, only
+    client_paths = ("/webhooks", "/profile", "/sync/commerce/config", "/clients")
+    assert not [c for c in api_calls(only) if str(c["path"]).startswith(client_paths)]
+    root = str(write_manifest(CLIENT.replace("merchants: []\n", merchant.split("\n", 1)[1])))
+    targeted = cli("plan", root, "--merchant", "40000001", "--log-format", "json", env=env)
+    assert targeted.code == 0, targeted
+    assert not [c for c in api_calls(targeted) if str(c["path"]).startswith(client_paths)]
+    assert "webhook[" not in targeted.stdout
+    whole = cli("plan", root, "--log-format", "json", env=env)
+    assert [c for c in api_calls(whole) if str(c["path"]).startswith(client_paths)]
+    for run in (only, targeted, whole):
+        assert server.api_key not in run.stdout + run.stderr

@@ -8,6 +8,7 @@ a data type declared twice) is checked here, at its file:line:column.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,6 +126,7 @@ def read_client(
         fields = {k: v for k, v in entry.items() if k != "dataType"}
         settings[data_type] = DesiredSyncSetting(data_type, fields, at(where))
     ui = raw.get("syncFlowUi", {})
+    _check_catalogues(ui, error)
     text = {locale: dict(keys) for locale, keys in ui.get("text", {}).items()}
     accounts = {key: tuple(shown) for key, shown in ui.get("visibleAccounts", {}).items()}
     return ClientSettings(
@@ -134,3 +136,30 @@ def read_client(
         text=text,
         visible_accounts=accounts,
     )
+
+
+def _check_catalogues(ui: Mapping[str, Any], error: Callable[[Path_, str], None]) -> None:
+    """Text keys and account keys are Codat's documented ones: Codat refuses any other, so
+    a misspelt one is named here, with the key meant, before anything is planned."""
+    if not ui:
+        return
+    from reconciler.sandbox.client_defaults import ACCOUNTS, default_text
+
+    here: Path_ = ("client", "syncFlowUi")
+    for locale, keys in ui.get("text", {}).items():
+        known = list(default_text(locale))
+        for key in keys:
+            if key not in known:
+                error((*here, "text", locale, key), f"unknown text key '{key}'{_meant(key, known)}")
+    for platform_key, accounts in ui.get("visibleAccounts", {}).items():
+        for index, account in enumerate(accounts):
+            if account not in ACCOUNTS:
+                error(
+                    (*here, "visibleAccounts", platform_key, index),
+                    f"unknown account key '{account}'{_meant(account, list(ACCOUNTS))}",
+                )
+
+
+def _meant(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

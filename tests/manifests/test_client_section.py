@@ -156,3 +156,25 @@ def test_the_fast_check_and_the_schema_agree_on_client_sections() -> None:
     verdicts = [check(d) for d in documents]
     assert verdicts == [not list(validator().iter_errors(d)) for d in documents]
     assert verdicts == [True, False, False, True, False, False, True, False]
+
+
+def test_text_and_account_keys_are_codats_documented_ones(write: Write) -> None:
+    write(
+        "t.yaml",
+        """\
+version: 1
+client:
+  syncFlowUi:
+    text:
+      en-us: {configure-misc-nextButon: x}
+    visibleAccounts:
+      gbol: [sales-accounts-sales, sales-accounts-sale]
+merchants: []
+""",
+    )
+    assert errors_of("t.yaml") == [
+        "t.yaml:5:41: unknown text key 'configure-misc-nextButon' (did you mean "
+        "'configure-misc-nextButton'?)",
+        "t.yaml:7:36: unknown account key 'sales-accounts-sale' (did you mean "
+        "'sales-accounts-sales'?)",
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan.model import Action, Change, Plan
+from reconciler.plan.model import Action, Change, Kind, Plan
 from reconciler.render.detail import Detail
 from reconciler.render.fields import Field, State, field_diffs, format_value
 from reconciler.render.notes import VERBOSE_HINT, by_kind, summary
@@ -110,7 +110,7 @@ def _change_lines(change: Change, paint: _Painter) -> list[str]:
         f"  ({action_phrase(change)}: {printable(change.reason)})"
     )
     lines = [head]
-    if change.action is Action.DELETE:
+    if change.action is Action.DELETE and change.kind is Kind.COMPANY:
         lines.append(_DETAIL_INDENT + paint(_DELETE_WARNING, _RED, _BOLD))
     for field in field_diffs(change):
         lines += _field_lines(field, _DETAIL_INDENT, paint, top=True)

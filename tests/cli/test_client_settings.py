@@ -304,3 +304,15 @@ def test_merchant_only_manifests_and_targeted_plans_make_no_call_for_client_sett
     assert [c for c in api_calls(whole) if str(c["path"]).startswith(client_paths)]
     for run in (only, targeted, whole):
         assert server.api_key not in run.stdout + run.stderr
+
+
+def test_a_consumer_declared_absent_is_shown_as_a_delete_without_the_company_warning(
+    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: Callable[..., SandboxHandle]
+) -> None:
+    _, env, codat = _server(sandbox_server)
+    with codat:
+        codat.create_webhook_consumer({"url": OLD, "eventTypes": ["company.deleted"]})
+    text = cli("plan", str(write_manifest(CLIENT)), env=env).stdout
+    assert f'- webhook["{OLD}"]  (delete webhook: declared absent)' in text
+    assert "will be DELETED" not in text
+    assert "Plan: 1 to create, 3 to update, 0 to authorize, 0 to unlink, 1 to delete." in text

@@ -19,8 +19,9 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, assert_never
+from typing import Any, Protocol, assert_never, cast
 
+from reconciler.apply.client import ClientSettingsCalls, execute_client_change
 from reconciler.apply.creation import (
     READ_BACK,
     ChangeFailed,
@@ -37,7 +38,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.live.model import LiveCompany, LiveState
 from reconciler.manifests.model import DesiredState, SecretUnavailable
 from reconciler.plan import twins
-from reconciler.plan.model import Action, Cause, Change, Operation, Plan
+from reconciler.plan.model import CLIENT_KINDS, Action, Cause, Change, Kind, Operation, Plan
 
 __all__ = ["ApplyResult", "ChangeFailed", "CodatCalls", "Executor", "Failure"]
 
@@ -117,7 +118,10 @@ class Executor:
         """Carry out `plan`. Once `stop` is set no new change starts; those in flight finish."""
         result = ApplyResult()
         self._stop = stop or threading.Event()
-        groups = list(_by_merchant(plan.changes))
+        client_changes = [c for c in plan.changes if c.kind in CLIENT_KINDS]
+        groups = _client_groups(client_changes) + list(
+            _by_merchant(c for c in plan.changes if c.kind not in CLIENT_KINDS)
+        )
         with ThreadPoolExecutor(max_workers=self._parallelism) as pool:
             futures = [pool.submit(self._run_group, g, result) for g in groups]
             for future in futures:
@@ -210,6 +214,15 @@ class Executor:
             case Operation.AUTHORIZE_CONNECTION:
                 company_id = _need(ids.company_id, change)
                 self._authorize(change, company_id, self._connection(change, ids))
+            case (
+                Operation.CREATE_WEBHOOK
+                | Operation.REPLACE_WEBHOOK
+                | Operation.DELETE_WEBHOOK
+                | Operation.SET_SYNC_SETTING
+                | Operation.SET_SYNC_FLOW_TEXT
+                | Operation.SET_VISIBLE_ACCOUNTS
+            ):
+                execute_client_change(cast(ClientSettingsCalls, client), change)
             case _:
                 # A new operation the executor does not carry out is a type error here.
                 assert_never(operation)
@@ -310,6 +323,14 @@ def _need(value: str | None, change: Change) -> str:
         # The planner always orders creating changes first; reaching this is a bug.
         raise ChangeFailed(f"internal error: no id known for {change.address}")
     return value
+
+
+def _client_groups(changes: list[Change]) -> list[list[Change]]:
+    """Each client-wide change stands alone, except the sync settings: each of those
+    rewrites the one list, so they go one after another."""
+    settings = [c for c in changes if c.kind is Kind.SYNC_SETTING]
+    alone = [[c] for c in changes if c.kind is not Kind.SYNC_SETTING]
+    return alone + ([settings] if settings else [])
 
 
 def _by_merchant(changes: Iterable[Change]) -> Iterable[list[Change]]:

@@ -13,6 +13,7 @@ from reconciler.cli.options import codat_options, output_options
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import Connection, open_client
 from reconciler.errors import ReconcilerError
+from reconciler.manifests.client_export import client_document
 from reconciler.manifests.export import Export, export_documents
 from reconciler.manifests.schema import SCHEMA_RESOURCE
 from reconciler.render.wording import plural
@@ -32,6 +33,9 @@ CHECKOUT_SCHEMA = Path("schemas") / SCHEMA_RESOURCE
 @click.option("--auth-field", "auth_fields", multiple=True, metavar="FIELD",
               help="Authorization body field to write as an {env: ...} placeholder on Linked "
               "connections (repeatable; default apiToken).")
+@click.option("--client", "with_client", is_flag=True,
+              help="With --out: also write client.yaml, the client-wide settings (webhook "
+              "consumers, sync settings, sync flow texts that differ from Codat's defaults).")
 @codat_options
 @output_options
 def export(
@@ -39,6 +43,7 @@ def export(
     force: bool,
     merchants: tuple[str, ...],
     auth_fields: tuple[str, ...],
+    with_client: bool,
     connection: Connection,
     reporter: Reporter,
 ) -> None:
@@ -49,6 +54,10 @@ def export(
     companies the tool did not create). Credentials are never exported: Linked
     connections get placeholders named AUTH_<MERCHANT>_<PLATFORMKEY>_<FIELD>.
 
+    With --client, client.yaml holds the client-wide settings too: webhook
+    consumers, sync settings, and the sync flow texts that differ from Codat's
+    defaults.
+
     Existing files are never replaced without --force. Each file starts with a
     `# yaml-language-server: $schema=...` line for editors: a relative path when
     DIR is inside a checkout holding schemas/manifest.schema.json, else the
@@ -57,12 +66,20 @@ def export(
     \b
     Examples:
       codat-reconciler export --out manifests/exported
+      codat-reconciler export --out manifests/exported --client
       codat-reconciler export --merchant 12345678 --auth-field apiToken --auth-field storeId
     """
     if force and out_dir is None:
         raise click.UsageError("--force only applies with --out DIR")
+    if with_client and out_dir is None:
+        raise click.UsageError("--client only applies with --out DIR")
     with open_client(connection, reporter) as client:
         live = engine.read_live(client, reporter)
+        client_file = (
+            client_document(client, schema=schema_reference(Path(out_dir)))
+            if with_client and out_dir is not None
+            else None
+        )
     unknown = sorted(set(merchants) - {c.name for c in live.companies})
     if unknown:
         names = ", ".join(f'"{n}"' for n in unknown)
@@ -77,6 +94,8 @@ def export(
         merchants=merchants,
         auth_fields=auth_fields or ("apiToken",),
     )
+    if client_file is not None:
+        exported.files.append(client_file)
     for warning in exported.warnings:
         reporter.warn("warning", warning)
     if target is None:

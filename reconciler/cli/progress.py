@@ -42,6 +42,12 @@ _DONE = {
     Operation.CREATE_CONNECTION: "connection created",
     Operation.UNLINK_CONNECTION: "unlinked",
     Operation.AUTHORIZE_CONNECTION: "authorized",
+    Operation.CREATE_WEBHOOK: "webhook consumer created",
+    Operation.REPLACE_WEBHOOK: "webhook consumer replaced",
+    Operation.DELETE_WEBHOOK: "webhook consumer deleted",
+    Operation.SET_SYNC_SETTING: "sync setting updated",
+    Operation.SET_SYNC_FLOW_TEXT: "text updated",
+    Operation.SET_VISIBLE_ACCOUNTS: "visible accounts updated",
 }
 
 

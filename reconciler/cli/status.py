@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from reconciler import engine
@@ -18,6 +20,7 @@ from reconciler.cli.target import Connection, open_client
 from reconciler.manifests.references import EnvAllowlist
 from reconciler.readiness.model import MerchantStatus, State
 from reconciler.readiness.render import render_json, render_text
+from reconciler.readiness.webhook import watch_consumer
 from reconciler.render.wording import plural
 
 
@@ -54,7 +57,9 @@ def status(
     say what for and who acts), `missing` (no company yet: run apply),
     `conflict` (no single company) or `error` (a read failed; the message has
     Codat's correlationId). Reads one company listing, then two calls per
-    merchant that has a company, read-only.
+    merchant that has a company, read-only. When the manifests' client section
+    declares the webhook consumer `watch` listens on (a URL ending in
+    /webhooks/codat), it also says whether that consumer exists and is enabled.
 
     \b
     Examples:
@@ -69,7 +74,14 @@ def status(
     with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         statuses = engine.status(client, desired, merchants=targets, paths=paths,
                                  parallelism=parallelism, progress=reporter)
+        consumer = watch_consumer(client, desired)
     text = render_json(statuses) if fmt == "json" else render_text(statuses, detail_of(reporter))
+    if consumer is not None and fmt == "json":
+        document = json.loads(text)
+        document["watchConsumer"] = {"url": consumer.url, "state": consumer.state.value}
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    elif consumer is not None:
+        text += consumer.sentence() + "\n"
     click.echo(text, nl=False)
     return _exit_code(statuses, detailed_exitcode, reporter)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from reconciler import credentials
 from reconciler.apply.executor import ApplyResult, Executor
 from reconciler.codat.client import CodatClient
-from reconciler.engine.planning import Planned, read_live
+from reconciler.engine.planning import Planned, read_live, with_client_settings
 from reconciler.engine.progress import SILENT, Progress
 from reconciler.engine.target import Target
 from reconciler.manifests.loader import load
@@ -75,6 +75,7 @@ def verify_saved_plan(
 ) -> Planned:
     """Read live state; raise StalePlan unless it is the one the plan was made from."""
     live = read_live(client, progress)
+    live = with_client_settings(client, desired, live, plan_saved.targets or ())
     if live.digest() != plan_saved.live_digest:
         now = _credentials(desired, target)
         raise StalePlan(freshness.stale_live_message(plan_saved, desired, live, now, source))

@@ -16,11 +16,13 @@ from reconciler import credentials
 from reconciler.codat.client import CodatClient
 from reconciler.engine.progress import SILENT, Progress
 from reconciler.engine.selection import select_merchants
+from reconciler.live.client import read_client_settings
 from reconciler.live.model import LiveState
 from reconciler.live.reader import read_live_state
 from reconciler.manifests import loader
 from reconciler.manifests.model import DesiredState
 from reconciler.manifests.references import EnvAllowlist
+from reconciler.plan.client import plan_client
 from reconciler.plan.guard import check_deletes
 from reconciler.plan.model import Action, Cause, Kind, Plan
 from reconciler.plan.planner import PlanOptions, make_plan
@@ -142,6 +144,7 @@ def plan(
             desired = desired.result()
             names = select_merchants(desired, run.merchants, run.exclude, paths)
             live = reading.result()
+    live = with_client_settings(client, desired, live, names)
     chosen = replace(run, merchants=names, exclude=())
     return plan_from_live(client, desired, live, chosen, sandbox=sandbox)
 
@@ -175,13 +178,34 @@ def plan_from_live(
         enabled = client.enabled_integrations()
         if not creating <= enabled:
             made = make_plan(desired, live, creds, replace(options, integrations=enabled))
+    if desired.client is not None and live.client is not None and not run.merchants:
+        client_changes, client_notes = plan_client(desired.client, live.client)
+        made = replace(
+            made,
+            changes=(*client_changes, *made.changes),
+            notes=(*client_notes, *made.notes),
+        )
     return Planned(desired, live, made, run.merchants)
+
+
+def with_client_settings(
+    client: CodatClient, desired: DesiredState, live: LiveState, merchants: Sequence[str] = ()
+) -> LiveState:
+    """`live` with the client-wide settings the manifests declare, read now. A plan of
+    some merchants only (`merchants`) leaves them alone, and merchant-only manifests
+    make no call for them."""
+    if desired.client is None or merchants:
+        return live
+    return replace(live, client=read_client_settings(client, desired.client))
 
 
 def guard_deletes(planned: Planned, run: PlanRun) -> None:
     """The mass-deletion guard: raises when the plan deletes more than allowed. The
     tool's unused twins are deleted without --prune, under the same limit."""
-    if run.prune or any(c.cause is Cause.TWIN for c in planned.plan.changes):
+    if run.prune or any(
+        c.cause is Cause.TWIN or (c.kind is Kind.WEBHOOK and c.action is Action.DELETE)
+        for c in planned.plan.changes
+    ):
         check_deletes(
             planned.plan,
             max_deletes=run.max_deletes,

@@ -12,7 +12,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.live.client import LiveClientSettings
 
 # Companies the tool creates or adopts carry this tag; only those can be pruned.
 OWNERSHIP_TAG = ("managed-by", "codat-reconciler")
@@ -91,6 +94,8 @@ class LiveCompany:
 @dataclass(frozen=True, slots=True)
 class LiveState:
     companies: tuple[LiveCompany, ...]
+    # The client-wide settings read, when the manifests declare some (live/client.py).
+    client: LiveClientSettings | None = None
 
     def digest(self) -> str:
         """sha256 over what the planner reads, in a canonical order.
@@ -102,6 +107,8 @@ class LiveState:
             conns = sorted((x.id, x.platform_key, x.status.lower()) for x in c.connections)
             row = [c.id, c.name, c.description, sorted(c.tags.items()), conns]
             h.update(json.dumps(row).encode())
+        if self.client is not None:
+            h.update(self.client.digest().encode())
         return "sha256:" + h.hexdigest()
 
 

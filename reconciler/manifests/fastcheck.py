@@ -99,6 +99,10 @@ def _keyword(keyword: str, value: Any, root: dict[str, Any]) -> Check:
         if keyword.startswith("min"):
             return lambda v: not isinstance(v, sized_type) or len(v) >= value
         return lambda v: not isinstance(v, sized_type) or len(v) <= value
+    if keyword in ("minItems", "maxItems"):
+        if keyword == "minItems":
+            return lambda v: not isinstance(v, list) or len(v) >= value
+        return lambda v: not isinstance(v, list) or len(v) <= value
     if keyword == "required":
         keys = frozenset(value)
         return lambda v: not isinstance(v, dict) or keys <= v.keys()

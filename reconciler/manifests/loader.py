@@ -20,6 +20,7 @@ import yaml
 
 from reconciler.gcpause import paused_collection
 from reconciler.manifests import discovery, names, parallel, references
+from reconciler.manifests.client import ClientSettings, read_client
 from reconciler.manifests.discovery import Source
 from reconciler.manifests.errors import ManifestError, ManifestErrors
 from reconciler.manifests.model import (
@@ -56,6 +57,7 @@ class _Found:
     """
 
     merchants: list[_Entry] = field(default_factory=list)
+    client: ClientSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +142,10 @@ class Loading:
                 files.append((source.display, digest))
             found.append(result)
         merchants = _check_unique(found, errors)
+        client = _one_client(found, errors)
         if errors:
             raise ManifestErrors(errors, files=files)
-        return DesiredState(merchants=tuple(merchants), files=tuple(files))
+        return DesiredState(merchants=tuple(merchants), files=tuple(files), client=client)
 
 
 # What reading one file gives: its digest (None if unread), merchants, problems.
@@ -219,6 +222,8 @@ class _File:
         if file_broken:
             return found
         value: dict[str, Any] = self.document.value
+        if "client" in value:
+            found.client = read_client(value["client"], self.at, self.error)
         defaults: dict[str, Any] = value.get("defaults", {})
         default_connections = self._connections(defaults.get("connections", []), ("defaults",))
         for index, raw in enumerate(value["merchants"]):
@@ -321,6 +326,20 @@ class _File:
         return value
 
 
+def _one_client(found: list[_Found], errors: list[ManifestError]) -> ClientSettings | None:
+    """The client settings are one set: a second `client:` section would make two."""
+    sections = [result.client for result in found if result.client is not None]
+    for extra in sections[1:]:
+        errors.append(
+            ManifestError(
+                extra.location,
+                f"a second client section: {sections[0].location} already declares the "
+                f"client-wide settings; keep them in one file",
+            )
+        )
+    return sections[0] if sections else None
+
+
 def _check_unique(found: list[_Found], errors: list[ManifestError]) -> list[Merchant]:
     """All merchants in file then document order; names and pinned ids used once.
 
@@ -379,7 +398,7 @@ def _encode(result: _FileResult) -> tuple[Any, ...]:
         for e in found.merchants
     ]
     problems = [(e.location.file, e.location.line, e.location.column, e.message) for e in errors]
-    return file, digest, entries, problems
+    return file, digest, entries, problems, found.client
 
 
 def _point(location: Location) -> tuple[int, int]:
@@ -416,7 +435,7 @@ def _encode_value(value: AuthValue) -> tuple[str, str, str | None]:
 
 
 def _decode(wire: tuple[Any, ...]) -> _FileResult:
-    file, digest, entries, problems = wire
+    file, digest, entries, problems, client = wire
     found = _Found(
         [
             _Entry(
@@ -427,7 +446,8 @@ def _decode(wire: tuple[Any, ...]) -> _FileResult:
                 None if pinned_at is None else Location(file, *pinned_at),
             )
             for merchant, name, name_at, company_id, pinned_at in entries
-        ]
+        ],
+        client,
     )
     errors = [ManifestError(Location(f, line, column), text) for f, line, column, text in problems]
     return digest, found, errors

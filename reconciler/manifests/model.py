@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from reconciler.manifests.client import ClientSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,8 @@ class DesiredState:
     # The manifest files read, with the sha256 of their bytes: a saved plan
     # records them so `apply --plan` can tell the manifests changed since.
     files: tuple[tuple[str, str], ...] = ()
+    # The one `client:` section, if a manifest has it (reconciler/manifests/client.py).
+    client: ClientSettings | None = None
 
 
 def merchant_address(name: str) -> str:

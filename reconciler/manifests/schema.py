@@ -99,7 +99,12 @@ def _container(path: tuple[str | int, ...]) -> str:
     if not path:
         return "the file"
     if len(path) >= 2 and isinstance(path[-1], int):
-        singular = {"merchants": "merchant", "connections": "connection"}
+        singular = {
+            "merchants": "merchant",
+            "connections": "connection",
+            "webhooks": "webhook consumer",
+            "syncSettings": "sync setting",
+        }
         return f"this {singular.get(str(path[-2]), 'entry')}"
     return _field(path)
 
@@ -146,6 +151,16 @@ def _suggest(key: str, allowed: list[str]) -> str | None:
     return prefixed[0] if len(prefixed) == 1 else None
 
 
+def _meant(error: ValidationError) -> str:
+    """For a misspelt choice (a data type, a locale): the one most likely meant. Only the
+    allowed values are ever spelled out, never the value written."""
+    choices = error.validator_value if error.validator == "enum" else None
+    if not isinstance(error.instance, str) or not isinstance(choices, list):
+        return ""
+    close = _suggest(error.instance, [c for c in choices if isinstance(c, str)])
+    return f" (did you mean '{close}'?)" if close else ""
+
+
 def _translate(error: ValidationError) -> Iterator[SchemaProblem]:
     path = tuple(error.absolute_path)
     keyword = error.validator
@@ -155,9 +170,8 @@ def _translate(error: ValidationError) -> Iterator[SchemaProblem]:
     if in_property_names:
         # jsonschema reports a bad key at its mapping; point at the key itself.
         key_path = (*path, str(error.instance))
-        yield SchemaProblem(
-            key_path, _custom(error) or f"key '{error.instance}' is not allowed", at_key=True
-        )
+        message = (_custom(error) or f"key '{error.instance}' is not allowed") + _meant(error)
+        yield SchemaProblem(key_path, message, at_key=True)
         return
     if keyword == "additionalProperties" and error.schema.get("additionalProperties") is False:
         allowed = sorted(error.schema.get("properties", {}))
@@ -171,7 +185,7 @@ def _translate(error: ValidationError) -> Iterator[SchemaProblem]:
             if isinstance(error.instance, dict) and key not in error.instance:
                 yield SchemaProblem(path, f"missing required key '{key}' in {_container(path)}")
         return
-    message = _custom(error) or _default_message(error, path)
+    message = (_custom(error) or _default_message(error, path)) + _meant(error)
     explain = _EXPLAIN.get(error.schema.get("x-explain", "")) if keyword == "pattern" else None
     if explain is not None and isinstance(error.instance, str):
         message = explain(error.instance, message) or message
@@ -199,4 +213,8 @@ def _default_message(error: ValidationError, path: tuple[str | int, ...]) -> str
         return f"{name} needs at least {value} key(s)"
     if keyword == "maxProperties":
         return f"{name} has more than {value} keys"
+    if keyword == "minItems":
+        return f"{name} needs at least {value} item(s)"
+    if keyword == "maxItems":
+        return f"{name} has more than {value} items"
     return f"{name}: not allowed here ({keyword})"

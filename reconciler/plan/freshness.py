@@ -18,6 +18,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.live.model import AUTH_TAG, LiveState
 from reconciler.manifests.model import DesiredConnection, DesiredState, SecretRef
 from reconciler.plan import record
+from reconciler.plan.client import plan_client
 from reconciler.plan.model import Action, Change, Kind, Plan
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.saved import SavedPlan
@@ -102,7 +103,12 @@ def stale_live_message(
     """Why a plan whose live state digest differs is refused: applied already, or overtaken."""
     targets = frozenset(saved.targets) if saved.targets is not None else None
     fresh = make_plan(desired, live, now, PlanOptions(prune=saved.prune, targets=targets))
-    if not fresh.has_changes and not fresh.blocked:
+    client_changes = (
+        plan_client(desired.client, live.client)[0]
+        if desired.client is not None and live.client is not None
+        else []
+    )
+    if not fresh.has_changes and not fresh.blocked and not client_changes:
         return (
             f"{source}: this plan was already applied: Codat matches the manifests it was "
             f"made from; {REFUSED}."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.errors import ReconcilerError
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Action, Kind, Plan
 
 DEFAULT_MAX_DELETES = 10
 
@@ -20,7 +20,10 @@ def check_deletes(plan: Plan, *, max_deletes: int | None, declared_merchants: in
     path or a botched merge, not a wish to delete the whole merchant base.
     """
     deletes = plan.delete_count
-    if declared_merchants == 0 and deletes and max_deletes is None:
+    consumers = sum(
+        1 for c in plan.changes if c.kind is Kind.WEBHOOK and c.action is Action.DELETE
+    )
+    if declared_merchants == 0 and deletes - consumers and max_deletes is None:
         raise DeleteGuardError(
             f"refusing to prune: the manifests declare no merchants, so this plan would delete "
             f"{'the one managed company' if deletes == 1 else f'all {deletes} managed companies'}"
@@ -31,8 +34,19 @@ def check_deletes(plan: Plan, *, max_deletes: int | None, declared_merchants: in
     if deletes > limit:
         raise DeleteGuardError(
             f"refusing to delete: this plan deletes {deletes} "
-            f"{'company' if deletes == 1 else 'companies'}, more than "
+            f"{_deleted(deletes, consumers)}, more than "
             f"--max-deletes {limit}. Deleting a company is irreversible (its connections and "
             f"data go too); nothing was changed. Review the plan, then re-run with "
             f"--max-deletes {deletes} if every deletion is intended."
         )
+
+
+def _deleted(deletes: int, consumers: int) -> str:
+    """What the deletions are: companies, and (counted with them) webhook consumers."""
+    companies = deletes - consumers
+    if not consumers:
+        return "company" if deletes == 1 else "companies"
+    if not companies:
+        return "webhook consumer" if deletes == 1 else "webhook consumers"
+    return f"({companies} {'company' if companies == 1 else 'companies'} and {consumers} " \
+        f"webhook {'consumer' if consumers == 1 else 'consumers'})"

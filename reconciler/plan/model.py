@@ -18,17 +18,22 @@ class Action(StrEnum):
     AUTHORIZE = "authorize"  # PUT a connection's authorization
     UNLINK = "unlink"  # PATCH a connection to Unlinked (prune)
     DELETE = "delete"  # DELETE a company (prune)
+    REPLACE = "replace"  # DELETE then POST a webhook consumer (Codat has no update)
 
     @property
     def symbol(self) -> str:
-        return {"create": "+", "update": "~", "authorize": "!", "unlink": "-", "delete": "-"}[
-            self.value
-        ]
+        return {"create": "+", "update": "~", "authorize": "!", "unlink": "-", "delete": "-",
+                "replace": "-/+"}[self.value]  # fmt: skip
 
 
 class Kind(StrEnum):
     COMPANY = "company"
     CONNECTION = "connection"
+    # Client-wide settings (reconciler/plan/client.py): `merchant` is "" for these.
+    WEBHOOK = "webhook"
+    SYNC_SETTING = "sync_setting"
+    SYNC_FLOW_TEXT = "sync_flow_text"
+    VISIBLE_ACCOUNTS = "visible_accounts"
 
 
 class Operation(StrEnum):
@@ -40,6 +45,12 @@ class Operation(StrEnum):
     CREATE_CONNECTION = "create_connection"  # POST .../connections
     UNLINK_CONNECTION = "unlink_connection"  # PATCH .../connections/{id}, status Unlinked
     AUTHORIZE_CONNECTION = "authorize_connection"  # PUT .../connections/{id}/authorization
+    CREATE_WEBHOOK = "create_webhook"  # POST /webhooks
+    REPLACE_WEBHOOK = "replace_webhook"  # DELETE /webhooks/{id}, then POST /webhooks
+    DELETE_WEBHOOK = "delete_webhook"  # DELETE /webhooks/{id}
+    SET_SYNC_SETTING = "set_sync_setting"  # POST /profile/syncSettings (the whole list)
+    SET_SYNC_FLOW_TEXT = "set_sync_flow_text"  # PATCH /sync/commerce/config/ui/text
+    SET_VISIBLE_ACCOUNTS = "set_visible_accounts"  # POST .../ui/accounts/platform/{key}
 
 
 _OPERATIONS = {
@@ -49,7 +60,17 @@ _OPERATIONS = {
     (Kind.CONNECTION, Action.CREATE): Operation.CREATE_CONNECTION,
     (Kind.CONNECTION, Action.UNLINK): Operation.UNLINK_CONNECTION,
     (Kind.CONNECTION, Action.AUTHORIZE): Operation.AUTHORIZE_CONNECTION,
+    (Kind.WEBHOOK, Action.CREATE): Operation.CREATE_WEBHOOK,
+    (Kind.WEBHOOK, Action.REPLACE): Operation.REPLACE_WEBHOOK,
+    (Kind.WEBHOOK, Action.DELETE): Operation.DELETE_WEBHOOK,
+    (Kind.SYNC_SETTING, Action.UPDATE): Operation.SET_SYNC_SETTING,
+    (Kind.SYNC_FLOW_TEXT, Action.UPDATE): Operation.SET_SYNC_FLOW_TEXT,
+    (Kind.VISIBLE_ACCOUNTS, Action.UPDATE): Operation.SET_VISIBLE_ACCOUNTS,
 }
+
+CLIENT_KINDS = frozenset(
+    {Kind.WEBHOOK, Kind.SYNC_SETTING, Kind.SYNC_FLOW_TEXT, Kind.VISIBLE_ACCOUNTS}
+)
 
 
 class NoteKind(StrEnum):
@@ -63,6 +84,7 @@ class NoteKind(StrEnum):
     SECRET_MISSING = "secret_missing"  # apply will not start this merchant without it
     LOOKALIKE = "lookalike"  # a live company that reads like the merchant's, left alone
     EXTRA_CONNECTION = "extra_connection"  # a second active connection, not known as the tool's
+    UNDECLARED_WEBHOOKS = "undeclared_webhooks"  # consumers no manifest names: never touched
 
 
 class Cause(StrEnum):

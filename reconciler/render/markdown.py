@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from itertools import accumulate
 
-from reconciler.plan.model import Action, Change, Plan
+from reconciler.plan.model import Action, Change, Kind, Plan
 from reconciler.render.fields import Field, State, field_diffs, format_value
 from reconciler.render.wording import (
     action_phrase,
@@ -126,7 +126,7 @@ def _head(plan: Plan) -> str:
 
 
 def _deletes(plan: Plan) -> _Part:
-    doomed = removals(plan, Action.DELETE)
+    doomed = _company_deletes(plan)
     return _Part(
         header=(
             "\n> [!CAUTION]\n"
@@ -139,10 +139,15 @@ def _deletes(plan: Plan) -> _Part:
     )
 
 
+def _company_deletes(plan: Plan) -> list[Change]:
+    # A webhook consumer deleted is in the table: the warning is for companies' data.
+    return [c for c in removals(plan, Action.DELETE) if c.kind is Kind.COMPANY]
+
+
 def _unlinks(plan: Plan) -> _Part:
     unlinked = removals(plan, Action.UNLINK)
     # One blockquote with the deletes when there are any: a blank line would end it.
-    opening = ">\n" if plan.delete_count else "\n> [!WARNING]\n"
+    opening = ">\n" if _company_deletes(plan) else "\n> [!WARNING]\n"
     return _Part(
         header=(
             f"{opening}> **This plan UNLINKS "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan.model import Action, Change, Plan
+from reconciler.plan.model import Action, Change, Kind, Plan
 from reconciler.render.detail import Detail
 from reconciler.render.fields import Field, State, field_diffs, format_value
 from reconciler.render.notes import VERBOSE_HINT, by_kind, summary
@@ -15,13 +15,14 @@ from reconciler.render.wording import (
 )
 
 _GREEN, _YELLOW, _CYAN, _RED, _BOLD = "32", "33", "36", "31", "1"
-_SYMBOL_COLOUR = {"+": _GREEN, "~": _YELLOW, "!": _CYAN, "-": _RED}
+_SYMBOL_COLOUR = {"+": _GREEN, "~": _YELLOW, "!": _CYAN, "-": _RED, "-/+": _YELLOW}
 _LEGEND = {
     Action.CREATE: "create",
     Action.UPDATE: "update in place",
     Action.AUTHORIZE: "authorize (send the declared credentials)",
     Action.UNLINK: "unlink / delete",
     Action.DELETE: "unlink / delete",
+    Action.REPLACE: "replace (delete, then create)",
 }
 _DELETE_WARNING = "will be DELETED (irreversible: its connections and data go too)"
 _DETAIL_INDENT = " " * 6
@@ -86,7 +87,7 @@ def _legend(plan: Plan, paint: _Painter) -> list[str]:
     present = {c.action for c in plan.changes}
     lines = ["codat-reconciler will perform the following actions:"]
     shown: set[str] = set()
-    for action in ACTION_ORDER:
+    for action in (*ACTION_ORDER, Action.REPLACE):
         if action in present and _LEGEND[action] not in shown:
             shown.add(_LEGEND[action])
             lines.append(f"  {paint.symbol(action.symbol)} {_LEGEND[action]}")
@@ -109,7 +110,7 @@ def _change_lines(change: Change, paint: _Painter) -> list[str]:
         f"  ({action_phrase(change)}: {printable(change.reason)})"
     )
     lines = [head]
-    if change.action is Action.DELETE:
+    if change.action is Action.DELETE and change.kind is Kind.COMPANY:
         lines.append(_DETAIL_INDENT + paint(_DELETE_WARNING, _RED, _BOLD))
     for field in field_diffs(change):
         lines += _field_lines(field, _DETAIL_INDENT, paint, top=True)

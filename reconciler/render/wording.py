@@ -34,9 +34,14 @@ def printable(text: str) -> str:
 
 
 def counts(plan: Plan) -> dict[Action, int]:
+    """Each action's count, in ACTION_ORDER; `replace` (webhook consumers) only in a plan
+    that has one, after `update`."""
     tally = dict.fromkeys(ACTION_ORDER, 0)
     for change in plan.changes:
-        tally[change.action] += 1
+        tally[change.action] = tally.get(change.action, 0) + 1
+    if Action.REPLACE in tally:
+        order = (*ACTION_ORDER[:2], Action.REPLACE, *ACTION_ORDER[2:])
+        tally = {action: tally[action] for action in order}
     return tally
 
 
@@ -49,7 +54,7 @@ def summary_line(plan: Plan, number: Callable[[int], str] = str) -> str:
     if not plan.has_changes:
         return HELD_BACK if plan.blocked else NO_CHANGES
     tally = counts(plan)
-    return "Plan: " + ", ".join(f"{number(tally[a])} to {a.value}" for a in ACTION_ORDER) + "."
+    return "Plan: " + ", ".join(f"{number(n)} to {a.value}" for a, n in tally.items()) + "."
 
 
 def conflicts_line(plan: Plan, number: Callable[[int], str] = str) -> str:
@@ -75,7 +80,7 @@ def _why(plan: Plan, n: int = 2) -> str:
 
 def action_phrase(change: Change) -> str:
     """`create company`, `unlink connection`: the verb and what it acts on."""
-    return f"{change.action.value} {change.kind.value}"
+    return f"{change.action.value} {change.kind.value.replace('_', ' ')}"
 
 
 def removals(plan: Plan, action: Action) -> list[Change]:

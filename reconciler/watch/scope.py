@@ -92,6 +92,8 @@ class Scope:
         names = {f.change.merchant for f in result.failed}
         names.update(c.merchant for c in (*result.skipped, *result.not_started))
         names.update(planned.plan.blocked)
+        # A client-wide change is no merchant's: the next full reconcile retries it.
+        names.discard("")
         return names
 
 

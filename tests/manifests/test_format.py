@@ -20,7 +20,7 @@ def test_unknown_key_names_the_closest_allowed_key(write: Write) -> None:
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys(write: Write) -> None:
     write("m.yaml", HEAD + "zzz: 1\n")
     assert errors_of("m.yaml") == [
-        "m.yaml:4:1: unknown key 'zzz' (allowed: defaults, merchants, version)"
+        "m.yaml:4:1: unknown key 'zzz' (allowed: client, defaults, merchants, version)"
     ]
 
 

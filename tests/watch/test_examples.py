@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from reconciler.cli.watch import watch
+from reconciler.manifests.loader import load
 from reconciler.watch.endpoint import WEBHOOK_PATH
 from reconciler.watch.events import MERCHANT_EVENTS, RATE_LIMIT_REACHED, RATE_LIMIT_RESET
 
@@ -87,8 +88,10 @@ def test_a_command_line_watch_would_refuse_is_caught(tmp_path: Path) -> None:
 
 
 def test_the_webhook_consumer_subscribes_to_what_watch_acts_on() -> None:
-    consumer = json.loads((EXAMPLES / "webhook-consumer.json").read_text())
-    assert set(consumer) <= {"url", "eventTypes", "companyTags", "disabled"}
-    assert consumer["url"].startswith("https://") and consumer["url"].endswith(WEBHOOK_PATH)
-    assert set(consumer["eventTypes"]) == MERCHANT_EVENTS | {RATE_LIMIT_REACHED, RATE_LIMIT_RESET}
-    assert consumer["companyTags"] == ["managed-by:codat-reconciler"]
+    desired = load([EXAMPLES / "client.yaml"])
+    assert desired.client is not None and desired.merchants == ()
+    (consumer,) = desired.client.webhooks
+    assert consumer.url.startswith("https://") and consumer.url.endswith(WEBHOOK_PATH)
+    assert set(consumer.event_types) == MERCHANT_EVENTS | {RATE_LIMIT_REACHED, RATE_LIMIT_RESET}
+    assert consumer.company_tags == ("managed-by:codat-reconciler",)
+    assert not consumer.disabled and not consumer.absent

@@ -365,3 +365,25 @@ def test_prune_only_when_given_and_behind_the_same_guard(world: World) -> None:
     pruning = world.start(prune=True, max_deletes=2)
     pruned = pruning.next()
     assert pruned.ok and pruned.done == 2 and names() == {MERCHANTS[0]}
+
+
+def test_a_full_reconcile_covers_the_client_settings_and_a_merchant_one_does_not(
+    world: World,
+) -> None:
+    hook = "https://reconciler.example.com/webhooks/codat"
+    (world.manifests / "client.yaml").write_text(
+        "version: 1\nclient:\n  webhooks:\n"
+        f"    - url: {hook}\n      eventTypes: [connection.disconnected]\nmerchants: []\n",
+        encoding="utf-8",
+    )
+    run = world.start()
+    first = run.next()
+    assert first.merchants is None and first.ok
+    assert [c["url"] for c in world.client.list_webhook_consumers()] == [hook]
+
+    company = deauthorize(world, "20000002")
+    mark = len(world.sandbox.app.calls)
+    run.reconciler.submit(disconnected(company))
+    result = run.next()
+    assert result.merchants == ("20000002",) and result.ok
+    assert not [c for c in world.calls_since(mark) if c[1].startswith("/webhooks")]

@@ -21,7 +21,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import detail_of, show_plan
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import Connection, open_client
+from reconciler.cli.target import CodatChoice, open_client
 from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.references import EnvAllowlist
@@ -66,7 +66,7 @@ def apply(
     merchants: tuple[str, ...],
     exclude: tuple[str, ...],
     secret_env: EnvAllowlist | None,
-    connection: Connection,
+    codat: CodatChoice,
     reporter: Reporter,
 ) -> int:
     """Make Codat match the manifests: plan, confirm, carry out.
@@ -100,7 +100,7 @@ def apply(
                 f"against it with {credentials.KEY_ENV}, so it is needed either way"
             )
         return _apply_saved(
-            plan_file, connection, reporter, parallelism=parallelism, max_rate=max_rate,
+            plan_file, codat, reporter, parallelism=parallelism, max_rate=max_rate,
             secret_env=secret_env,
         )
     if not paths:
@@ -108,14 +108,14 @@ def apply(
 
     loading = engine.start_loading(paths, merchants, exclude, secret_env=secret_env)
     run = engine.PlanRun(prune, merchants, max_deletes, require_secrets=True, exclude=exclude)
-    with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
-        planned = engine.plan(client, loading, run, sandbox=connection.is_sandbox,
+    with open_client(codat, reporter, max_rate=max_rate, parallelism=parallelism) as client:
+        planned = engine.plan(client, loading, run, sandbox=codat.is_sandbox,
                               progress=reporter)
         show_plan(planned.plan, "text", detail=detail_of(reporter))
         engine.guard_deletes(planned, run)
         if not planned.plan.has_changes:
             return 1 if planned.plan.blocked else 0
-        _check_fingerprints(planned.plan, connection, no_fingerprints, reporter)
+        _check_fingerprints(planned.plan, codat, no_fingerprints, reporter)
         if not auto_approve:
             _confirm()
         result = _execute(client, planned, parallelism, reporter)
@@ -123,12 +123,12 @@ def apply(
 
 
 def _check_fingerprints(
-    plan: Plan, connection: Connection, no_fingerprints: bool, reporter: Reporter
+    plan: Plan, codat: CodatChoice, no_fingerprints: bool, reporter: Reporter
 ) -> None:
     """Authorizations sent without the fingerprint key leave no trace of what was sent: the
     next plan with the key must send them all again. Only on purpose, then."""
     sent = plan.count(Action.AUTHORIZE)
-    if not sent or credentials.fingerprint_key(sandbox=connection.is_sandbox) is not None:
+    if not sent or credentials.fingerprint_key(sandbox=codat.is_sandbox) is not None:
         return
     authorizations = plural(sent, "authorization", "authorizations", "{:,}".format)
     if not no_fingerprints:
@@ -204,7 +204,7 @@ def _execute(
 
 def _apply_saved(
     plan_file: str,
-    connection: Connection,
+    codat: CodatChoice,
     reporter: Reporter,
     *,
     parallelism: int,
@@ -213,9 +213,9 @@ def _apply_saved(
 ) -> int:
     """Every check that needs no call comes first: a refused plan changes nothing (one
     with authorizations, without CODAT_RECONCILER_KEY, among them)."""
-    target = connection.target
+    target = codat.target
     plan_saved, desired = engine.open_saved_plan(plan_file, target, secret_env=secret_env)
-    with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
+    with open_client(codat, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         planned = engine.verify_saved_plan(
             client, plan_saved, desired, target=target, source=plan_file, progress=reporter
         )

@@ -11,7 +11,7 @@ import click
 from reconciler import engine
 from reconciler.cli.options import codat_options, output_options
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import Connection, open_client
+from reconciler.cli.target import CodatChoice, open_client
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.export import Export, export_documents
 from reconciler.manifests.schema import SCHEMA_RESOURCE
@@ -39,7 +39,7 @@ def export(
     force: bool,
     merchants: tuple[str, ...],
     auth_fields: tuple[str, ...],
-    connection: Connection,
+    codat: CodatChoice,
     reporter: Reporter,
 ) -> None:
     """Write manifests describing the companies and connections in Codat.
@@ -61,7 +61,7 @@ def export(
     """
     if force and out_dir is None:
         raise click.UsageError("--force only applies with --out DIR")
-    with open_client(connection, reporter) as client:
+    with open_client(codat, reporter) as client:
         live = engine.read_live(client, reporter)
     unknown = sorted(set(merchants) - {c.name for c in live.companies})
     if unknown:

@@ -17,7 +17,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import detail_of, plan_exit_code, show_plan
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import Connection, open_client
+from reconciler.cli.target import CodatChoice, open_client
 from reconciler.manifests.references import EnvAllowlist
 from reconciler.plan import saved
 
@@ -46,7 +46,7 @@ def plan(
     merchants: tuple[str, ...],
     exclude: tuple[str, ...],
     secret_env: EnvAllowlist | None,
-    connection: Connection,
+    codat: CodatChoice,
     reporter: Reporter,
 ) -> int:
     """Show what `apply` would change in Codat to match the manifests.
@@ -66,8 +66,8 @@ def plan(
     """
     loading = engine.start_loading(paths, merchants, exclude, secret_env=secret_env)
     run = engine.PlanRun(prune, merchants, max_deletes, exclude=exclude)
-    with open_client(connection, reporter) as client:
-        planned = engine.plan(client, loading, run, sandbox=connection.is_sandbox,
+    with open_client(codat, reporter) as client:
+        planned = engine.plan(client, loading, run, sandbox=codat.is_sandbox,
                               progress=reporter)
     desired = planned.desired
     show_plan(planned.plan, fmt, desired.files, detail=detail_of(reporter))
@@ -80,9 +80,9 @@ def plan(
                 manifests=desired.files,
                 live_digest=planned.live.digest(),
                 prune=prune,
-                targets=planned.merchants or None,
+                merchants=planned.merchants or None,
                 base=str(Path.cwd()),
-                target=connection.target.describe(),
+                target=codat.target.describe(),
             ),
             out,
         )

@@ -14,9 +14,9 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import detail_of
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import Connection, open_client
+from reconciler.cli.target import CodatChoice, open_client
 from reconciler.manifests.references import EnvAllowlist
-from reconciler.readiness.model import MerchantStatus, State
+from reconciler.readiness.model import MerchantStatus, ReadinessState
 from reconciler.readiness.render import render_json, render_text
 from reconciler.render.wording import plural
 
@@ -43,7 +43,7 @@ def status(
     parallelism: int,
     max_rate: int,
     secret_env: EnvAllowlist | None,
-    connection: Connection,
+    codat: CodatChoice,
     reporter: Reporter,
 ) -> int:
     """Show which declared merchants can sync, and what each is waiting for.
@@ -66,7 +66,7 @@ def status(
     """
     desired = engine.load_manifests(paths, secret_env=secret_env)
     targets = engine.select_merchants(desired, merchants, exclude, paths)
-    with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
+    with open_client(codat, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         statuses = engine.status(client, desired, merchants=targets, paths=paths,
                                  parallelism=parallelism, progress=reporter)
     text = render_json(statuses) if fmt == "json" else render_text(statuses, detail_of(reporter))
@@ -75,7 +75,7 @@ def status(
 
 
 def _exit_code(statuses: list[MerchantStatus], detailed: bool, reporter: Reporter) -> int:
-    unread = [s.name for s in statuses if s.state is State.ERROR]
+    unread = [s.name for s in statuses if s.state is ReadinessState.ERROR]
     if unread:
         names = ", ".join(f'"{n}"' for n in unread)
         reporter.tell("error", f"could not read the status of "
@@ -83,6 +83,6 @@ def _exit_code(statuses: list[MerchantStatus], detailed: bool, reporter: Reporte
                       "with Codat's correlationId, are in their waitingFor.", prefix="Error: ",
                       merchants=unread)
         return 1
-    if detailed and any(s.state is not State.READY for s in statuses):
+    if detailed and any(s.state is not ReadinessState.READY for s in statuses):
         return 2
     return 0

@@ -28,7 +28,10 @@ _ENVS = {"base_url": "CODAT_BASE_URL", "sandbox": "CODAT_SANDBOX"}
 
 
 @dataclass(frozen=True, slots=True)
-class Connection:
+class CodatChoice:
+    """The Codat a command talks to (`target`) and how: its API key's file, the
+    request timeout, and the run's stop event."""
+
     target: Target
     api_key_file: str | None
     timeout: float = 30.0
@@ -41,10 +44,10 @@ class Connection:
         return self.target.sandbox
 
 
-def connection_from(
+def codat_choice_from(
     base_url: str | None, sandbox: str | None, api_key_file: str | None, timeout: float
-) -> Connection:
-    """The connection the options describe; picks the target (see the module doc)."""
+) -> CodatChoice:
+    """The Codat the options choose (see the module doc)."""
     values = {"base_url": base_url or None, "sandbox": sandbox or None}
     ctx = click.get_current_context()
     sources = {name: ctx.get_parameter_source(name) for name in _FLAGS}
@@ -61,7 +64,7 @@ def connection_from(
                 "Codats: unset one, or choose with --sandbox PATH or --base-url URL"
             )
         given = flags  # a flag beats an environment variable
-    return Connection(
+    return CodatChoice(
         _target(given[0] if given else None, values, sources),
         api_key_file=api_key_file,
         timeout=timeout,
@@ -87,10 +90,10 @@ def _target(
 
 @contextmanager
 def open_client(
-    connection: Connection, reporter: Reporter, *, max_rate: int = 1000, parallelism: int = 10
+    codat: CodatChoice, reporter: Reporter, *, max_rate: int = 1000, parallelism: int = 10
 ) -> Iterator[CodatClient]:
     """The client for the chosen Codat, after saying on stderr which Codat that is."""
-    target = connection.target
+    target = codat.target
     reporter.note(
         "target",
         f"Codat: {target.describe()} (from {target.chosen_by})",
@@ -98,15 +101,15 @@ def open_client(
         sandbox=target.sandbox,
         chosen_by=target.chosen_by,
     )
-    key = None if target.sandbox else load_api_key(connection.api_key_file)
+    key = None if target.sandbox else load_api_key(codat.api_key_file)
     with connect(
         target,
         api_key=key,
-        timeout=connection.timeout,
+        timeout=codat.timeout,
         max_rate=max_rate,
         parallelism=parallelism,
         observer=reporter.api_call,
         on_retry=reporter.retrying,
-        stop=connection.stop,
+        stop=codat.stop,
     ) as client:
         yield client

@@ -16,7 +16,7 @@ from reconciler.cli.options import (
     throughput_options,
 )
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import Connection, open_client
+from reconciler.cli.target import CodatChoice, open_client
 from reconciler.credentials import KEY_ENV, fingerprint_key
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.references import EnvAllowlist
@@ -58,7 +58,7 @@ def watch(
     parallelism: int,
     max_rate: int,
     secret_env: EnvAllowlist | None,
-    connection: Connection,
+    codat: CodatChoice,
     reporter: Reporter,
 ) -> int:
     """Keep Codat converged: reconcile at start, every --interval, and on Codat's webhooks.
@@ -88,7 +88,7 @@ def watch(
     if not secret:
         raise ReconcilerError(f"set {SECRET_ENV} to the whsec_... secret of the Codat webhook "
                               "consumer: deliveries cannot be verified without it")
-    if fingerprint_key(sandbox=connection.is_sandbox) is None:
+    if fingerprint_key(sandbox=codat.is_sandbox) is None:
         # Checked once at start: the manifests, re-read each time, may declare
         # authorizations at any moment, and watch sends them unattended.
         if not no_fingerprints:
@@ -105,14 +105,14 @@ def watch(
     reporter.also_observe(metrics.api_call)
     verifier = DeliveryVerifier(secret)
     settings = WatchSettings(paths, interval, prune, max_deletes, parallelism,
-                             sandbox=connection.is_sandbox, secret_env=secret_env)
+                             sandbox=codat.is_sandbox, secret_env=secret_env)
     try:
         endpoint = WebhookEndpoint(listen, verifier, metrics)
     except OSError as err:
         raise ReconcilerError(f"--listen {listen[0]}:{listen[1]}: cannot listen there: "
                               f"{err.strerror or err}") from None
     try:
-        with open_client(connection, reporter, max_rate=max_rate,
+        with open_client(codat, reporter, max_rate=max_rate,
                          parallelism=parallelism) as client:
             service = Watch(client, settings, endpoint, reporter, progress=reporter)
             reporter.note("listening", f"Listening on {endpoint.url}: POST /webhooks/codat, "

@@ -38,7 +38,7 @@ from reconciler.engine.target import Target, connect
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.model import DesiredState
 from reconciler.plan.model import Action, Change, Plan
-from reconciler.readiness.model import MerchantStatus, State
+from reconciler.readiness.model import MerchantStatus, ReadinessState
 from reconciler.render import render
 
 __all__ = [
@@ -55,9 +55,9 @@ __all__ = [
     "PlanRun",
     "Planned",
     "Progress",
+    "ReadinessState",
     "ReconcilerError",
     "StalePlan",
-    "State",
     "Target",
     "apply",
     "connect",

@@ -157,11 +157,11 @@ def plan_from_live(
     """Plan from a live state the caller read (`watch` reads one company, not all)."""
     options = PlanOptions(
         prune=run.prune,
-        targets=frozenset(run.merchants) if run.merchants else None,
+        merchants=frozenset(run.merchants) if run.merchants else None,
         require_secrets=run.require_secrets,
     )
     creds = credentials.collect(
-        desired, credentials.fingerprint_key(sandbox=sandbox), options.targets
+        desired, credentials.fingerprint_key(sandbox=sandbox), options.merchants
     )
     made = make_plan(desired, live, creds, options)
     creating = {

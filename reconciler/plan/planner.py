@@ -48,7 +48,7 @@ NAMED_IN_NOTE = 5
 class PlanOptions:
     prune: bool = False
     # Only these merchants (by name) are planned; None plans every merchant.
-    targets: frozenset[str] | None = None
+    merchants: frozenset[str] | None = None
     # The platform keys the account can connect to (`GET /integrations`); None: not known.
     integrations: frozenset[str] | None = None
     # apply: a merchant whose authorization secret is missing is not started. plan (which
@@ -70,9 +70,9 @@ def make_plan(
     notes: list[Note] = []
     claimed: set[str] = set()  # live company ids some declared merchant accounts for
 
-    targets = options.targets
-    planned_merchants = (desired.merchants if targets is None
-                         else [m for m in desired.merchants if m.name in targets])
+    chosen = options.merchants
+    planned_merchants = (desired.merchants if chosen is None
+                         else [m for m in desired.merchants if m.name in chosen])
     for merchant in sorted(planned_merchants, key=lambda m: m.name):
         match = matcher.match(merchant)
         for company in match.companies:  # used by a plan of all merchants only
@@ -96,7 +96,7 @@ def make_plan(
             changes.extend(planned)
     changes.extend(twin_deletes)
 
-    if options.targets is None:
+    if options.merchants is None:
         undeclared = sorted(
             (c for c in live.companies if c.id not in claimed and c.managed),
             key=lambda c: (c.name, c.id),

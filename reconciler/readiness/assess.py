@@ -23,7 +23,7 @@ from reconciler.readiness.model import (
     LastSync,
     MerchantStatus,
     ReadFailure,
-    State,
+    ReadinessState,
     SyncFlowStatus,
 )
 
@@ -35,14 +35,16 @@ SYNC_FAILED = "merchants' latest sync failed"
 
 
 @dataclass(frozen=True, slots=True)
-class Scope:
+class StatusRequest:
     """Which merchants to report (None: all), and the PATHs to quote in `sync-url` advice."""
 
     merchants: Collection[str] | None = None
     paths: Sequence[str] = ("PATH",)
 
 
-def _matches(desired: DesiredState, live: LiveState, scope: Scope) -> list[tuple[Merchant, Match]]:
+def _matches(
+    desired: DesiredState, live: LiveState, scope: StatusRequest
+) -> list[tuple[Merchant, Match]]:
     matcher = CompanyMatcher(desired.merchants, live)
     return [
         (m, matcher.match(m))
@@ -51,7 +53,7 @@ def _matches(desired: DesiredState, live: LiveState, scope: Scope) -> list[tuple
     ]
 
 
-def companies_to_read(desired: DesiredState, live: LiveState, scope: Scope) -> list[str]:
+def companies_to_read(desired: DesiredState, live: LiveState, scope: StatusRequest) -> list[str]:
     """Ids of the companies whose sync flow and latest sync `assess` needs, in merchant order."""
     return [
         match.company.id for _, match in _matches(desired, live, scope) if match.company is not None
@@ -62,18 +64,19 @@ def assess(
     desired: DesiredState,
     live: LiveState,
     reads: Mapping[str, CompanyReads],
-    scope: Scope = Scope(),
+    scope: StatusRequest = StatusRequest(),
 ) -> list[MerchantStatus]:
     """Every merchant in scope, by name. `reads` holds an entry per `companies_to_read` id."""
     statuses = []
     for merchant, match in _matches(desired, live, scope):
         company = match.company
         if match.conflict is not None:
-            statuses.append(MerchantStatus(merchant.name, None, State.CONFLICT, (match.conflict,),
+            statuses.append(MerchantStatus(merchant.name, None, ReadinessState.CONFLICT,
+                                           (match.conflict,),
                                            waiting_kinds=(CONFLICT,)))
         elif company is None:
             reason = f'no company named "{merchant.name}" in Codat yet: run apply to create it'
-            statuses.append(MerchantStatus(merchant.name, None, State.MISSING, (reason,),
+            statuses.append(MerchantStatus(merchant.name, None, ReadinessState.MISSING, (reason,),
                                            waiting_kinds=(MISSING,)))
         else:
             statuses.append(_one_company(merchant, company, reads[company.id], scope))
@@ -81,7 +84,7 @@ def assess(
 
 
 def _one_company(
-    merchant: Merchant, company: LiveCompany, reads: CompanyReads, scope: Scope
+    merchant: Merchant, company: LiveCompany, reads: CompanyReads, scope: StatusRequest
 ) -> MerchantStatus:
     connections = _connections(merchant, company)
     failures = [r for r in (reads.sync_flow, reads.last_sync) if isinstance(r, ReadFailure)]
@@ -94,7 +97,8 @@ def _one_company(
     if last_sync is not None and last_sync.failed:
         when = f" on {last_sync.minute} UTC" if last_sync.minute else ""
         reasons.append((f"the latest sync failed ({last_sync.label}){when}", SYNC_FAILED))
-    state = State.ERROR if failures else State.WAITING if reasons else State.READY
+    state = (ReadinessState.ERROR if failures else
+             ReadinessState.WAITING if reasons else ReadinessState.READY)
     return MerchantStatus(
         merchant.name, company.id, state, tuple(r for r, _ in reasons), connections, sync_flow,
         last_sync, tuple(k for _, k in reasons),
@@ -156,7 +160,7 @@ def _connection_reasons(
 
 
 def _sync_flow_reason(
-    merchant: Merchant, flow: SyncFlowStatus, scope: Scope
+    merchant: Merchant, flow: SyncFlowStatus, scope: StatusRequest
 ) -> tuple[str, str]:
     command = " ".join(
         ["codat-reconciler sync-url", *map(shlex.quote, scope.paths),

@@ -21,7 +21,7 @@ from reconciler.readiness.model import (
     ConnectionStatus,
     LastSync,
     MerchantStatus,
-    State,
+    ReadinessState,
     SyncFlowStatus,
 )
 from reconciler.render.detail import Detail
@@ -38,7 +38,10 @@ def render_json(statuses: Sequence[MerchantStatus]) -> str:
     document = {
         "format_version": FORMAT_VERSION,
         "merchants": [_merchant(s) for s in statuses],
-        "summary": {"total": len(statuses), **{state.value: counts[state] for state in State}},
+        "summary": {
+            "total": len(statuses),
+            **{state.value: counts[state] for state in ReadinessState},
+        },
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -161,7 +164,7 @@ def _sync_words(status: MerchantStatus) -> str:
     sync = status.last_sync
     if sync is None:
         # Only a merchant whose reads all succeeded is known to have had no sync.
-        return "none yet" if status.state in (State.READY, State.WAITING) else "-"
+        return "none yet" if status.state in (ReadinessState.READY, ReadinessState.WAITING) else "-"
     return f"{sync.label} {sync.minute}" if sync.minute else sync.label
 
 
@@ -172,6 +175,6 @@ def _connection_words(conn: ConnectionStatus) -> str:
 
 def _summary(statuses: Sequence[MerchantStatus]) -> str:
     counts = Counter(s.state for s in statuses)
-    parts = [f"{counts[state]:,} {state.value}" for state in State if counts[state]]
+    parts = [f"{counts[state]:,} {state.value}" for state in ReadinessState if counts[state]]
     noun = "merchant" if len(statuses) == 1 else "merchants"
     return f"{len(statuses):,} {noun}: {', '.join(parts)}."

@@ -37,7 +37,7 @@ from reconciler.watch.events import (
     RATE_LIMIT_RESET,
     Event,
 )
-from reconciler.watch.scope import Scope, Trigger, listing_calls, reconcile
+from reconciler.watch.scope import DeclaredMerchants, Trigger, listing_calls, reconcile
 
 # A lost `client.rateLimit.reset` must not pause the service for good: Codat's
 # quota is a daily one, so no pause outlasts a day.
@@ -110,7 +110,9 @@ class Reconciler:
         self._progress = progress
         self._clock = clock
         self._wait = wait
-        self.scope = Scope(engine.load_manifests(settings.paths, secret_env=settings.secret_env))
+        self.declared = DeclaredMerchants(
+            engine.load_manifests(settings.paths, secret_env=settings.secret_env)
+        )
         self._wake = threading.Condition()
         self._full = True
         self._pending: dict[str, Trigger] = {}
@@ -137,7 +139,7 @@ class Reconciler:
             return "resumed"
         if event.type not in MERCHANT_EVENTS or event.company_id is None:
             return "nothing to do"
-        trigger = self.scope.trigger(event.company_id, event.company_name, event.deleted)
+        trigger = self.declared.trigger(event.company_id, event.company_name, event.deleted)
         if trigger is None:
             return "ignored: no manifest declares this company"
         with self._wake:
@@ -247,23 +249,24 @@ class Reconciler:
         s = self._settings
         if batch is None:
             # Re-read each time: a git-sync sidecar may have changed them.
-            self.scope = Scope(engine.load_manifests(s.paths, secret_env=s.secret_env),
-                               self.scope.known)
+            self.declared = DeclaredMerchants(
+                engine.load_manifests(s.paths, secret_env=s.secret_env), self.declared.known
+            )
             run = engine.PlanRun(s.prune, (), s.max_deletes, require_secrets=True)
-            planned = engine.plan(self._client, self.scope.desired, run, sandbox=s.sandbox,
+            planned = engine.plan(self._client, self.declared.desired, run, sandbox=s.sandbox,
                                   progress=self._progress)
             self._listing_calls = listing_calls(len(planned.live.companies))
-            self.scope.matched(planned)
+            self.declared.matched(planned)
         else:
             names = tuple(t.merchant for t in batch)
             run = engine.PlanRun(s.prune, names, s.max_deletes, require_secrets=True)
             planned, listing = reconcile(
-                self._client, self.scope.desired, batch, run, sandbox=s.sandbox,
+                self._client, self.declared.desired, batch, run, sandbox=s.sandbox,
                 parallelism=s.parallelism, listing_calls=self._listing_calls,
                 progress=self._progress,
             )
             if listing:
-                self.scope.matched(planned, names)
+                self.declared.matched(planned, names)
         engine.guard_deletes(planned, run)
         return planned
 
@@ -271,8 +274,8 @@ class Reconciler:
         self, batch: Batch | None, planned: engine.Planned | None,
         result: ApplyResult, error: str | None, paused: bool,
     ) -> None:
-        unconverged = self.scope.unconverged(planned, result) if planned else set()
-        self.scope.known.update(result.created)
+        unconverged = self.declared.unconverged(planned, result) if planned else set()
+        self.declared.known.update(result.created)
         with self._wake:
             if paused:  # put back to wait: the pause loses nothing
                 if batch is None:

@@ -52,9 +52,9 @@ class Trigger:
     confirmed: bool = True
 
 
-class Scope:
+class DeclaredMerchants:
     """The declared merchants, indexed for deliveries, and which company each unpinned
-    merchant was last matched to (`known`, carried from one Scope to the next)."""
+    merchant was last matched to (`known`, carried over when the manifests are read again)."""
 
     def __init__(self, desired: DesiredState, known: dict[str, str] | None = None) -> None:
         self.desired = desired

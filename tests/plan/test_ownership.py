@@ -143,7 +143,7 @@ def test_undeclared_managed_companies_are_noted_without_prune() -> None:
         "1 managed company is not declared in any manifest; --prune would delete it"
     )
     assert plan([merchant("kept")], live, prune=True).notes == ()
-    assert plan([merchant("kept")], live, targets=frozenset({"kept"})).notes == ()
+    assert plan([merchant("kept")], live, merchants=frozenset({"kept"})).notes == ()
 
 
 def test_a_full_record_leaves_out_undeclared_connections_first_and_says_so() -> None:

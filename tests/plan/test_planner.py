@@ -48,12 +48,12 @@ def live_conn(status: str, key: str = "dfxm", id: str = "c1", created: str = "")
 
 
 def plan(
-    merchants: list[Merchant],
+    declared: list[Merchant],
     companies: list[LiveCompany],
     creds: Credentials | None = None,
     **opts: Any,
 ) -> Plan:
-    desired, live = DesiredState(tuple(merchants)), LiveState(tuple(companies))
+    desired, live = DesiredState(tuple(declared)), LiveState(tuple(companies))
     return make_plan(desired, live, creds or {}, PlanOptions(**opts))
 
 
@@ -237,8 +237,8 @@ def test_prune_never_deletes_companies_of_a_conflicted_merchant() -> None:
     assert p.changes == ()
 
 
-def test_targets_limit_the_plan_and_skip_company_prune() -> None:
-    p = plan([merchant("a"), merchant("b")], [company("z")], prune=True, targets=frozenset({"b"}))
+def test_chosen_merchants_limit_the_plan_and_skip_company_prune() -> None:
+    p = plan([merchant("a"), merchant("b")], [company("z")], prune=True, merchants=frozenset({"b"}))
     assert [c.address for c in p.changes] == ['merchant["b"]']
 
 

@@ -8,7 +8,7 @@ from reconciler.readiness.model import (
     ConnectionStatus,
     LastSync,
     MerchantStatus,
-    State,
+    ReadinessState,
     SyncFlowStatus,
 )
 from reconciler.readiness.render import render_json, render_text
@@ -20,7 +20,7 @@ COMMAND = "`codat-reconciler sync-url manifests/ --merchant 'Acme Coffee Roaster
 WAITING = MerchantStatus(
     "Acme Coffee Roasters of the Greater London Area",
     COMPANY,
-    State.WAITING,
+    ReadinessState.WAITING,
     ("connection dfxm is Deauthorized: run apply, or check the token",
      f"the merchant has not completed the sync flow: send them {COMMAND}",
      "the latest sync failed (ValidateError) on 2026-11-27 10:22 UTC"),
@@ -30,7 +30,7 @@ WAITING = MerchantStatus(
     SyncFlowStatus(configured=False, enabled=False),
     FAILED,
 )
-MISSING = MerchantStatus("10000002", None, State.MISSING, ("no company named ...",))
+MISSING = MerchantStatus("10000002", None, ReadinessState.MISSING, ("no company named ...",))
 
 
 def test_the_table_fits_100_columns_and_keeps_commands_whole() -> None:
@@ -51,7 +51,7 @@ def test_the_table_fits_100_columns_and_keeps_commands_whole() -> None:
 
 
 def test_short_names_share_the_row() -> None:
-    ready = MerchantStatus("10000001", COMPANY, State.READY, (), (),
+    ready = MerchantStatus("10000001", COMPANY, ReadinessState.READY, (), (),
                            SyncFlowStatus(True, True), None)
     lines = render_text([ready]).splitlines()
     assert lines[1].split() == ["10000001", "ready", COMPANY, "done", "none", "yet"]
@@ -79,7 +79,7 @@ def test_json_has_exactly_the_documented_keys() -> None:
 
 def _waiting_for_the_flow(name: str) -> MerchantStatus:
     return MerchantStatus(
-        name, COMPANY, State.WAITING,
+        name, COMPANY, ReadinessState.WAITING,
         (f"the merchant has not completed the sync flow: send them `sync-url {name}`",),
         (ConnectionStatus("dfxm", "Linked", True, "c1"),),
         SyncFlowStatus(configured=False, enabled=False),

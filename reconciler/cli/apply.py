@@ -9,6 +9,7 @@ import click
 
 from reconciler import credentials, engine
 from reconciler.apply.executor import ApplyResult
+from reconciler.cli.fingerprints import given_key
 from reconciler.cli.interrupt import graceful_stop
 from reconciler.cli.options import (
     codat_options,
@@ -107,15 +108,15 @@ def apply(
         raise click.UsageError("give the manifest PATHs to apply, or --plan FILE")
 
     loading = engine.start_loading(paths, merchants, exclude, secret_env=secret_env)
-    run = engine.PlanRun(prune, merchants, max_deletes, require_secrets=True, exclude=exclude)
+    run = engine.PlanRun(prune, merchants, max_deletes, require_secrets=True, exclude=exclude,
+                         fingerprint_key=given_key())
     with open_client(codat, reporter, max_rate=max_rate, parallelism=parallelism) as client:
-        planned = engine.plan(client, loading, run, sandbox=codat.is_sandbox,
-                              progress=reporter)
+        planned = engine.plan(client, loading, run, progress=reporter)
         show_plan(planned.plan, "text", detail=detail_of(reporter))
         engine.guard_deletes(planned, run)
         if not planned.plan.has_changes:
             return 1 if planned.plan.blocked else 0
-        _check_fingerprints(planned.plan, codat, no_fingerprints, reporter)
+        _check_fingerprints(planned.plan, client, no_fingerprints, reporter)
         if not auto_approve:
             _confirm()
         result = _execute(client, planned, parallelism, reporter)
@@ -123,12 +124,13 @@ def apply(
 
 
 def _check_fingerprints(
-    plan: Plan, codat: CodatChoice, no_fingerprints: bool, reporter: Reporter
+    plan: Plan, client: CodatClient, no_fingerprints: bool, reporter: Reporter
 ) -> None:
     """Authorizations sent without the fingerprint key leave no trace of what was sent: the
     next plan with the key must send them all again. Only on purpose, then."""
     sent = plan.count(Action.AUTHORIZE)
-    if not sent or credentials.fingerprint_key(sandbox=codat.is_sandbox) is not None:
+    key = credentials.fingerprint_key(given_key(), embedded_sandbox=client.embedded_sandbox)
+    if not sent or key is not None:
         return
     authorizations = plural(sent, "authorization", "authorizations", "{:,}".format)
     if not no_fingerprints:
@@ -213,11 +215,13 @@ def _apply_saved(
 ) -> int:
     """Every check that needs no call comes first: a refused plan changes nothing (one
     with authorizations, without CODAT_RECONCILER_KEY, among them)."""
-    target = codat.target
-    plan_saved, desired = engine.open_saved_plan(plan_file, target, secret_env=secret_env)
+    key = given_key()
+    plan_saved, desired = engine.open_saved_plan(
+        plan_file, codat.target, secret_env=secret_env, fingerprint_key=key
+    )
     with open_client(codat, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         planned = engine.verify_saved_plan(
-            client, plan_saved, desired, target=target, source=plan_file, progress=reporter
+            client, plan_saved, desired, source=plan_file, fingerprint_key=key, progress=reporter
         )
         show_plan(planned.plan, "text", detail=detail_of(reporter))
         result = _execute(client, planned, parallelism, reporter)

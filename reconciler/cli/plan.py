@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler import engine
+from reconciler.cli.fingerprints import given_key
 from reconciler.cli.options import (
     FORMATS,
     codat_options,
@@ -65,10 +66,10 @@ def plan(
       codat-reconciler plan manifests/ --merchant 'uk-*' --exclude uk-0042
     """
     loading = engine.start_loading(paths, merchants, exclude, secret_env=secret_env)
-    run = engine.PlanRun(prune, merchants, max_deletes, exclude=exclude)
+    run = engine.PlanRun(prune, merchants, max_deletes, exclude=exclude,
+                         fingerprint_key=given_key())
     with open_client(codat, reporter) as client:
-        planned = engine.plan(client, loading, run, sandbox=codat.is_sandbox,
-                              progress=reporter)
+        planned = engine.plan(client, loading, run, progress=reporter)
     desired = planned.desired
     show_plan(planned.plan, fmt, desired.files, detail=detail_of(reporter))
     engine.guard_deletes(planned, run)

@@ -1,4 +1,4 @@
-"""Which Codat a command talks to, from its flags and environment.
+"""Which Codat a command talks to, and its API key, from the flags and environment.
 
 A flag beats an environment variable, so an exported CODAT_SANDBOX never
 silently redirects an explicit `--base-url` (or the reverse). Two targets given
@@ -8,6 +8,7 @@ guessing would be the silent redirect again.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from click.core import ParameterSource
 from reconciler.cli.interrupt import stop_of
 from reconciler.cli.progress import Reporter
 from reconciler.codat.client import CodatClient
-from reconciler.codat.config import load_api_key, resolve_base_url
+from reconciler.codat.config import resolve_base_url
 from reconciler.engine.target import Target, connect
 from reconciler.errors import ReconcilerError
 
@@ -37,11 +38,6 @@ class CodatChoice:
     timeout: float = 30.0
     # Set by SIGTERM / Ctrl-C: ends every wait of the client at once (cli/interrupt.py).
     stop: threading.Event = field(default_factory=threading.Event, compare=False)
-
-    @property
-    def is_sandbox(self) -> bool:
-        """Only the embedded sandbox: a loopback URL may be a proxy in front of real Codat."""
-        return self.target.sandbox
 
 
 def codat_choice_from(
@@ -113,3 +109,32 @@ def open_client(
         stop=codat.stop,
     ) as client:
         yield client
+
+
+def load_api_key(api_key_file: str | None = None) -> str:
+    """The API key from `--api-key-file`, else CODAT_API_KEY.
+
+    Never taken as a flag value: it would show in `ps` and CI logs.
+    """
+    if api_key_file:
+        try:
+            with open(api_key_file, encoding="utf-8") as f:
+                key = f.read().strip()
+        except OSError as err:
+            # strerror only: the OSError's own text is fine, but keep one wording.
+            raise ReconcilerError(
+                f"cannot read API key file {api_key_file}: {err.strerror}"
+            ) from None
+        except UnicodeDecodeError:
+            # The decoder's message quotes the offending bytes: part of the key.
+            raise ReconcilerError(
+                f"API key file {api_key_file} is not UTF-8 text: it should hold the key "
+                "as Codat shows it, on one line"
+            ) from None
+        if not key:
+            raise ReconcilerError(f"API key file {api_key_file} is empty")
+        return key
+    key = os.environ.get("CODAT_API_KEY", "").strip()
+    if not key:
+        raise ReconcilerError("no Codat API key: set CODAT_API_KEY or pass --api-key-file PATH")
+    return key

@@ -7,6 +7,7 @@ import signal
 
 import click
 
+from reconciler.cli.fingerprints import given_key
 from reconciler.cli.interrupt import graceful_stop
 from reconciler.cli.options import (
     codat_options,
@@ -88,7 +89,8 @@ def watch(
     if not secret:
         raise ReconcilerError(f"set {SECRET_ENV} to the whsec_... secret of the Codat webhook "
                               "consumer: deliveries cannot be verified without it")
-    if fingerprint_key(sandbox=codat.is_sandbox) is None:
+    key = given_key()
+    if fingerprint_key(key, embedded_sandbox=codat.target.sandbox) is None:
         # Checked once at start: the manifests, re-read each time, may declare
         # authorizations at any moment, and watch sends them unattended.
         if not no_fingerprints:
@@ -105,7 +107,7 @@ def watch(
     reporter.also_observe(metrics.api_call)
     verifier = DeliveryVerifier(secret)
     settings = WatchSettings(paths, interval, prune, max_deletes, parallelism,
-                             sandbox=codat.is_sandbox, secret_env=secret_env)
+                             fingerprint_key=key, secret_env=secret_env)
     try:
         endpoint = WebhookEndpoint(listen, verifier, metrics)
     except OSError as err:

@@ -11,7 +11,9 @@
 Errors are ReconcilerError subclasses with messages for people (ManifestErrors
 with file:line:column, CodatError with the call and correlationId, StalePlan).
 Progress goes to an optional `progress` object (see engine.progress.Progress);
-`apply` takes a `stop` event: once set, no new change starts.
+`apply` takes a `stop` event: once set, no new change starts. The engine reads no
+environment variable: the fingerprint key is PlanRun's `fingerprint_key`, and the
+embedded sandbox, which holds no real credentials, uses a well-known one without it.
 """
 
 from __future__ import annotations

@@ -74,7 +74,9 @@ def connect(
         "pool_size": parallelism + 4,
     }
     if target.sandbox:
-        with CodatClient(SANDBOX_URL, transport=_sandbox_transport(target), **options) as client:
+        with CodatClient(
+            SANDBOX_URL, transport=_sandbox_transport(target), embedded_sandbox=True, **options
+        ) as client:
             yield client
         return
     if not api_key:

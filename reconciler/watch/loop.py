@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import engine
@@ -61,8 +61,8 @@ class WatchSettings:
     prune: bool = False
     max_deletes: int | None = None
     parallelism: int = 10
-    sandbox: bool = False  # the embedded sandbox: fingerprints may use its well-known key
     secret_env: EnvAllowlist | None = None  # the variables `{env: NAME}` may name
+    fingerprint_key: bytes | None = field(default=None, repr=False)  # as PlanRun's
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,16 +252,18 @@ class Reconciler:
             self.declared = DeclaredMerchants(
                 engine.load_manifests(s.paths, secret_env=s.secret_env), self.declared.known
             )
-            run = engine.PlanRun(s.prune, (), s.max_deletes, require_secrets=True)
-            planned = engine.plan(self._client, self.declared.desired, run, sandbox=s.sandbox,
+            run = engine.PlanRun(s.prune, (), s.max_deletes, require_secrets=True,
+                                 fingerprint_key=s.fingerprint_key)
+            planned = engine.plan(self._client, self.declared.desired, run,
                                   progress=self._progress)
             self._listing_calls = listing_calls(len(planned.live.companies))
             self.declared.matched(planned)
         else:
             names = tuple(t.merchant for t in batch)
-            run = engine.PlanRun(s.prune, names, s.max_deletes, require_secrets=True)
+            run = engine.PlanRun(s.prune, names, s.max_deletes, require_secrets=True,
+                                 fingerprint_key=s.fingerprint_key)
             planned, listing = reconcile(
-                self._client, self.declared.desired, batch, run, sandbox=s.sandbox,
+                self._client, self.declared.desired, batch, run,
                 parallelism=s.parallelism, listing_calls=self._listing_calls,
                 progress=self._progress,
             )

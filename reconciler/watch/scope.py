@@ -101,7 +101,6 @@ def reconcile(
     triggers: Sequence[Trigger],
     run: engine.PlanRun,
     *,
-    sandbox: bool,
     parallelism: int,
     listing_calls: int,
     progress: engine.Progress = engine.SILENT,
@@ -119,7 +118,7 @@ def reconcile(
         with ThreadPoolExecutor(max(1, min(parallelism, len(wanted)))) as pool:
             found = pool.map(lambda company_id: _one_company(client, company_id), wanted)
             live = LiveState(tuple(c for c in found if c is not None))
-    return engine.plan_from_live(client, desired, live, run, sandbox=sandbox), listing
+    return engine.plan_from_live(client, desired, live, run), listing
 
 
 def _reads_listing(triggers: Sequence[Trigger], listing_calls: int) -> bool:

@@ -71,6 +71,7 @@ class World:
             hook(result)
             results.put(result)
 
+        options.setdefault("fingerprint_key", FINGERPRINT_KEY.encode())
         settings = WatchSettings(paths=(str(self.manifests),), **options)
         reconciler = Reconciler(self.client, settings, on_reconciled=reconciled,
                                 progress=progress, clock=clock, wait=wait)
@@ -99,7 +100,6 @@ def manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The manifests folder of MERCHANTS, their secrets in the environment."""
     for name, value in TOKENS.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("CODAT_RECONCILER_KEY", FINGERPRINT_KEY)
     root = tmp_path / "manifests"
     root.mkdir()
     (root / "merchants.yaml").write_text(manifest(), encoding="utf-8")

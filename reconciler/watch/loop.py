@@ -103,6 +103,7 @@ class Reconciler:
         progress: engine.Progress = engine.SILENT,
         clock: Callable[[], float] = time.monotonic,
         wait: Callable[[threading.Condition, float], Any] = threading.Condition.wait,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
         self._settings = settings
@@ -110,6 +111,7 @@ class Reconciler:
         self._progress = progress
         self._clock = clock
         self._wait = wait
+        self._wall_clock = wall_clock  # dates last_success, for /metrics
         self.declared = DeclaredMerchants(
             engine.load_manifests(settings.paths, secret_env=settings.secret_env)
         )
@@ -146,11 +148,6 @@ class Reconciler:
             self._arrived(trigger)
             self._wake.notify()
         return "queued"
-
-    def request_full(self) -> None:
-        with self._wake:
-            self._full = True
-            self._wake.notify()
 
     def pause(self) -> None:
         with self._wake:
@@ -297,7 +294,7 @@ class Reconciler:
                     self.not_converged = frozenset(unconverged)
                     self.ready.set()
                     if result.ok and not paused:
-                        self.last_success = time.time()
+                        self.last_success = self._wall_clock()
             elif planned is not None:
                 others = self.not_converged - {t.merchant for t in batch}
                 self.not_converged = frozenset(others | unconverged)

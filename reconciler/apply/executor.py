@@ -69,7 +69,6 @@ class ApplyResult:
     skipped: list[Change] = field(default_factory=list)  # after a failure in the same merchant
     not_started: list[Change] = field(default_factory=list)  # after the run was told to stop
     stopped: str | None = None  # why no new change started (quota used up, a signal)
-    exit_code: int | None = None  # set when a signal stopped the run (130, 143)
     # merchant name -> the company this run created for it, checked still there, no twin
     created: dict[str, str] = field(default_factory=dict)
 

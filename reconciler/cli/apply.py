@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import select
+import signal
 import sys
 
 import click
@@ -10,7 +11,7 @@ import click
 from reconciler import credentials, engine
 from reconciler.apply.executor import ApplyResult
 from reconciler.cli.fingerprints import given_key
-from reconciler.cli.interrupt import graceful_stop
+from reconciler.cli.interrupt import EXIT_CODES, signals_of
 from reconciler.cli.options import (
     codat_options,
     merchant_options,
@@ -119,8 +120,8 @@ def apply(
         _check_fingerprints(planned.plan, client, no_fingerprints, reporter)
         if not auto_approve:
             _confirm()
-        result = _execute(client, planned, parallelism, reporter)
-    return _report(result, planned.plan, reporter)
+        result, stopped_by = _execute(client, planned, parallelism, reporter)
+    return _report(result, planned.plan, reporter, stopped_by)
 
 
 def _check_fingerprints(
@@ -193,15 +194,16 @@ def _ask(question: str) -> str:
 
 def _execute(
     client: CodatClient, planned: engine.Planned, parallelism: int, reporter: Reporter
-) -> ApplyResult:
-    with graceful_stop(reporter.is_json, client.stop) as stop:
+) -> tuple[ApplyResult, signal.Signals | None]:
+    """The result, and the signal that stopped the run (None: it ran to its end)."""
+    signals = signals_of(click.get_current_context())
+    with signals.graceful(reporter.is_json) as taken:
         result = engine.apply(
-            client, planned, parallelism=parallelism, progress=reporter, stop=stop.event
+            client, planned, parallelism=parallelism, progress=reporter, stop=signals.stop
         )
-    if stop.exit_code is not None:
-        result.stopped = f"stopped by {stop.signal.name if stop.signal else 'a signal'}"
-        result.exit_code = stop.exit_code
-    return result
+    if taken.signal is not None:
+        result.stopped = f"stopped by {taken.signal.name}"
+    return result, taken.signal
 
 
 def _apply_saved(
@@ -224,11 +226,13 @@ def _apply_saved(
             client, plan_saved, desired, source=plan_file, fingerprint_key=key, progress=reporter
         )
         show_plan(planned.plan, "text", detail=detail_of(reporter))
-        result = _execute(client, planned, parallelism, reporter)
-    return _report(result, planned.plan, reporter)
+        result, stopped_by = _execute(client, planned, parallelism, reporter)
+    return _report(result, planned.plan, reporter, stopped_by)
 
 
-def _report(result: ApplyResult, plan: Plan, reporter: Reporter) -> int:
+def _report(
+    result: ApplyResult, plan: Plan, reporter: Reporter, stopped_by: signal.Signals | None
+) -> int:
     for failure in result.failed:
         address = failure.change.address
         if reporter.is_json or (address, failure.message) not in reporter.failures_told:
@@ -245,7 +249,7 @@ def _report(result: ApplyResult, plan: Plan, reporter: Reporter) -> int:
                       changes=len(result.not_started))
     counts = {"done": len(result.done), "failed": len(result.failed),
               "skipped": len(result.skipped), "not_started": len(result.not_started)}
-    state = "interrupted" if result.exit_code else "complete" if result.ok else "incomplete"
+    state = "interrupted" if stopped_by else "complete" if result.ok else "incomplete"
     not_started = f", {counts['not_started']:,} not started" if result.not_started else ""
     click.echo(
         f"\nApply {state}: {counts['done']:,} done, "
@@ -255,8 +259,8 @@ def _report(result: ApplyResult, plan: Plan, reporter: Reporter) -> int:
                     **counts)
     if not result.ok:
         reporter.tell("hint", "Re-run apply to finish: it plans again from what did get done.")
-    if result.exit_code:
-        return result.exit_code
+    if stopped_by is not None:
+        return EXIT_CODES[stopped_by]
     if plan.blocked:
         merchants = plural(len(plan.blocked), "merchant", "merchants", "{:,}".format)
         reporter.tell("conflicts", f"{merchants} left alone because of conflicts or problems "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from reconciler import engine
@@ -20,7 +18,6 @@ from reconciler.cli.output import detail_of, plan_exit_code, show_plan
 from reconciler.cli.progress import Reporter
 from reconciler.cli.target import CodatChoice, open_client
 from reconciler.manifests.references import EnvAllowlist
-from reconciler.plan import saved
 
 
 @click.command()
@@ -74,19 +71,7 @@ def plan(
     show_plan(planned.plan, fmt, desired.files, detail=detail_of(reporter))
     engine.guard_deletes(planned, run)
     if out:
-        saved.write(
-            saved.SavedPlan(
-                plan=planned.plan,
-                paths=paths,
-                manifests=desired.files,
-                live_digest=planned.live.digest(),
-                prune=prune,
-                merchants=planned.merchants or None,
-                base=str(Path.cwd()),
-                target=codat.target.describe(),
-            ),
-            out,
-        )
+        engine.save_plan(planned, out, paths=paths, run=run, target=codat.target)
         reporter.tell("saved", f"\nSaved the plan to {out}. To carry it out exactly: "
                       f"codat-reconciler apply --plan {out}", file=out)
     return plan_exit_code(planned.plan, detailed_exitcode)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import click
 from click.core import ParameterSource
 
-from reconciler.cli.interrupt import stop_of
+from reconciler.cli.interrupt import signals_of
 from reconciler.cli.progress import Reporter
 from reconciler.codat.client import CodatClient
 from reconciler.codat.config import resolve_base_url
@@ -64,7 +64,7 @@ def codat_choice_from(
         _target(given[0] if given else None, values, sources),
         api_key_file=api_key_file,
         timeout=timeout,
-        stop=stop_of(ctx),
+        stop=signals_of(ctx).stop,
     )
 
 

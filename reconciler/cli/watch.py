@@ -7,8 +7,9 @@ import signal
 
 import click
 
+from reconciler import engine
 from reconciler.cli.fingerprints import given_key
-from reconciler.cli.interrupt import graceful_stop
+from reconciler.cli.interrupt import signals_of
 from reconciler.cli.options import (
     codat_options,
     output_options,
@@ -78,11 +79,7 @@ def watch(
     Example:
       codat-reconciler watch manifests/ --listen 0.0.0.0:8080 --log-format json
     """
-    from reconciler.watch.endpoint import WebhookEndpoint
     from reconciler.watch.loop import WatchSettings
-    from reconciler.watch.metrics import WatchMetrics
-    from reconciler.watch.service import Watch
-    from reconciler.watch.signature import DeliveryVerifier
 
     reporter.timestamps = True  # a service's log is read later: each line says when
     secret = os.environ.get(SECRET_ENV)
@@ -103,24 +100,20 @@ def watch(
         reporter.warn("no_fingerprints", f"--no-fingerprints: {KEY_ENV} is not set, so "
                       "authorizations are sent without recording fingerprints; the first run "
                       "with the key set sends them again to record one.")
-    metrics = WatchMetrics()
-    reporter.also_observe(metrics.api_call)
-    verifier = DeliveryVerifier(secret)
     settings = WatchSettings(paths, interval, prune, max_deletes, parallelism,
                              fingerprint_key=key, secret_env=secret_env)
-    try:
-        endpoint = WebhookEndpoint(listen, verifier, metrics)
-    except OSError as err:
-        raise ReconcilerError(f"--listen {listen[0]}:{listen[1]}: cannot listen there: "
-                              f"{err.strerror or err}") from None
-    try:
-        with open_client(codat, reporter, max_rate=max_rate,
-                         parallelism=parallelism) as client:
-            service = Watch(client, settings, endpoint, reporter, progress=reporter)
+    signals = signals_of(click.get_current_context())
+    with open_client(codat, reporter, max_rate=max_rate, parallelism=parallelism) as client:
+        service = engine.watch_service(client, settings, listen=listen, webhook_secret=secret,
+                                       log=reporter, progress=reporter)
+        endpoint = service.endpoint
+        try:
+            reporter.also_observe(endpoint.metrics.api_call)
             reporter.note("listening", f"Listening on {endpoint.url}: POST /webhooks/codat, "
                           "GET /healthz /readyz /metrics", url=endpoint.url)
-            with graceful_stop(reporter.is_json, client.stop, reporter.timestamps) as stop:
-                service.run_until(stop.event)
-    finally:
-        endpoint.server_close()
-    return 130 if stop.signal is signal.SIGINT else 0
+            with signals.graceful(reporter.is_json, reporter.timestamps) as taken:
+                service.run_until(signals.stop)
+        finally:
+            endpoint.server_close()
+    # A stop asked for is a clean end, but Ctrl-C keeps its usual meaning for a shell.
+    return 130 if taken.signal is signal.SIGINT else 0

@@ -34,9 +34,11 @@ from reconciler.engine.planning import (
 )
 from reconciler.engine.progress import SILENT, Progress
 from reconciler.engine.readiness import status
+from reconciler.engine.saving import save_plan
 from reconciler.engine.selection import select_merchants
 from reconciler.engine.sync_flow import sync_flow_url
 from reconciler.engine.target import Target, connect
+from reconciler.engine.watching import watch_service
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.model import DesiredState
 from reconciler.plan.model import Action, Change, Plan
@@ -70,9 +72,11 @@ __all__ = [
     "plan_from_live",
     "read_live",
     "render",
+    "save_plan",
     "select_merchants",
     "start_loading",
     "status",
     "sync_flow_url",
     "verify_saved_plan",
+    "watch_service",
 ]

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.codat.client import CodatClient
+from reconciler import engine
 from reconciler.sandbox.messages import SandboxResponse
-from reconciler.sandbox.transport import SandboxTransport
 from tests.fixtures.cli import CliFn, Run
 from tests.fixtures.sandbox import SandboxHandle
 from tests.reliability.harness import Fleet, Secrets, apply_args, make_fleet
@@ -73,8 +72,8 @@ class World:
 
     def bystander(self, name: str = "99999999") -> Company:
         """An unmanaged company nobody declared: it must survive every scenario."""
-        transport = SandboxTransport(self.sb.state_path)
-        with CodatClient("http://127.0.0.1", transport=transport, max_rate=0) as c:
+        sandbox = engine.Target.embedded_sandbox(self.sb.state_path)
+        with engine.connect(sandbox, max_rate=0) as c:
             return c.create_company({"name": name, "description": "not ours"},
                                     idempotency_key=f"bystander-{name}")
 

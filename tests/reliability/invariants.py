@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reconciler.codat.client import CodatClient
-from reconciler.sandbox.transport import SandboxTransport
+from reconciler import engine
 from tests.fixtures.cli import CliFn
 from tests.reliability.harness import Fleet
 
@@ -24,8 +23,7 @@ Company = dict[str, Any]
 def snapshot(state_path: Path) -> list[Company]:
     """Every company in the sandbox, connections embedded, sorted by id."""
     found: list[Company] = []
-    with CodatClient("http://127.0.0.1", transport=SandboxTransport(state_path),
-                     max_rate=0) as client:
+    with engine.connect(engine.Target.embedded_sandbox(state_path), max_rate=0) as client:
         page = 1
         while True:
             answer = client.list_companies(page, 5000)

@@ -24,12 +24,12 @@ def status(
 ) -> list[MerchantStatus]:
     """One company listing, then the two sync reads per merchant that has a company.
     `paths` only words the advice given (the sync-url command to send)."""
-    scope = StatusRequest(frozenset(merchants) if merchants else None, tuple(paths))
+    request = StatusRequest(frozenset(merchants) if merchants else None, tuple(paths))
     live = read_live(client, progress)
-    company_ids = companies_to_read(desired, live, scope)
+    company_ids = companies_to_read(desired, live, request)
     progress.start("Reading the merchants' sync status", len(company_ids))
     reads = read_companies(
         client, company_ids, parallelism=parallelism, on_company=progress.advance
     )
     progress.finish()
-    return assess(desired, live, reads, scope)
+    return assess(desired, live, reads, request)

@@ -43,20 +43,22 @@ class StatusRequest:
 
 
 def _matches(
-    desired: DesiredState, live: LiveState, scope: StatusRequest
+    desired: DesiredState, live: LiveState, request: StatusRequest
 ) -> list[tuple[Merchant, Match]]:
     matcher = CompanyMatcher(desired.merchants, live)
     return [
         (m, matcher.match(m))
         for m in sorted(desired.merchants, key=lambda m: m.name)
-        if scope.merchants is None or m.name in scope.merchants
+        if request.merchants is None or m.name in request.merchants
     ]
 
 
-def companies_to_read(desired: DesiredState, live: LiveState, scope: StatusRequest) -> list[str]:
+def companies_to_read(desired: DesiredState, live: LiveState, request: StatusRequest) -> list[str]:
     """Ids of the companies whose sync flow and latest sync `assess` needs, in merchant order."""
     return [
-        match.company.id for _, match in _matches(desired, live, scope) if match.company is not None
+        match.company.id
+        for _, match in _matches(desired, live, request)
+        if match.company is not None
     ]
 
 
@@ -64,11 +66,11 @@ def assess(
     desired: DesiredState,
     live: LiveState,
     reads: Mapping[str, CompanyReads],
-    scope: StatusRequest = StatusRequest(),
+    request: StatusRequest = StatusRequest(),
 ) -> list[MerchantStatus]:
-    """Every merchant in scope, by name. `reads` holds an entry per `companies_to_read` id."""
+    """Every merchant requested, by name. `reads` holds an entry per `companies_to_read` id."""
     statuses = []
-    for merchant, match in _matches(desired, live, scope):
+    for merchant, match in _matches(desired, live, request):
         company = match.company
         if match.conflict is not None:
             statuses.append(MerchantStatus(merchant.name, None, ReadinessState.CONFLICT,
@@ -79,12 +81,12 @@ def assess(
             statuses.append(MerchantStatus(merchant.name, None, ReadinessState.MISSING, (reason,),
                                            waiting_kinds=(MISSING,)))
         else:
-            statuses.append(_one_company(merchant, company, reads[company.id], scope))
+            statuses.append(_one_company(merchant, company, reads[company.id], request))
     return statuses
 
 
 def _one_company(
-    merchant: Merchant, company: LiveCompany, reads: CompanyReads, scope: StatusRequest
+    merchant: Merchant, company: LiveCompany, reads: CompanyReads, request: StatusRequest
 ) -> MerchantStatus:
     connections = _connections(merchant, company)
     failures = [r for r in (reads.sync_flow, reads.last_sync) if isinstance(r, ReadFailure)]
@@ -93,7 +95,7 @@ def _one_company(
     sync_flow = reads.sync_flow if isinstance(reads.sync_flow, SyncFlowStatus) else None
     last_sync = reads.last_sync if isinstance(reads.last_sync, LastSync) else None
     if sync_flow is not None and not sync_flow.done:
-        reasons.append(_sync_flow_reason(merchant, sync_flow, scope))
+        reasons.append(_sync_flow_reason(merchant, sync_flow, request))
     if last_sync is not None and last_sync.failed:
         when = f" on {last_sync.minute} UTC" if last_sync.minute else ""
         reasons.append((f"the latest sync failed ({last_sync.label}){when}", SYNC_FAILED))
@@ -160,10 +162,10 @@ def _connection_reasons(
 
 
 def _sync_flow_reason(
-    merchant: Merchant, flow: SyncFlowStatus, scope: StatusRequest
+    merchant: Merchant, flow: SyncFlowStatus, request: StatusRequest
 ) -> tuple[str, str]:
     command = " ".join(
-        ["codat-reconciler sync-url", *map(shlex.quote, scope.paths),
+        ["codat-reconciler sync-url", *map(shlex.quote, request.paths),
          "--merchant", shlex.quote(merchant.name)]
     )
     keys = merchant.sync_flow

@@ -192,9 +192,9 @@ def test_a_pinned_company_is_its_merchants_even_under_another_merchants_name() -
 def test_scope_limits_the_merchants_and_their_reads() -> None:
     desired = DesiredState((merchant("a"), merchant("b")))
     world = LiveState((company("a"), company("b")))
-    scope = StatusRequest(merchants=frozenset({"b"}))
-    assert companies_to_read(desired, world, scope) == ["id-b"]
-    [status] = assess(desired, world, {"id-b": CompanyReads(DONE, None)}, scope)
+    request = StatusRequest(merchants=frozenset({"b"}))
+    assert companies_to_read(desired, world, request) == ["id-b"]
+    [status] = assess(desired, world, {"id-b": CompanyReads(DONE, None)}, request)
     assert status.name == "b"
 
 

@@ -2,7 +2,7 @@
 """Developer entry point that works on a fresh machine with only Python 3.11.
 
     python3 dev.py demo    # plan, apply, plan, a merchant syncs, status: embedded sandbox
-    python3 dev.py test    # ruff, mypy and the whole pytest suite
+    python3 dev.py test    # ruff (lint and format), mypy and the whole pytest suite
     python3 dev.py bench   # the benchmarks in benchmarks/ (minutes, not part of test)
     python3 dev.py docs    # regenerate docs/reference/commands.md and manifest.md
 
@@ -64,7 +64,9 @@ def demo() -> None:
 
 def test() -> None:
     py = BIN / "python"
-    run(py, "-m", "ruff", "check", "reconciler", "tests", "benchmarks", "scripts", "dev.py")
+    sources = ("reconciler", "tests", "benchmarks", "scripts", "dev.py")
+    run(py, "-m", "ruff", "check", *sources)
+    run(py, "-m", "ruff", "format", "--check", *sources)
     run(py, "-m", "mypy")
     workers = os.environ.get("TEST_WORKERS", "2")
     run(py, "-m", "pytest", "-n", workers, *sys.argv[2:])

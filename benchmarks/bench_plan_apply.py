@@ -107,7 +107,9 @@ def run_cli(base_url: str, key: str, *args: str) -> tuple[float, int, list[dict[
     started = time.perf_counter()
     proc = subprocess.run(
         [*CLI, *args, "--log-format", "json", "--quiet"],
-        capture_output=True, text=True, env=env,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     elapsed = time.perf_counter() - started
     calls = [json.loads(x) for x in proc.stderr.splitlines() if x.startswith("{")]
@@ -145,18 +147,23 @@ def bench_plan(tmp: Path, sample: int) -> None:
     seed_applied(state, names)
     proc, url, key = serve(state, "--latency-ms", "50")
     try:
-        elapsed, code, calls = run_cli(url, key, "plan", str(tmp / "plan-manifests"),
-                                       "--detailed-exitcode")
+        elapsed, code, calls = run_cli(
+            url, key, "plan", str(tmp / "plan-manifests"), "--detailed-exitcode"
+        )
         lists = sum(1 for c in calls if c["method"] == "GET" and c["path"] == "/companies")
         per = naive_loop(url, key, names[:sample], create=False)
     finally:
         proc.terminate()
         proc.wait()
     print("plan, 10,000 declared merchants, all matching, 50 ms latency")
-    print(f"  codat-reconciler plan: {elapsed:.2f} s, {lists} list calls, "
-          f"exit {code} ({'no changes' if code == 0 else 'changes!'}) (targets: <= 3 s, <= 2)")
-    print(f"  per-merchant loop: {per * 1000:.0f} ms/merchant -> {per * 10_000:.0f} s "
-          f"for 10,000 (timed on {sample}); ratio {per * 10_000 / elapsed:.0f}x")
+    print(
+        f"  codat-reconciler plan: {elapsed:.2f} s, {lists} list calls, "
+        f"exit {code} ({'no changes' if code == 0 else 'changes!'}) (targets: <= 3 s, <= 2)"
+    )
+    print(
+        f"  per-merchant loop: {per * 1000:.0f} ms/merchant -> {per * 10_000:.0f} s "
+        f"for 10,000 (timed on {sample}); ratio {per * 10_000 / elapsed:.0f}x"
+    )
 
 
 def bench_apply(tmp: Path, sample: int, rate_limited: bool) -> None:
@@ -170,10 +177,13 @@ def bench_apply(tmp: Path, sample: int, rate_limited: bool) -> None:
         label = "sandbox --rate-limit 1000, default --max-rate (1,000 per 60 s)"
     proc, url, key = serve(tmp / f"apply-{rate_limited}.sqlite", *flags)
     try:
-        elapsed, code, calls = run_cli(url, key, "apply", str(root), "--auto-approve",
-                                       "--parallelism", "10", *extra)
-        per = None if rate_limited else naive_loop(
-            url, key, [f"naive-{i}" for i in range(sample)], create=True
+        elapsed, code, calls = run_cli(
+            url, key, "apply", str(root), "--auto-approve", "--parallelism", "10", *extra
+        )
+        per = (
+            None
+            if rate_limited
+            else naive_loop(url, key, [f"naive-{i}" for i in range(sample)], create=True)
         )
     finally:
         proc.terminate()
@@ -181,23 +191,32 @@ def bench_apply(tmp: Path, sample: int, rate_limited: bool) -> None:
     mutating = sum(1 for c in calls if c["method"] != "GET" and c["status"] != 429)
     throttled = sum(1 for c in calls if c["status"] == 429)
     print(f"apply, 1,000 new merchants with one authorized connection each, {label}")
-    print(f"  codat-reconciler apply: {elapsed:.1f} s, {mutating} mutating calls, "
-          f"{throttled} answers 429 (retried), exit {code}")
+    print(
+        f"  codat-reconciler apply: {elapsed:.1f} s, {mutating} mutating calls, "
+        f"{throttled} answers 429 (retried), exit {code}"
+    )
     if per is not None:
-        print(f"  per-merchant loop: {per * 1000:.0f} ms/merchant -> {per * 1000:.0f} s for "
-              f"1,000 (timed on {sample}); ratio {per * 1000 / elapsed:.1f}x (target: <= 25 s)")
+        print(
+            f"  per-merchant loop: {per * 1000:.0f} ms/merchant -> {per * 1000:.0f} s for "
+            f"1,000 (timed on {sample}); ratio {per * 1000 / elapsed:.1f}x (target: <= 25 s)"
+        )
     else:
         # Request n + 1000 starts >= 60 s after request n: 3,001 requests need >= 180 s.
         bound = 60.0 * ((len(calls) - 1) // 1000)
-        print(f"  a sliding 1,000-per-60-s limit allows {len(calls)} calls in no less than "
-              f"{bound:.0f} s; measured {elapsed / bound:.3f}x of that bound")
+        print(
+            f"  a sliding 1,000-per-60-s limit allows {len(calls)} calls in no less than "
+            f"{bound:.0f} s; measured {elapsed / bound:.3f}x of that bound"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-sample", type=int, default=50)
-    parser.add_argument("--only", choices=["plan", "apply", "rate-limited"],
-                        help="run one measurement (rate-limited takes about 2 minutes)")
+    parser.add_argument(
+        "--only",
+        choices=["plan", "apply", "rate-limited"],
+        help="run one measurement (rate-limited takes about 2 minutes)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "plan"):

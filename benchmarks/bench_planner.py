@@ -44,8 +44,12 @@ def inputs(n: int) -> tuple[DesiredState, LiveState, dict[tuple[str, str], Finge
         creds[(name, "dfxm")] = Fingerprint(f"fp{i}")
         if i % 4 == 3:
             continue  # new merchant
-        tags = {"region": "uk" if i % 8 != 2 else "us", "tier": str(i % 3),
-                OWNERSHIP_TAG[0]: OWNERSHIP_TAG[1], AUTH_TAG: f"dfxm:fp{i}"}
+        tags = {
+            "region": "uk" if i % 8 != 2 else "us",
+            "tier": str(i % 3),
+            OWNERSHIP_TAG[0]: OWNERSHIP_TAG[1],
+            AUTH_TAG: f"dfxm:fp{i}",
+        }
         description = f"Merchant {i}" if i % 4 != 2 else "stale description"
         companies.append(
             LiveCompany(

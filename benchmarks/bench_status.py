@@ -51,8 +51,11 @@ def seed(state: Path, names: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--default-rate", action="store_true",
-                        help="use the default --max-rate (takes over 4 minutes)")
+    parser.add_argument(
+        "--default-rate",
+        action="store_true",
+        help="use the default --max-rate (takes over 4 minutes)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "manifests"
@@ -60,28 +63,36 @@ def main() -> None:
         state = Path(tmp) / "status.sqlite"
         started = time.perf_counter()
         seed(state, names)
-        print(f"seeded {MERCHANTS} companies and 1,000 sync flows in "
-              f"{time.perf_counter() - started:.1f} s")
+        print(
+            f"seeded {MERCHANTS} companies and 1,000 sync flows in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
         proc, url, key = serve(state, "--latency-ms", "50")
         rate = [] if args.default_rate else ["--max-rate", "0"]
         try:
             load_before = os.getloadavg()[0]
-            elapsed, code, calls = run_cli(url, key, "status", str(root),
-                                           "--parallelism", "10", *rate)
+            elapsed, code, calls = run_cli(
+                url, key, "status", str(root), "--parallelism", "10", *rate
+            )
             load_after = os.getloadavg()[0]
         finally:
             proc.terminate()
             proc.wait()
     kinds = Counter(
-        "listing" if c["path"] == "/companies"
-        else "configuration" if str(c["path"]).startswith("/config/") else "latest sync"
+        "listing"
+        if c["path"] == "/companies"
+        else "configuration"
+        if str(c["path"]).startswith("/config/")
+        else "latest sync"
         for c in calls
     )
     label = "default --max-rate (1,000 per 60 s)" if args.default_rate else "--max-rate 0"
     print(f"status, {MERCHANTS} merchants, 50 ms latency, --parallelism 10, {label}")
-    print(f"  {elapsed:.1f} s, {len(calls)} reads ({dict(kinds)}), exit {code}; "
-          f"1-min load average {load_before:.1f} before, {load_after:.1f} after "
-          f"({os.cpu_count()} cores)")
+    print(
+        f"  {elapsed:.1f} s, {len(calls)} reads ({dict(kinds)}), exit {code}; "
+        f"1-min load average {load_before:.1f} before, {load_after:.1f} after "
+        f"({os.cpu_count()} cores)"
+    )
     floor = (len(calls) - 1) // 1000 * 60.0 if args.default_rate else 4000 * 0.050 / 10
     target = "" if args.default_rate else ", target <= 25 s"
     print(f"  lower bound for these reads: {floor:.0f} s{target}")

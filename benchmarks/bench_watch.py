@@ -60,8 +60,12 @@ def free_port() -> int:
 
 
 def spawn(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "reconciler", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
 
 
 def wait_http(url: str, path: str = "/companies", ok: int = 200) -> None:
@@ -88,9 +92,11 @@ def wait_port(port: int) -> None:
 
 
 def manifests(root: Path, count: int) -> Path:
-    rows = [f'  - name: "{30000000 + i}"\n    connections:\n      - platformKey: dfxm\n'
-            "        authorization:\n          apiToken: {env: BENCH_TOKEN}\n"
-            for i in range(count)]
+    rows = [
+        f'  - name: "{30000000 + i}"\n    connections:\n      - platformKey: dfxm\n'
+        "        authorization:\n          apiToken: {env: BENCH_TOKEN}\n"
+        for i in range(count)
+    ]
     folder = root / "manifests"
     folder.mkdir()
     (folder / "merchants.yaml").write_text("version: 1\nmerchants:\n" + "".join(rows))
@@ -100,9 +106,24 @@ def manifests(root: Path, count: int) -> Path:
 def converged_fleet(root: Path, count: int, codat: str, tool: dict[str, str]) -> Path:
     """The manifests of `count` merchants, applied through `codat`: their folder."""
     folder = manifests(root, count)
-    subprocess.run([sys.executable, "-m", "reconciler", "apply", str(folder),
-                    "--auto-approve", "--max-rate", "0", "--base-url", codat, "-q"],
-                   env=tool, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "apply",
+            str(folder),
+            "--auto-approve",
+            "--max-rate",
+            "0",
+            "--base-url",
+            codat,
+            "-q",
+        ],
+        env=tool,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return folder
 
 
@@ -137,15 +158,22 @@ class WatchLog:
 def signed_delivery(
     company: dict[str, Any], event_type: str = "connection.disconnected"
 ) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps({"id": str(uuid.uuid4()), "eventType": event_type,
-                       "generatedDate": "2026-01-01T00:00:00Z",
-                       "payload": {"referenceCompany": {"id": company["id"],
-                                                        "name": company["name"]}}}).encode()
+    body = json.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "eventType": event_type,
+            "generatedDate": "2026-01-01T00:00:00Z",
+            "payload": {"referenceCompany": {"id": company["id"], "name": company["name"]}},
+        }
+    ).encode()
     message_id = f"msg_{uuid.uuid4().hex}"
     stamp = int(time.time())
-    return body, {"svix-id": message_id, "svix-timestamp": str(stamp),
-                  "svix-signature": signature(KEY, message_id, stamp, body),
-                  "Content-Type": "application/json"}
+    return body, {
+        "svix-id": message_id,
+        "svix-timestamp": str(stamp),
+        "svix-signature": signature(KEY, message_id, stamp, body),
+        "Content-Type": "application/json",
+    }
 
 
 def pct(values: list[float], q: float) -> float:
@@ -171,15 +199,56 @@ def main() -> None:
     signal = f"http://127.0.0.1:{signal_port}"
     watch_url = f"http://127.0.0.1:{watch_port}"
     processes = [
-        spawn(["sandbox", "serve", "--state", str(state), "--port", str(plain_port),
-               "--api-key", API_KEY], tmp / "plain.log", env),
-        spawn(["sandbox", "serve", "--state", str(state), "--port", str(signal_port),
-               "--api-key", API_KEY,
-               "--webhook-url", watch_url + "/webhooks/codat", "--webhook-secret", SECRET],
-              tmp / "signal.log", env),
-        spawn(["sandbox", "serve", "--state", str(state), "--port", str(slow_port),
-               "--api-key", API_KEY, "--latency-ms", "50", "--rate-limit", "1000"],
-              tmp / "slow.log", env),
+        spawn(
+            [
+                "sandbox",
+                "serve",
+                "--state",
+                str(state),
+                "--port",
+                str(plain_port),
+                "--api-key",
+                API_KEY,
+            ],
+            tmp / "plain.log",
+            env,
+        ),
+        spawn(
+            [
+                "sandbox",
+                "serve",
+                "--state",
+                str(state),
+                "--port",
+                str(signal_port),
+                "--api-key",
+                API_KEY,
+                "--webhook-url",
+                watch_url + "/webhooks/codat",
+                "--webhook-secret",
+                SECRET,
+            ],
+            tmp / "signal.log",
+            env,
+        ),
+        spawn(
+            [
+                "sandbox",
+                "serve",
+                "--state",
+                str(state),
+                "--port",
+                str(slow_port),
+                "--api-key",
+                API_KEY,
+                "--latency-ms",
+                "50",
+                "--rate-limit",
+                "1000",
+            ],
+            tmp / "slow.log",
+            env,
+        ),
     ]
     try:
         wait_http(plain)
@@ -188,9 +257,22 @@ def main() -> None:
         tool = {**env, "CODAT_API_KEY": API_KEY}
         folder = converged_fleet(tmp, options.merchants, plain, tool)
         log_path = tmp / "watch.log"
-        processes.append(spawn(
-            ["watch", str(folder), "--listen", f"127.0.0.1:{watch_port}", "--base-url", slow,
-             "--log-format", "json"], log_path, {**tool, "CODAT_WEBHOOK_SECRET": SECRET}))
+        processes.append(
+            spawn(
+                [
+                    "watch",
+                    str(folder),
+                    "--listen",
+                    f"127.0.0.1:{watch_port}",
+                    "--base-url",
+                    slow,
+                    "--log-format",
+                    "json",
+                ],
+                log_path,
+                {**tool, "CODAT_WEBHOOK_SECRET": SECRET},
+            )
+        )
         wait_http(watch_url, "/readyz")
         log = WatchLog(log_path)
         api = httpx.Client(base_url=plain, headers=AUTH, timeout=60)
@@ -209,22 +291,33 @@ def relink(log: WatchLog, companies: list[dict[str, Any]], signal: str) -> None:
         for company in companies:
             (connection,) = company["dataConnections"]
             log.read()
-            api.patch(f"/companies/{company['id']}/connections/{connection['id']}",
-                      json={"status": "Deauthorized"}).raise_for_status()
+            api.patch(
+                f"/companies/{company['id']}/connections/{connection['id']}",
+                json={"status": "Deauthorized"},
+            ).raise_for_status()
             start = time.perf_counter()
-            log.wait(lambda r, name=company["name"]: r.get("event") == "reconcile"
-                     and name in r.get("merchants", ()) and r.get("done", 0) >= 1)
+            log.wait(
+                lambda r, name=company["name"]: (
+                    r.get("event") == "reconcile"
+                    and name in r.get("merchants", ())
+                    and r.get("done", 0) >= 1
+                )
+            )
             seconds.append(time.perf_counter() - start)
-    print(f"relink after a signed connection.disconnected, 50 ms latency, {len(seconds)} "
-          f"trials: p50 {statistics.median(seconds) * 1000:.0f} ms, "
-          f"max {max(seconds) * 1000:.0f} ms (target p50 <= 1 s)")
+    print(
+        f"relink after a signed connection.disconnected, 50 ms latency, {len(seconds)} "
+        f"trials: p50 {statistics.median(seconds) * 1000:.0f} ms, "
+        f"max {max(seconds) * 1000:.0f} ms (target p50 <= 1 s)"
+    )
 
 
 def raw_request(watch_url: str, body: bytes, headers: dict[str, str]) -> bytes:
     host = watch_url.removeprefix("http://")
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    return (f"POST /webhooks/codat HTTP/1.1\r\nHost: {host}\r\n{head}"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    return (
+        f"POST /webhooks/codat HTTP/1.1\r\nHost: {host}\r\n{head}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
 async def send_all(watch_url: str, requests: list[bytes], senders: int) -> list[float]:
@@ -253,12 +346,15 @@ async def send_all(watch_url: str, requests: list[bytes], senders: int) -> list[
     return seconds
 
 
-def burst(log: WatchLog, companies: list[dict[str, Any]], api: httpx.Client,
-          watch_url: str, senders: int) -> None:
+def burst(
+    log: WatchLog, companies: list[dict[str, Any]], api: httpx.Client, watch_url: str, senders: int
+) -> None:
     def deauthorize(company: dict[str, Any]) -> None:
         (connection,) = company["dataConnections"]
-        api.patch(f"/companies/{company['id']}/connections/{connection['id']}",
-                  json={"status": "Deauthorized"}).raise_for_status()
+        api.patch(
+            f"/companies/{company['id']}/connections/{connection['id']}",
+            json={"status": "Deauthorized"},
+        ).raise_for_status()
 
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(deauthorize, companies))
@@ -300,20 +396,30 @@ def burst(log: WatchLog, companies: list[dict[str, Any]], api: httpx.Client,
     elapsed = time.perf_counter() - started
     working.clear()
     prober.join()
-    linked = [c for c in api.get("/companies", params={"pageSize": 5000}).json()["results"]
-              if [x["status"] for x in c["dataConnections"]] == ["Linked"]]
+    linked = [
+        c
+        for c in api.get("/companies", params={"pageSize": 5000}).json()["results"]
+        if [x["status"] for x in c["dataConnections"]] == ["Linked"]
+    ]
     calls = [r for r in log.records[first_record:] if r.get("event") == "api_call"]
     refused = sum(1 for r in calls if r["status"] == 429)
-    batches = [r for r in log.records if r.get("event") == "reconcile"
-               and r.get("scope") == "merchants" and set(r.get("merchants", ())) & names]
-    print(f"burst of {len(companies)} signed deliveries for {len(companies)} merchants, "
-          f"{senders} at a time: sent in {sent:.1f} s, answers p50 "
-          f"{pct(answers, 0.5) * 1000:.1f} ms, p99 {pct(answers, 0.99) * 1000:.1f} ms; "
-          f"all reconciled in {elapsed:.1f} s ({len(batches)} reconciles), "
-          f"{len(linked)}/{len(companies)} Linked, {len(calls)} calls, {refused} answers "
-          f"429; while working: "
-          f"deliveries p99 {pct(during, 0.99) * 1000:.1f} ms ({len(during)}), /healthz p99 "
-          f"{pct(probes, 0.99) * 1000:.1f} ms")
+    batches = [
+        r
+        for r in log.records
+        if r.get("event") == "reconcile"
+        and r.get("scope") == "merchants"
+        and set(r.get("merchants", ())) & names
+    ]
+    print(
+        f"burst of {len(companies)} signed deliveries for {len(companies)} merchants, "
+        f"{senders} at a time: sent in {sent:.1f} s, answers p50 "
+        f"{pct(answers, 0.5) * 1000:.1f} ms, p99 {pct(answers, 0.99) * 1000:.1f} ms; "
+        f"all reconciled in {elapsed:.1f} s ({len(batches)} reconciles), "
+        f"{len(linked)}/{len(companies)} Linked, {len(calls)} calls, {refused} answers "
+        f"429; while working: "
+        f"deliveries p99 {pct(during, 0.99) * 1000:.1f} ms ({len(during)}), /healthz p99 "
+        f"{pct(probes, 0.99) * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

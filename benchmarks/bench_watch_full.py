@@ -45,21 +45,52 @@ def main() -> None:
     env.update(TOKEN_ENV)
     port, watch_port = free_port(), free_port()
     codat, watch_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{watch_port}"
-    processes = [spawn(["sandbox", "serve", "--state", str(tmp / "world.sqlite"), "--port",
-                        str(port), "--api-key", API_KEY], tmp / "sandbox.log", env)]
+    processes = [
+        spawn(
+            [
+                "sandbox",
+                "serve",
+                "--state",
+                str(tmp / "world.sqlite"),
+                "--port",
+                str(port),
+                "--api-key",
+                API_KEY,
+            ],
+            tmp / "sandbox.log",
+            env,
+        )
+    ]
     try:
         wait_http(codat)
         tool = {**env, "CODAT_API_KEY": API_KEY}
         folder = converged_fleet(tmp, options.merchants, codat, tool)
-        processes.append(spawn(
-            ["watch", str(folder), "--listen", f"127.0.0.1:{watch_port}", "--base-url", codat,
-             "--max-rate", "0", "--interval", "15", "--log-format", "json"],
-            tmp / "watch.log", {**tool, "CODAT_WEBHOOK_SECRET": SECRET}))
+        processes.append(
+            spawn(
+                [
+                    "watch",
+                    str(folder),
+                    "--listen",
+                    f"127.0.0.1:{watch_port}",
+                    "--base-url",
+                    codat,
+                    "--max-rate",
+                    "0",
+                    "--interval",
+                    "15",
+                    "--log-format",
+                    "json",
+                ],
+                tmp / "watch.log",
+                {**tool, "CODAT_WEBHOOK_SECRET": SECRET},
+            )
+        )
         wait_http(watch_url, "/readyz")
         log = WatchLog(tmp / "watch.log")
         log.read()
-        company = httpx.get(codat + "/companies", params={"pageSize": 1},
-                            headers=AUTH).json()["results"][0]
+        company = httpx.get(codat + "/companies", params={"pageSize": 1}, headers=AUTH).json()[
+            "results"
+        ][0]
         seconds: list[float] = []
         with httpx.Client(base_url=watch_url, timeout=30) as http:
             end = time.monotonic() + options.seconds
@@ -69,14 +100,19 @@ def main() -> None:
                 http.post("/webhooks/codat", content=body, headers=headers).raise_for_status()
                 seconds.append(time.perf_counter() - start)
                 time.sleep(0.05)
-        fulls = [r["duration_s"] for r in log.read()
-                 if r.get("event") == "reconcile" and r.get("scope") == "full"]
+        fulls = [
+            r["duration_s"]
+            for r in log.read()
+            if r.get("event") == "reconcile" and r.get("scope") == "full"
+        ]
         busy = sum(fulls) / options.seconds
-        print(f"{options.merchants} merchants, {len(fulls)} full reconciles of "
-              f"{min(fulls, default=0):.1f} to {max(fulls, default=0):.1f} s ({busy:.0%} of the "
-              f"time): {len(seconds)} deliveries answered, p50 {pct(seconds, 0.5) * 1000:.1f} ms, "
-              f"p99 {pct(seconds, 0.99) * 1000:.1f} ms, max {max(seconds) * 1000:.0f} ms "
-              "(target p99 < 100 ms)")
+        print(
+            f"{options.merchants} merchants, {len(fulls)} full reconciles of "
+            f"{min(fulls, default=0):.1f} to {max(fulls, default=0):.1f} s ({busy:.0%} of the "
+            f"time): {len(seconds)} deliveries answered, p50 {pct(seconds, 0.5) * 1000:.1f} ms, "
+            f"p99 {pct(seconds, 0.99) * 1000:.1f} ms, max {max(seconds) * 1000:.0f} ms "
+            "(target p99 < 100 ms)"
+        )
     finally:
         for process in reversed(processes):
             process.terminate()

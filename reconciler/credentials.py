@@ -11,7 +11,8 @@ Beside them the record keeps a short id of the key (`key_id`), so a plan can
 tell "the credentials changed" from "the key changed".
 
 This module is the imperative side of planning: it resolves secrets (reads the
-environment and files) and hands the pure planner ready-made fingerprints.
+variables and files the manifests name) and hands the pure planner ready-made
+fingerprints. The key itself is given: the CLI reads it from CODAT_RECONCILER_KEY.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -55,12 +55,13 @@ Credential = Fingerprint | Unverifiable
 Credentials = Mapping[tuple[str, str], Credential]
 
 
-def fingerprint_key(*, sandbox: bool) -> bytes | None:
-    """CODAT_RECONCILER_KEY; else the well-known key for the embedded sandbox (`sandbox`)."""
-    raw = os.environ.get(KEY_ENV)
-    if raw:
-        return raw.encode("utf-8")
-    return SANDBOX_KEY if sandbox else None
+def fingerprint_key(given: bytes | None, *, embedded_sandbox: bool) -> bytes | None:
+    """The key fingerprints are made with: the one `given` (CODAT_RECONCILER_KEY's value),
+    else the well-known key for the embedded sandbox (a client's or Target's
+    `embedded_sandbox`/`sandbox`), else none."""
+    if given:
+        return given
+    return SANDBOX_KEY if embedded_sandbox else None
 
 
 def key_id(key: bytes) -> str:

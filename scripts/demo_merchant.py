@@ -35,11 +35,17 @@ def play(state_file: str, name: str) -> None:
         if company is None:
             raise SystemExit(f'no company named "{name}": run apply first')
         base = f"/companies/{company['id']}"
-        waiting = [c for c in company.get("dataConnections") or []
-                   if c["status"] == "PendingAuth" and c["sourceType"] == "Commerce"]
+        waiting = [
+            c
+            for c in company.get("dataConnections") or []
+            if c["status"] == "PendingAuth" and c["sourceType"] == "Commerce"
+        ]
         for connection in waiting:
-            call("PUT", f"{base}/connections/{connection['id']}/authorization",
-                 {"merchantConsent": "given in the sync flow"})
+            call(
+                "PUT",
+                f"{base}/connections/{connection['id']}/authorization",
+                {"merchantConsent": "given in the sync flow"},
+            )
             print(f"{name}: authorized {connection['integrationKey']} in the sync flow")
         call("POST", f"/_sandbox{base}/sync-flow/complete", {"accountingKey": ACCOUNTING_KEY})
         print(f"{name}: finished the sync flow, linking {ACCOUNTING_KEY}")

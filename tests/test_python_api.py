@@ -23,8 +23,14 @@ def test_the_documented_example_plans_applies_and_reports_status(tmp_path: Path)
     shutil.copytree(ROOT / "manifests", tmp_path / "manifests")
     env = {**os.environ, "ACME_DFXM_TOKEN": "demo-token-acme", "BOLT_DFXM_TOKEN": "demo-token-bolt"}
     env.pop("CODAT_RECONCILER_KEY", None)
-    run = subprocess.run([sys.executable, "-c", documented_example()], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", documented_example()],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert "+ create" in run.stdout
     made = re.search(r"(\d+) changes made, (\d+) failed", run.stdout)
@@ -32,7 +38,13 @@ def test_the_documented_example_plans_applies_and_reports_status(tmp_path: Path)
     assert re.search(r"^\S+ (waiting|ready)", run.stdout, re.M), run.stdout
     assert "demo-token" not in run.stdout + run.stderr
     # Run again: the world it made is converged, so the plan is empty.
-    again = subprocess.run([sys.executable, "-c", documented_example()], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [sys.executable, "-c", documented_example()],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 0 and "No changes" in again.stdout, again.stdout
     assert "0 changes made, 0 failed" in again.stdout

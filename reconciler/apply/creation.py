@@ -125,13 +125,17 @@ def _fresh_named(client: CreationCalls, name: str, known: set[str]) -> list[Live
     return [c for c in named if c.managed and c.id not in known]
 
 
-def connection_of(client: CreationCalls, company_id: str, platform_key: str, known: set[str]
-                  ) -> str | None:
+def connection_of(
+    client: CreationCalls, company_id: str, platform_key: str, known: set[str]
+) -> str | None:
     """A connection with `platform_key` on the company that the live read had not seen."""
     company = LiveCompany.from_api(client.get_company(company_id))
     for connection in company.connections:
-        if (connection.platform_key == platform_key and connection.id not in known
-                and not connection.status_is("Unlinked")):
+        if (
+            connection.platform_key == platform_key
+            and connection.id not in known
+            and not connection.status_is("Unlinked")
+        ):
             return connection.id
     return None
 
@@ -169,9 +173,14 @@ def resolve_twins(
         if mine not in {c.id for c in twins}:
             if not _exists(client, mine):  # read by id: no lag, so truly gone
                 if not twins:
-                    superseded.append(Superseded(name, f"company {mine} was created, but Codat "
-                                                 "no longer has it (deleted meanwhile): run "
-                                                 "apply again"))
+                    superseded.append(
+                        Superseded(
+                            name,
+                            f"company {mine} was created, but Codat "
+                            "no longer has it (deleted meanwhile): run "
+                            "apply again",
+                        )
+                    )
                     continue
             else:
                 twins = _listed_later(client, name, mine, known, read_back)
@@ -180,9 +189,14 @@ def resolve_twins(
         winner = _winner(twins)
         _delete_all(client, (c.id for c in twins if c.id != winner.id))
         if winner.id != mine:
-            superseded.append(Superseded(
-                name, f"another apply created this merchant at the same moment; its company "
-                f"{winner.id} stays and this run's {mine} was removed: run apply again to finish"))
+            superseded.append(
+                Superseded(
+                    name,
+                    f"another apply created this merchant at the same moment; its company "
+                    f"{winner.id} stays and this run's {mine} was removed: run apply again "
+                    "to finish",
+                )
+            )
     return superseded
 
 

@@ -70,7 +70,6 @@ class ApplyResult:
     skipped: list[Change] = field(default_factory=list)  # after a failure in the same merchant
     not_started: list[Change] = field(default_factory=list)  # after the run was told to stop
     stopped: str | None = None  # why no new change started (quota used up, a signal)
-    exit_code: int | None = None  # set when a signal stopped the run (130, 143)
     # merchant name -> the company this run created for it, checked still there, no twin
     created: dict[str, str] = field(default_factory=dict)
 
@@ -100,9 +99,7 @@ class Executor:
     ) -> None:
         self._client = client
         self._read_back = read_back
-        self._auth = {
-            (m.name, c.platform_key): c for m in desired.merchants for c in m.connections
-        }
+        self._auth = {(m.name, c.platform_key): c for m in desired.merchants for c in m.connections}
         # Ids the plan was made from: anything else found later was made since.
         self._listed = len(live.companies)
         self._known = {c.id for c in live.companies} | {
@@ -188,8 +185,7 @@ class Executor:
             case Operation.CREATE_COMPANY:
                 ids.company_id = create_once(
                     lambda: client.create_company(change.body),
-                    lambda: company_named(client, change.merchant, self._known,
-                                          self._read_back),
+                    lambda: company_named(client, change.merchant, self._known, self._read_back),
                 )
                 with self._lock:
                     self._created[change.merchant] = ids.company_id
@@ -298,7 +294,8 @@ class Executor:
             # it (404): the reason is the twin, say so first.
             result.failed = [
                 Failure(f.change, f"{entry.message} (then: {f.message})")
-                if f.change.merchant == entry.name else f
+                if f.change.merchant == entry.name
+                else f
                 for f in result.failed
             ]
             done = [c for c in result.done if c.merchant == entry.name]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
-from types import FrameType
 
 import click
 
 from reconciler import __version__
+from reconciler.cli.interrupt import RunSignals, Terminated
 from reconciler.cli.progress import Reporter
 from reconciler.errors import ReconcilerError
 
@@ -35,46 +33,21 @@ def _register() -> None:
         cli.add_command(command)
 
 
-class _Terminated(BaseException):
-    """SIGTERM outside a running apply (which handles it itself): nothing was changing."""
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every user-caused failure ends as a message and exit 1, never a traceback."""
     _register()
-    # The run's stop event (cli/interrupt.py): a signal ends the client's waits at
-    # once, in every thread, while the exception raised here ends the command.
-    stop = threading.Event()
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-        raise _Terminated()
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-        raise KeyboardInterrupt()
-
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = (
-        {
-            signal.SIGTERM: signal.signal(signal.SIGTERM, on_sigterm),
-            signal.SIGINT: signal.signal(signal.SIGINT, on_sigint),
-        }
-        if in_main
-        else {}
-    )
-    try:
-        _run(argv, stop)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    # One handler for the whole run (cli/interrupt.py): a signal ends the client's
+    # waits at once, in every thread, and ends the command unless it stops gracefully.
+    signals = RunSignals()
+    with signals.installed():
+        _run(argv, signals)
 
 
-def _run(argv: list[str] | None, stop: threading.Event) -> None:
+def _run(argv: list[str] | None, signals: RunSignals) -> None:
     args = sys.argv[1:] if argv is None else argv
     log = Reporter(log_format="json" if asks_for_json_log(args) else "text")
     try:
-        code = cli.main(args=args, prog_name="codat-reconciler", standalone_mode=False, obj=stop)
+        code = cli.main(args=args, prog_name="codat-reconciler", standalone_mode=False, obj=signals)
     except ReconcilerError as err:
         log.tell("error", str(err), prefix=err.prefix, level="error")
         sys.exit(err.exit_code)
@@ -84,7 +57,7 @@ def _run(argv: list[str] | None, stop: threading.Event) -> None:
             sys.exit(130)
         log.tell("error", "Aborted.", level="error")
         sys.exit(1)
-    except _Terminated:
+    except Terminated:
         log.tell("error", "Terminated (SIGTERM).", level="error")
         sys.exit(143)
     except click.ClickException as err:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import select
+import signal
 import sys
 
 import click
 
 from reconciler import credentials, engine
 from reconciler.apply.executor import ApplyResult
-from reconciler.cli.interrupt import graceful_stop
+from reconciler.cli.fingerprints import given_key
+from reconciler.cli.interrupt import EXIT_CODES, signals_of
 from reconciler.cli.options import (
     codat_options,
     merchant_options,
@@ -21,7 +23,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import detail_of, show_plan
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import Connection, open_client
+from reconciler.cli.target import CodatChoice, open_client
 from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.references import EnvAllowlist
@@ -39,18 +41,27 @@ class Cancelled(ReconcilerError):
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@click.option("--plan", "plan_file", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Carry out this saved plan exactly, without asking (it was reviewed); "
-              "refused if Codat changed since it was made.")
+@click.option(
+    "--plan",
+    "plan_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Carry out this saved plan exactly, without asking (it was reviewed); "
+    "refused if Codat changed since it was made.",
+)
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--no-fingerprints", is_flag=True,
-              help=f"Authorize connections although {credentials.KEY_ENV} is not set, so no "
-              "fingerprint of the credentials is recorded (a warning says so). Without it, "
-              "such an apply is refused.")
+@click.option(
+    "--no-fingerprints",
+    is_flag=True,
+    help=f"Authorize connections although {credentials.KEY_ENV} is not set, so no "
+    "fingerprint of the credentials is recorded (a warning says so). Without it, "
+    "such an apply is refused.",
+)
 @prune_options
 @throughput_options
-@merchant_options("Apply only this merchant's changes (repeatable); the others are left as "
-                  "they are.")
+@merchant_options(
+    "Apply only this merchant's changes (repeatable); the others are left as they are."
+)
 @secret_env_option
 @codat_options
 @output_options(verbose=True)
@@ -66,7 +77,7 @@ def apply(
     merchants: tuple[str, ...],
     exclude: tuple[str, ...],
     secret_env: EnvAllowlist | None,
-    connection: Connection,
+    codat: CodatChoice,
     reporter: Reporter,
 ) -> int:
     """Make Codat match the manifests: plan, confirm, carry out.
@@ -100,35 +111,46 @@ def apply(
                 f"against it with {credentials.KEY_ENV}, so it is needed either way"
             )
         return _apply_saved(
-            plan_file, connection, reporter, parallelism=parallelism, max_rate=max_rate,
+            plan_file,
+            codat,
+            reporter,
+            parallelism=parallelism,
+            max_rate=max_rate,
             secret_env=secret_env,
         )
     if not paths:
         raise click.UsageError("give the manifest PATHs to apply, or --plan FILE")
 
     loading = engine.start_loading(paths, merchants, exclude, secret_env=secret_env)
-    run = engine.PlanRun(prune, merchants, max_deletes, require_secrets=True, exclude=exclude)
-    with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
-        planned = engine.plan(client, loading, run, sandbox=connection.is_sandbox,
-                              progress=reporter)
+    run = engine.PlanRun(
+        prune,
+        merchants,
+        max_deletes,
+        require_secrets=True,
+        exclude=exclude,
+        fingerprint_key=given_key(),
+    )
+    with open_client(codat, reporter, max_rate=max_rate, parallelism=parallelism) as client:
+        planned = engine.plan(client, loading, run, progress=reporter)
         show_plan(planned.plan, "text", detail=detail_of(reporter))
         engine.guard_deletes(planned, run)
         if not planned.plan.has_changes:
             return 1 if planned.plan.blocked else 0
-        _check_fingerprints(planned.plan, connection, no_fingerprints, reporter)
+        _check_fingerprints(planned.plan, client, no_fingerprints, reporter)
         if not auto_approve:
             _confirm()
-        result = _execute(client, planned, parallelism, reporter)
-    return _report(result, planned.plan, reporter)
+        result, stopped_by = _execute(client, planned, parallelism, reporter)
+    return _report(result, planned.plan, reporter, stopped_by)
 
 
 def _check_fingerprints(
-    plan: Plan, connection: Connection, no_fingerprints: bool, reporter: Reporter
+    plan: Plan, client: CodatClient, no_fingerprints: bool, reporter: Reporter
 ) -> None:
     """Authorizations sent without the fingerprint key leave no trace of what was sent: the
     next plan with the key must send them all again. Only on purpose, then."""
     sent = plan.count(Action.AUTHORIZE)
-    if not sent or credentials.fingerprint_key(sandbox=connection.is_sandbox) is not None:
+    key = credentials.fingerprint_key(given_key(), embedded_sandbox=client.embedded_sandbox)
+    if not sent or key is not None:
         return
     authorizations = plural(sent, "authorization", "authorizations", "{:,}".format)
     if not no_fingerprints:
@@ -191,20 +213,21 @@ def _ask(question: str) -> str:
 
 def _execute(
     client: CodatClient, planned: engine.Planned, parallelism: int, reporter: Reporter
-) -> ApplyResult:
-    with graceful_stop(reporter.is_json, client.stop) as stop:
+) -> tuple[ApplyResult, signal.Signals | None]:
+    """The result, and the signal that stopped the run (None: it ran to its end)."""
+    signals = signals_of(click.get_current_context())
+    with signals.graceful(reporter.is_json) as taken:
         result = engine.apply(
-            client, planned, parallelism=parallelism, progress=reporter, stop=stop.event
+            client, planned, parallelism=parallelism, progress=reporter, stop=signals.stop
         )
-    if stop.exit_code is not None:
-        result.stopped = f"stopped by {stop.signal.name if stop.signal else 'a signal'}"
-        result.exit_code = stop.exit_code
-    return result
+    if taken.signal is not None:
+        result.stopped = f"stopped by {taken.signal.name}"
+    return result, taken.signal
 
 
 def _apply_saved(
     plan_file: str,
-    connection: Connection,
+    codat: CodatChoice,
     reporter: Reporter,
     *,
     parallelism: int,
@@ -213,48 +236,68 @@ def _apply_saved(
 ) -> int:
     """Every check that needs no call comes first: a refused plan changes nothing (one
     with authorizations, without CODAT_RECONCILER_KEY, among them)."""
-    target = connection.target
-    plan_saved, desired = engine.open_saved_plan(plan_file, target, secret_env=secret_env)
-    with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
+    key = given_key()
+    plan_saved, desired = engine.open_saved_plan(
+        plan_file, codat.target, secret_env=secret_env, fingerprint_key=key
+    )
+    with open_client(codat, reporter, max_rate=max_rate, parallelism=parallelism) as client:
         planned = engine.verify_saved_plan(
-            client, plan_saved, desired, target=target, source=plan_file, progress=reporter
+            client, plan_saved, desired, source=plan_file, fingerprint_key=key, progress=reporter
         )
         show_plan(planned.plan, "text", detail=detail_of(reporter))
-        result = _execute(client, planned, parallelism, reporter)
-    return _report(result, planned.plan, reporter)
+        result, stopped_by = _execute(client, planned, parallelism, reporter)
+    return _report(result, planned.plan, reporter, stopped_by)
 
 
-def _report(result: ApplyResult, plan: Plan, reporter: Reporter) -> int:
+def _report(
+    result: ApplyResult, plan: Plan, reporter: Reporter, stopped_by: signal.Signals | None
+) -> int:
     for failure in result.failed:
         address = failure.change.address
         if reporter.is_json or (address, failure.message) not in reporter.failures_told:
-            reporter.tell("failed", f"{address}: {failure.message}", prefix="Error: ",
-                          address=address)
+            reporter.tell(
+                "failed", f"{address}: {failure.message}", prefix="Error: ", address=address
+            )
     for change in result.skipped:
-        reporter.tell("skipped", f"  skipped {change.address} ({change.action.value}): an earlier "
-                      "change of this merchant failed", level="warning", address=change.address,
-                      action=change.action.value)
+        reporter.tell(
+            "skipped",
+            f"  skipped {change.address} ({change.action.value}): an earlier "
+            "change of this merchant failed",
+            level="warning",
+            address=change.address,
+            action=change.action.value,
+        )
     if result.not_started:
         changes = plural(len(result.not_started), "change", "changes", "{:,}".format)
-        reporter.tell("not_started", f"  not started: {changes} "
-                      f"({result.stopped or 'the run was stopped'})", level="warning",
-                      changes=len(result.not_started))
-    counts = {"done": len(result.done), "failed": len(result.failed),
-              "skipped": len(result.skipped), "not_started": len(result.not_started)}
-    state = "interrupted" if result.exit_code else "complete" if result.ok else "incomplete"
+        reporter.tell(
+            "not_started",
+            f"  not started: {changes} ({result.stopped or 'the run was stopped'})",
+            level="warning",
+            changes=len(result.not_started),
+        )
+    counts = {
+        "done": len(result.done),
+        "failed": len(result.failed),
+        "skipped": len(result.skipped),
+        "not_started": len(result.not_started),
+    }
+    state = "interrupted" if stopped_by else "complete" if result.ok else "incomplete"
     not_started = f", {counts['not_started']:,} not started" if result.not_started else ""
     click.echo(
         f"\nApply {state}: {counts['done']:,} done, "
         f"{counts['failed']:,} failed, {counts['skipped']:,} skipped{not_started}."
     )
-    reporter.record("summary", level="info" if result.ok else "error", complete=result.ok,
-                    **counts)
+    reporter.record("summary", level="info" if result.ok else "error", complete=result.ok, **counts)
     if not result.ok:
         reporter.tell("hint", "Re-run apply to finish: it plans again from what did get done.")
-    if result.exit_code:
-        return result.exit_code
+    if stopped_by is not None:
+        return EXIT_CODES[stopped_by]
     if plan.blocked:
         merchants = plural(len(plan.blocked), "merchant", "merchants", "{:,}".format)
-        reporter.tell("conflicts", f"{merchants} left alone because of conflicts or problems "
-                      "(see the plan above).", level="error", merchants=len(plan.blocked))
+        reporter.tell(
+            "conflicts",
+            f"{merchants} left alone because of conflicts or problems (see the plan above).",
+            level="error",
+            merchants=len(plan.blocked),
+        )
     return 0 if result.ok and not plan.blocked else 1

@@ -11,7 +11,7 @@ import click
 from reconciler import engine
 from reconciler.cli.options import codat_options, output_options
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import Connection, open_client
+from reconciler.cli.target import CodatChoice, open_client
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.client_export import client_document
 from reconciler.manifests.export import Export, export_documents
@@ -23,19 +23,39 @@ CHECKOUT_SCHEMA = Path("schemas") / SCHEMA_RESOURCE
 
 
 @click.command()
-@click.option("--out", "out_dir", metavar="DIR", type=click.Path(file_okay=False),
-              help="Write merchants-NNNN.yaml files into DIR (created if missing); "
-              "without it, print the manifest to stdout.")
-@click.option("--force", is_flag=True,
-              help="With --out: replace files of the same name already in DIR.")
-@click.option("--merchant", "merchants", multiple=True, metavar="NAME",
-              help="Export only this company (repeatable); an unknown name is an error.")
-@click.option("--auth-field", "auth_fields", multiple=True, metavar="FIELD",
-              help="Authorization body field to write as an {env: ...} placeholder on Linked "
-              "connections (repeatable; default apiToken).")
-@click.option("--client", "with_client", is_flag=True,
-              help="With --out: also write client.yaml, the client-wide settings (webhook "
-              "consumers, sync settings, sync flow texts that differ from Codat's defaults).")
+@click.option(
+    "--out",
+    "out_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Write merchants-NNNN.yaml files into DIR (created if missing); "
+    "without it, print the manifest to stdout.",
+)
+@click.option(
+    "--force", is_flag=True, help="With --out: replace files of the same name already in DIR."
+)
+@click.option(
+    "--merchant",
+    "merchants",
+    multiple=True,
+    metavar="NAME",
+    help="Export only this company (repeatable); an unknown name is an error.",
+)
+@click.option(
+    "--auth-field",
+    "auth_fields",
+    multiple=True,
+    metavar="FIELD",
+    help="Authorization body field to write as an {env: ...} placeholder on Linked "
+    "connections (repeatable; default apiToken).",
+)
+@click.option(
+    "--client",
+    "with_client",
+    is_flag=True,
+    help="With --out: also write client.yaml, the client-wide settings (webhook "
+    "consumers, sync settings, sync flow texts that differ from Codat's defaults).",
+)
 @codat_options
 @output_options
 def export(
@@ -44,7 +64,7 @@ def export(
     merchants: tuple[str, ...],
     auth_fields: tuple[str, ...],
     with_client: bool,
-    connection: Connection,
+    codat: CodatChoice,
     reporter: Reporter,
 ) -> None:
     """Write manifests describing the companies and connections in Codat.
@@ -73,7 +93,7 @@ def export(
         raise click.UsageError("--force only applies with --out DIR")
     if with_client and out_dir is None:
         raise click.UsageError("--client only applies with --out DIR")
-    with open_client(connection, reporter) as client:
+    with open_client(codat, reporter) as client:
         live = engine.read_live(client, reporter)
         client_file = (
             client_document(client, schema=schema_reference(Path(out_dir)))
@@ -123,13 +143,20 @@ def _write(target: Path, exported: Export, *, force: bool, reporter: Reporter) -
     written = {name for name, _ in files}
     for stale in sorted(p.name for p in target.glob("merchants-*.yaml")):
         if stale not in written:
-            reporter.warn("warning", f"{target / stale} is from an earlier export and "
-                          "was left as it is; delete it if its merchants are in the new files",
-                          file=str(target / stale))
+            reporter.warn(
+                "warning",
+                f"{target / stale} is from an earlier export and "
+                "was left as it is; delete it if its merchants are in the new files",
+                file=str(target / stale),
+            )
     total = exported.merchants
-    reporter.tell("written", f"Wrote {plural(len(files), 'file', 'files')} to {target}/ "
-                  f"({plural(total, 'merchant', 'merchants', '{:,}'.format)}).",
-                  files=len(files), merchants=total)
+    reporter.tell(
+        "written",
+        f"Wrote {plural(len(files), 'file', 'files')} to {target}/ "
+        f"({plural(total, 'merchant', 'merchants', '{:,}'.format)}).",
+        files=len(files),
+        merchants=total,
+    )
 
 
 def schema_reference(out_dir: Path | None) -> str:

@@ -1,16 +1,21 @@
-"""Ctrl-C and SIGTERM: every wait ends at once; during `apply`, no new change starts.
+"""Ctrl-C and SIGTERM, handled one way for the whole run.
 
-One stop event per run (made by `main()`, found with `stop_of`) is the client's:
-setting it ends every wait the client is in (a Retry-After, a rate-limit pause, a
-backoff) at once, so a signal is never waited out. Outside `apply` and `watch` the
-signal also ends the command (main() turns it into exit 130 or 143).
+`main()` makes one `RunSignals` per run and installs its handler for SIGINT and
+SIGTERM. Its `stop` event is the client's (found with `signals_of`): any signal
+sets it, which ends every wait the client is in (a Retry-After, a rate-limit
+pause, a backoff) at once, so a signal is never waited out. What else happens
+depends on what the command is doing:
 
-During `apply` the first SIGINT or SIGTERM sets that event, which the executor
-checks before each change, and says so on stderr; the changes in flight finish
-(each bounded by the request timeout; one that would have to wait to be retried
-stops instead), then the summary lists what was done and what was not started,
-and the process exits 130 (SIGINT) or 143 (SIGTERM). A second SIGINT stops at
-once, as a person pressing Ctrl-C twice means.
+- by default the signal also ends the command: main() turns it into exit 130
+  (SIGINT) or 143 (SIGTERM);
+- inside `graceful()` (`apply` making changes, `watch` serving) it is only
+  recorded and said on stderr: the executor checks the event before each change,
+  the changes in flight finish (each bounded by the request timeout; one that would
+  have to wait to be retried stops instead), and the command maps the signal it saw
+  to its exit code. A second SIGINT stops at once, as a person pressing Ctrl-C
+  twice means;
+- inside `quietly()` (`sandbox serve`) it is only recorded: the command stops
+  serving and exits 0.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 
 import click
@@ -30,67 +36,115 @@ from reconciler.cli.log_record import json_line, text_line
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
-def stop_of(ctx: click.Context) -> threading.Event:
-    """The stop event of this run: main()'s, or a fresh one when called without it."""
-    made = ctx.find_root().obj
-    return made if isinstance(made, threading.Event) else threading.Event()
+class Terminated(BaseException):
+    """SIGTERM while the command is not stopping gracefully: nothing was changing."""
 
 
+@dataclass(slots=True)
 class GracefulStop:
-    def __init__(
-        self,
-        json_log: bool = False,
-        event: threading.Event | None = None,
-        timestamps: bool = False,
-    ) -> None:
-        self.event = event or threading.Event()
-        self.signal: signal.Signals | None = None
-        self._json = json_log
-        self._timestamps = timestamps
+    """How a signal is taken inside `graceful()`, and the signal seen (None: none yet)."""
 
-    def _say(self, event: str, message: str) -> None:
+    json_log: bool = False
+    timestamps: bool = False
+    say: bool = True
+    signal: signal.Signals | None = None
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self.signal is None else EXIT_CODES[self.signal]
+
+    def tell(self, event: str, message: str) -> None:
+        if not self.say:
+            return
         # Straight to stderr, no lock: a handler runs between two bytecodes of the main
         # thread, which may hold any lock at that moment.
-        if self._json:
+        if self.json_log:
             line = json_line("warning", {"event": event, "message": message})
-        elif self._timestamps:
+        elif self.timestamps:
             line = text_line(message)
         else:
             line = "\n" + message
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
-    @property
-    def exit_code(self) -> int | None:
-        return None if self.signal is None else EXIT_CODES[self.signal]
+
+class RunSignals:
+    """The run's signal handler and its stop event (see the module doc)."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self._graceful: GracefulStop | None = None
+        self._installed = False
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """The handler for SIGINT and SIGTERM while the block runs (main thread only:
+        signals reach no other)."""
+        if self._installed or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {s: signal.signal(s, self._handle) for s in EXIT_CODES}
+        self._installed = True
+        try:
+            yield
+        finally:
+            self._installed = False
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    @contextmanager
+    def graceful(self, json_log: bool = False, timestamps: bool = False) -> Iterator[GracefulStop]:
+        """While the block runs a signal sets `stop` and is recorded, not raised;
+        `timestamps`: a text message starts with the time, as a service's lines do."""
+        with self._taking(GracefulStop(json_log, timestamps)) as taken:
+            yield taken
+
+    @contextmanager
+    def quietly(self) -> Iterator[GracefulStop]:
+        """While the block runs a signal sets `stop` and is recorded, saying nothing."""
+        with self._taking(GracefulStop(say=False)) as taken:
+            yield taken
+
+    @contextmanager
+    def _taking(self, taken: GracefulStop) -> Iterator[GracefulStop]:
+        outer = self._graceful
+        self._graceful = taken
+        try:
+            with self.installed():
+                yield taken
+        finally:
+            self._graceful = outer
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         received = signal.Signals(signum)
-        if self.signal is not None and received is signal.SIGINT:
-            self._say("stopped", "Stopped at once: changes in flight may or may not be done. "
-                      "Run plan to see where things stand.")
+        self.stop.set()
+        taken = self._graceful
+        if taken is None:
+            if received is signal.SIGINT:
+                raise KeyboardInterrupt()
+            raise Terminated()
+        if taken.signal is not None and received is signal.SIGINT and taken.say:
+            taken.tell(
+                "stopped",
+                "Stopped at once: changes in flight may or may not be done. "
+                "Run plan to see where things stand.",
+            )
             os._exit(130)
-        if self.signal is None:
-            self.signal = received
-            self.event.set()
-            self._say("stopping", f"{received.name} received: no new change starts; waiting "
-                      "for those in flight (Ctrl-C again to stop at once).")
+        if taken.signal is None:
+            taken.signal = received
+            taken.tell(
+                "stopping",
+                f"{received.name} received: no new change starts; waiting "
+                "for those in flight (Ctrl-C again to stop at once).",
+            )
 
 
-@contextmanager
-def graceful_stop(
-    json_log: bool = False, event: threading.Event | None = None, timestamps: bool = False
-) -> Iterator[GracefulStop]:
-    """Handlers for SIGINT and SIGTERM while the block runs (main thread only) that set
-    `event` (give the client's, so its waits end too); `timestamps`: a text message starts
-    with the time, as a service's log lines do."""
-    stop = GracefulStop(json_log, event, timestamps)
-    if threading.current_thread() is not threading.main_thread():
-        yield stop  # signals reach only the main thread: nothing to install here
-        return
-    previous = {s: signal.signal(s, stop._handle) for s in EXIT_CODES}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def signals_of(ctx: click.Context) -> RunSignals:
+    """The signals of this run: main()'s, or fresh ones (installed only by `graceful`
+    or `quietly`) when the command runs without it."""
+    made = ctx.find_root().obj
+    if isinstance(made, RunSignals):
+        return made
+    fresh = RunSignals()
+    ctx.find_root().obj = fresh
+    return fresh

@@ -1,4 +1,4 @@
-"""Options shared by the commands: connection, output, pruning and targeting."""
+"""Options shared by the commands: codat, output, pruning and targeting."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import click
 
 from reconciler import render
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import connection_from
+from reconciler.cli.target import codat_choice_from
 from reconciler.environment import SECRET_ENV
 from reconciler.manifests.references import EnvAllowlist
 from reconciler.plan.guard import DEFAULT_MAX_DELETES
@@ -43,10 +43,10 @@ def _a_number(ctx: click.Context, param: click.Parameter, value: float) -> float
 
 def codat_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--base-url, --api-key-file, --sandbox and --timeout, handed to the command as one
-    typed `connection: Connection` argument."""
+    typed `codat: CodatChoice` argument."""
 
     @functools.wraps(command)
-    def with_connection(
+    def with_codat(
         *args: Any,
         base_url: str | None,
         api_key_file: str | None,
@@ -54,10 +54,10 @@ def codat_options(command: Callable[..., Any]) -> Callable[..., Any]:
         timeout: float,
         **kwargs: Any,
     ) -> Any:
-        connection = connection_from(base_url, sandbox, api_key_file, timeout)
-        return command(*args, connection=connection, **kwargs)
+        codat = codat_choice_from(base_url, sandbox, api_key_file, timeout)
+        return command(*args, codat=codat, **kwargs)
 
-    f = with_connection
+    f = with_codat
     f = click.option(
         "--api-key",
         hidden=True,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from reconciler import engine
+from reconciler.cli.fingerprints import given_key
 from reconciler.cli.options import (
     FORMATS,
     codat_options,
@@ -17,20 +16,27 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import detail_of, plan_exit_code, show_plan
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import Connection, open_client
+from reconciler.cli.target import CodatChoice, open_client
 from reconciler.manifests.references import EnvAllowlist
-from reconciler.plan import saved
 
 
 @click.command()
 # No `exists=True`: the loader names a missing PATH like every other manifest problem.
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--out", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Also save the plan to FILE for `apply --plan FILE`.")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
-              help="Output format.")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 2 when the plan has changes, 0 when none, 1 on error.")
+@click.option(
+    "--out",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Also save the plan to FILE for `apply --plan FILE`.",
+)
+@click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format."
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when the plan has changes, 0 when none, 1 on error.",
+)
 @prune_options
 @merchant_options("Plan only this merchant (repeatable); the others are left out of the plan.")
 @secret_env_option
@@ -46,7 +52,7 @@ def plan(
     merchants: tuple[str, ...],
     exclude: tuple[str, ...],
     secret_env: EnvAllowlist | None,
-    connection: Connection,
+    codat: CodatChoice,
     reporter: Reporter,
 ) -> int:
     """Show what `apply` would change in Codat to match the manifests.
@@ -65,27 +71,20 @@ def plan(
       codat-reconciler plan manifests/ --merchant 'uk-*' --exclude uk-0042
     """
     loading = engine.start_loading(paths, merchants, exclude, secret_env=secret_env)
-    run = engine.PlanRun(prune, merchants, max_deletes, exclude=exclude)
-    with open_client(connection, reporter) as client:
-        planned = engine.plan(client, loading, run, sandbox=connection.is_sandbox,
-                              progress=reporter)
+    run = engine.PlanRun(
+        prune, merchants, max_deletes, exclude=exclude, fingerprint_key=given_key()
+    )
+    with open_client(codat, reporter) as client:
+        planned = engine.plan(client, loading, run, progress=reporter)
     desired = planned.desired
     show_plan(planned.plan, fmt, desired.files, detail=detail_of(reporter))
     engine.guard_deletes(planned, run)
     if out:
-        saved.write(
-            saved.SavedPlan(
-                plan=planned.plan,
-                paths=paths,
-                manifests=desired.files,
-                live_digest=planned.live.digest(),
-                prune=prune,
-                targets=planned.merchants or None,
-                base=str(Path.cwd()),
-                target=connection.target.describe(),
-            ),
-            out,
+        engine.save_plan(planned, out, paths=paths, run=run, target=codat.target)
+        reporter.tell(
+            "saved",
+            f"\nSaved the plan to {out}. To carry it out exactly: "
+            f"codat-reconciler apply --plan {out}",
+            file=out,
         )
-        reporter.tell("saved", f"\nSaved the plan to {out}. To carry it out exactly: "
-                      f"codat-reconciler apply --plan {out}", file=out)
     return plan_exit_code(planned.plan, detailed_exitcode)

@@ -122,33 +122,46 @@ class Reporter:
             observer(call)
         if self._json:
             trouble = call.error is not None or call.status is None or call.status >= 429
-            self._emit("warning" if trouble else "info", {
-                "event": "api_call",
-                "method": call.method,
-                "path": call.path,
-                "status": call.status,
-                "duration_ms": round(call.duration_ms, 1),
-                "attempt": call.attempt,
-                "correlationId": call.correlation_id,
-                **({"error": call.error} if call.error else {}),
-            })
+            self._emit(
+                "warning" if trouble else "info",
+                {
+                    "event": "api_call",
+                    "method": call.method,
+                    "path": call.path,
+                    "status": call.status,
+                    "duration_ms": round(call.duration_ms, 1),
+                    "attempt": call.attempt,
+                    "correlationId": call.correlation_id,
+                    **({"error": call.error} if call.error else {}),
+                },
+            )
 
     def retrying(self, retry: Retrying) -> None:
         """A call sent again: one line each, so a slow or failing Codat never looks hung."""
-        self.note(retry.event, retry.describe(), method=retry.method, url=retry.url,
-                  attempt=retry.attempt, attempts=retry.attempts, cause=retry.cause,
-                  wait_s=round(retry.wait_s, 1))
+        self.note(
+            retry.event,
+            retry.describe(),
+            method=retry.method,
+            url=retry.url,
+            attempt=retry.attempt,
+            attempts=retry.attempts,
+            cause=retry.cause,
+            wait_s=round(retry.wait_s, 1),
+        )
 
     def change_applied(self, change: Change, error: str | None) -> None:
         if self._json:
-            self._emit("error" if error else "info", {
-                "event": "change",
-                "address": change.address,
-                "action": change.action.value,
-                "result": "failed" if error else "ok",
-                **({"id": made} if (made := created_id(change)) and not error else {}),
-                **({"error": error} if error else {}),
-            })
+            self._emit(
+                "error" if error else "info",
+                {
+                    "event": "change",
+                    "address": change.address,
+                    "action": change.action.value,
+                    "result": "failed" if error else "ok",
+                    **({"id": made} if (made := created_id(change)) and not error else {}),
+                    **({"error": error} if error else {}),
+                },
+            )
         elif error:
             self.failures_told.add((change.address, error))
             self._over_bar(f"Error: {change.address}: {error}")
@@ -174,7 +187,12 @@ class Reporter:
             self.tell(event, message, **fields)
 
     def tell(
-        self, event: str, message: str, *, prefix: str = "", level: Level | None = None,
+        self,
+        event: str,
+        message: str,
+        *,
+        prefix: str = "",
+        level: Level | None = None,
         **fields: Any,
     ) -> None:
         """What the operator must see even with --quiet: errors, results, what to do next.
@@ -183,8 +201,13 @@ class Reporter:
         The level is `error` after an "Error" prefix, `warning` after "Warning", else `info`.
         """
         if level is None:
-            level = ("error" if prefix.startswith("Error") else
-                     "warning" if prefix.startswith("Warning") else "info")
+            level = (
+                "error"
+                if prefix.startswith("Error")
+                else "warning"
+                if prefix.startswith("Warning")
+                else "info"
+            )
         if self._json:
             self._emit(level, {"event": event, "message": message.strip(), **fields})
         else:
@@ -252,8 +275,17 @@ class Reporter:
             self._shown_any = True
         elapsed = now - self._started
         if self._json:
-            self._emit("info", {"event": "progress", "task": label, "done": done, "total": total,
-                        "failed": failed, "elapsed_s": round(elapsed, 1)})
+            self._emit(
+                "info",
+                {
+                    "event": "progress",
+                    "task": label,
+                    "done": done,
+                    "total": total,
+                    "failed": failed,
+                    "elapsed_s": round(elapsed, 1),
+                },
+            )
             return
         tail = f"  {_clock(elapsed)} elapsed"
         if 0 < done < total:

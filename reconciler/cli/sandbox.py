@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import secrets
-import signal
 import sqlite3
 import sys
 import tempfile
-import threading
 from pathlib import Path
-from types import FrameType
 
 import click
 
+from reconciler.cli.interrupt import signals_of
 from reconciler.engine.target import state_file_problem
 from reconciler.errors import ReconcilerError
 from reconciler.sandbox.app import DATE_HEADER_MODES, SandboxApp
@@ -227,18 +225,13 @@ def serve(
             server = SandboxServer(app, host, port)
         except OSError as err:
             raise click.ClickException(f"cannot listen on {host}:{port}: {err}") from None
-        stop = threading.Event()
-
-        def on_signal(signum: int, frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGINT, on_signal)
-        signal.signal(signal.SIGTERM, on_signal)
-        server.start()
-        click.echo(f"Sandbox listening on {server.base_url}")
-        click.echo(f"API key: {app.api_key}")
-        sys.stdout.flush()  # the two lines are a contract: scripts wait for them
-        while not stop.wait(0.5):
-            pass
+        signals = signals_of(click.get_current_context())
+        with signals.quietly():  # SIGINT or SIGTERM: stop serving, exit 0
+            server.start()
+            click.echo(f"Sandbox listening on {server.base_url}")
+            click.echo(f"API key: {app.api_key}")
+            sys.stdout.flush()  # the two lines are a contract: scripts wait for them
+            while not signals.stop.wait(0.5):
+                pass
         server.stop()
         app.store.close()

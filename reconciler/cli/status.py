@@ -16,9 +16,9 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import detail_of
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import Connection, open_client
+from reconciler.cli.target import CodatChoice, open_client
 from reconciler.manifests.references import EnvAllowlist
-from reconciler.readiness.model import MerchantStatus, State
+from reconciler.readiness.model import MerchantStatus, ReadinessState
 from reconciler.readiness.render import render_json, render_text
 from reconciler.readiness.webhook import watch_consumer
 from reconciler.render.wording import plural
@@ -28,11 +28,20 @@ from reconciler.render.wording import plural
 # No `exists=True`: the loader names a missing PATH like every other manifest problem.
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @merchant_options("Report only this merchant (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format (json: see docs/reference/status-json.md).")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 2 when a merchant is not ready, 0 when all are (1 when something "
-              "could not be read).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format (json: see docs/reference/status-json.md).",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when a merchant is not ready, 0 when all are (1 when something "
+    "could not be read).",
+)
 @throughput_options
 @secret_env_option
 @codat_options
@@ -46,7 +55,7 @@ def status(
     parallelism: int,
     max_rate: int,
     secret_env: EnvAllowlist | None,
-    connection: Connection,
+    codat: CodatChoice,
     reporter: Reporter,
 ) -> int:
     """Show which declared merchants can sync, and what each is waiting for.
@@ -71,9 +80,15 @@ def status(
     """
     desired = engine.load_manifests(paths, secret_env=secret_env)
     targets = engine.select_merchants(desired, merchants, exclude, paths)
-    with open_client(connection, reporter, max_rate=max_rate, parallelism=parallelism) as client:
-        statuses = engine.status(client, desired, merchants=targets, paths=paths,
-                                 parallelism=parallelism, progress=reporter)
+    with open_client(codat, reporter, max_rate=max_rate, parallelism=parallelism) as client:
+        statuses = engine.status(
+            client,
+            desired,
+            merchants=targets,
+            paths=paths,
+            parallelism=parallelism,
+            progress=reporter,
+        )
         consumer = watch_consumer(client, desired)
     text = render_json(statuses) if fmt == "json" else render_text(statuses, detail_of(reporter))
     if consumer is not None and fmt == "json":
@@ -87,14 +102,18 @@ def status(
 
 
 def _exit_code(statuses: list[MerchantStatus], detailed: bool, reporter: Reporter) -> int:
-    unread = [s.name for s in statuses if s.state is State.ERROR]
+    unread = [s.name for s in statuses if s.state is ReadinessState.ERROR]
     if unread:
         names = ", ".join(f'"{n}"' for n in unread)
-        reporter.tell("error", f"could not read the status of "
-                      f"{plural(len(unread), 'merchant', 'merchants')} ({names}); the reasons, "
-                      "with Codat's correlationId, are in their waitingFor.", prefix="Error: ",
-                      merchants=unread)
+        reporter.tell(
+            "error",
+            f"could not read the status of "
+            f"{plural(len(unread), 'merchant', 'merchants')} ({names}); the reasons, "
+            "with Codat's correlationId, are in their waitingFor.",
+            prefix="Error: ",
+            merchants=unread,
+        )
         return 1
-    if detailed and any(s.state is not State.READY for s in statuses):
+    if detailed and any(s.state is not ReadinessState.READY for s in statuses):
         return 2
     return 0

@@ -1,7 +1,7 @@
 """Talking to Codat: the HTTP client, its rate limiter, retries and errors."""
 
 from reconciler.codat.client import CodatClient, new_idempotency_key
-from reconciler.codat.config import load_api_key, resolve_base_url
+from reconciler.codat.config import resolve_base_url
 from reconciler.codat.errors import CodatAPIError, CodatConnectionError, CodatError, Stopped
 from reconciler.codat.observe import ApiCall, Retrying
 
@@ -13,7 +13,6 @@ __all__ = [
     "CodatError",
     "Retrying",
     "Stopped",
-    "load_api_key",
     "new_idempotency_key",
     "resolve_base_url",
 ]

@@ -98,7 +98,6 @@ class Page:
             has_next=isinstance(links, dict) and isinstance(links.get("next"), dict),
         )
 
-
     def is_last(self, capacity: int) -> bool:
         """Evidence of the end: an empty page, or one not full without a next link."""
         return not self.results or (len(self.results) < capacity and not self.has_next)

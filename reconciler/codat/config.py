@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-import os
 from urllib.parse import SplitResult, urlsplit
 
 from reconciler.errors import ReconcilerError
@@ -14,12 +13,12 @@ DEFAULT_BASE_URL = "https://api.codat.io"
 
 
 def resolve_base_url(url: str | None = None) -> str:
-    """The base URL from the flag, else CODAT_BASE_URL, else production.
+    """`url` (the CLI's --base-url or CODAT_BASE_URL), checked; production when None.
 
     Plain http would send the API key in clear text, so it is only allowed to
     this machine (a local sandbox).
     """
-    chosen = url or os.environ.get("CODAT_BASE_URL") or DEFAULT_BASE_URL
+    chosen = url or DEFAULT_BASE_URL
     parts = _split(chosen)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ReconcilerError(
@@ -66,35 +65,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def load_api_key(api_key_file: str | None = None) -> str:
-    """The API key from `--api-key-file`, else CODAT_API_KEY.
-
-    Never taken as a flag value: it would show in `ps` and CI logs.
-    """
-    if api_key_file:
-        try:
-            with open(api_key_file, encoding="utf-8") as f:
-                key = f.read().strip()
-        except OSError as err:
-            # strerror only: the OSError's own text is fine, but keep one wording.
-            raise ReconcilerError(
-                f"cannot read API key file {api_key_file}: {err.strerror}"
-            ) from None
-        except UnicodeDecodeError:
-            # The decoder's message quotes the offending bytes: part of the key.
-            raise ReconcilerError(
-                f"API key file {api_key_file} is not UTF-8 text: it should hold the key "
-                "as Codat shows it, on one line"
-            ) from None
-        if not key:
-            raise ReconcilerError(f"API key file {api_key_file} is empty")
-        return key
-    key = os.environ.get("CODAT_API_KEY", "").strip()
-    if not key:
-        raise ReconcilerError("no Codat API key: set CODAT_API_KEY or pass --api-key-file PATH")
-    return key
 
 
 def looks_base64_encoded(key: str) -> bool:

@@ -86,6 +86,9 @@ class RequestSender:
     ends every wait at once, and the request waiting raises Stopped instead of
     being sent. `clock` (monotonic) times waits, `wall_clock` (epoch) reads
     Codat's dates; tests inject all three.
+
+    `embedded_sandbox`: the transport is the tool's in-process sandbox, which holds
+    no real credentials (set by engine.connect; read where that matters).
     """
 
     def __init__(
@@ -105,6 +108,7 @@ class RequestSender:
         stop: threading.Event | None = None,
         pool_size: int = 16,
         rng: random.Random | None = None,
+        embedded_sandbox: bool = False,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -126,6 +130,7 @@ class RequestSender:
             follow_redirects=False,
         )
         self._base_url = str(self._http.base_url).rstrip("/")
+        self.embedded_sandbox = embedded_sandbox
         self._max_attempts = max_attempts
         self._observer = observer
         self._on_retry = on_retry

@@ -11,7 +11,9 @@
 Errors are ReconcilerError subclasses with messages for people (ManifestErrors
 with file:line:column, CodatError with the call and correlationId, StalePlan).
 Progress goes to an optional `progress` object (see engine.progress.Progress);
-`apply` takes a `stop` event: once set, no new change starts.
+`apply` takes a `stop` event: once set, no new change starts. The engine reads no
+environment variable: the fingerprint key is PlanRun's `fingerprint_key`, and the
+embedded sandbox, which holds no real credentials, uses a well-known one without it.
 """
 
 from __future__ import annotations
@@ -32,13 +34,15 @@ from reconciler.engine.planning import (
 )
 from reconciler.engine.progress import SILENT, Progress
 from reconciler.engine.readiness import status
+from reconciler.engine.saving import save_plan
 from reconciler.engine.selection import select_merchants
 from reconciler.engine.sync_flow import sync_flow_url
 from reconciler.engine.target import Target, connect
+from reconciler.engine.watching import watch_service
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.model import DesiredState
 from reconciler.plan.model import Action, Change, Plan
-from reconciler.readiness.model import MerchantStatus, State
+from reconciler.readiness.model import MerchantStatus, ReadinessState
 from reconciler.render import render
 
 __all__ = [
@@ -55,9 +59,9 @@ __all__ = [
     "PlanRun",
     "Planned",
     "Progress",
+    "ReadinessState",
     "ReconcilerError",
     "StalePlan",
-    "State",
     "Target",
     "apply",
     "connect",
@@ -68,9 +72,11 @@ __all__ = [
     "plan_from_live",
     "read_live",
     "render",
+    "save_plan",
     "select_merchants",
     "start_loading",
     "status",
     "sync_flow_url",
     "verify_saved_plan",
+    "watch_service",
 ]

@@ -37,7 +37,10 @@ def apply(
     plan = planned.plan
     progress.start("Applying changes", len(plan.changes))
     executor = Executor(
-        client, planned.desired, planned.live, parallelism=parallelism,
+        client,
+        planned.desired,
+        planned.live,
+        parallelism=parallelism,
         on_change=progress.change_applied,
     )
     result = executor.run(plan, stop)
@@ -51,16 +54,19 @@ def open_saved_plan(
     *,
     here: Path | None = None,
     secret_env: EnvAllowlist | None = None,
+    fingerprint_key: bytes | None = None,
 ) -> tuple[SavedPlan, DesiredState]:
     """Read a saved plan and check all that needs no call: the Codat it was made for,
-    its manifests (`{env: NAME}` matching `secret_env`, if given), its secrets. Raises
-    StalePlan or ManifestErrors, changing nothing."""
+    its manifests (`{env: NAME}` matching `secret_env`, if given), its secrets (their
+    fingerprints under `fingerprint_key`, as PlanRun's). Raises StalePlan or
+    ManifestErrors, changing nothing."""
     plan_saved = saved.read(plan_file)
     freshness.check_target(plan_saved, target.describe(), plan_file)
     paths, expected = freshness.manifest_paths(plan_saved, here or Path.cwd(), plan_file)
     desired = load(paths, secret_env=secret_env)
     freshness.check_manifests(desired, expected, plan_file)
-    freshness.check_secrets(plan_saved.plan, desired, _credentials(desired, target), plan_file)
+    now = _credentials(desired, fingerprint_key, embedded_sandbox=target.sandbox)
+    freshness.check_secrets(plan_saved.plan, desired, now, plan_file)
     return plan_saved, desired
 
 
@@ -69,18 +75,21 @@ def verify_saved_plan(
     plan_saved: SavedPlan,
     desired: DesiredState,
     *,
-    target: Target,
     source: str,
+    fingerprint_key: bytes | None = None,
     progress: Progress = SILENT,
 ) -> Planned:
     """Read live state; raise StalePlan unless it is the one the plan was made from."""
     live = read_live(client, progress)
-    live = with_client_settings(client, desired, live, plan_saved.targets or ())
+    live = with_client_settings(client, desired, live, plan_saved.merchants or ())
     if live.digest() != plan_saved.live_digest:
-        now = _credentials(desired, target)
+        now = _credentials(desired, fingerprint_key, embedded_sandbox=client.embedded_sandbox)
         raise StalePlan(freshness.stale_live_message(plan_saved, desired, live, now, source))
     return Planned(desired, live, plan_saved.plan)
 
 
-def _credentials(desired: DesiredState, target: Target) -> credentials.Credentials:
-    return credentials.collect(desired, credentials.fingerprint_key(sandbox=target.sandbox))
+def _credentials(
+    desired: DesiredState, given: bytes | None, *, embedded_sandbox: bool
+) -> credentials.Credentials:
+    key = credentials.fingerprint_key(given, embedded_sandbox=embedded_sandbox)
+    return credentials.collect(desired, key)

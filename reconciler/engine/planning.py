@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconciler import credentials
@@ -95,14 +95,17 @@ def read_live(client: CodatClient, progress: Progress = SILENT) -> LiveState:
 class PlanRun:
     """What to plan: `prune` (with its `max_deletes` guard), only some `merchants` less
     those in `exclude` (names or shell-style patterns, each of which must match a declared
-    merchant; see engine/selection.py), and whether merchants whose secrets are missing
-    are left out (`require_secrets`, as apply does)."""
+    merchant; see engine/selection.py), whether merchants whose secrets are missing
+    are left out (`require_secrets`, as apply does), and the key credential fingerprints
+    are made with (`fingerprint_key`, the value of CODAT_RECONCILER_KEY; without it
+    the embedded sandbox uses a well-known key, and elsewhere none is made)."""
 
     prune: bool = False
     merchants: tuple[str, ...] = ()
     max_deletes: int | None = None
     require_secrets: bool = False
     exclude: tuple[str, ...] = ()
+    fingerprint_key: bytes | None = field(default=None, repr=False)  # a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +124,9 @@ def plan(
     desired: DesiredState | Loading,
     run: PlanRun = PlanRun(),
     *,
-    sandbox: bool = False,
     progress: Progress = SILENT,
 ) -> Planned:
-    """Read live state and plan. `sandbox`: the target is the embedded sandbox, where
-    fingerprints may use the well-known key when CODAT_RECONCILER_KEY is unset.
+    """Read live state and plan.
 
     Given manifests still `Loading`, Codat's companies are read while they are parsed
     (both take about as long for a large fleet); a manifest problem is still raised
@@ -146,7 +147,7 @@ def plan(
             live = reading.result()
     live = with_client_settings(client, desired, live, names)
     chosen = replace(run, merchants=names, exclude=())
-    return plan_from_live(client, desired, live, chosen, sandbox=sandbox)
+    return plan_from_live(client, desired, live, chosen)
 
 
 def plan_from_live(
@@ -154,18 +155,15 @@ def plan_from_live(
     desired: DesiredState,
     live: LiveState,
     run: PlanRun = PlanRun(),
-    *,
-    sandbox: bool = False,
 ) -> Planned:
     """Plan from a live state the caller read (`watch` reads one company, not all)."""
     options = PlanOptions(
         prune=run.prune,
-        targets=frozenset(run.merchants) if run.merchants else None,
+        merchants=frozenset(run.merchants) if run.merchants else None,
         require_secrets=run.require_secrets,
     )
-    creds = credentials.collect(
-        desired, credentials.fingerprint_key(sandbox=sandbox), options.targets
-    )
+    key = credentials.fingerprint_key(run.fingerprint_key, embedded_sandbox=client.embedded_sandbox)
+    creds = credentials.collect(desired, key, options.merchants)
     made = make_plan(desired, live, creds, options)
     creating = {
         c.platform_key

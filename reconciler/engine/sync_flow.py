@@ -21,11 +21,14 @@ def sync_flow_url(
     if merchant is None:
         raise ReconcilerError(f'merchant "{merchant_name}" is not declared in the manifests')
     flow = merchant.sync_flow
-    missing = [k for k, v in (("commerceKey", flow.commerce_key),
-                              ("accountingKey", flow.accounting_key)) if not v]
+    missing = [
+        k
+        for k, v in (("commerceKey", flow.commerce_key), ("accountingKey", flow.accounting_key))
+        if not v
+    ]
     if missing or not flow.commerce_key or not flow.accounting_key:
         raise ReconcilerError(
-            f"{merchant.location}: merchant \"{merchant_name}\" has no syncFlow "
+            f'{merchant.location}: merchant "{merchant_name}" has no syncFlow '
             f"{' or '.join(missing)}; declare it on the merchant or in its file's defaults"
         )
     live = read_live(client, progress)

@@ -74,7 +74,9 @@ def connect(
         "pool_size": parallelism + 4,
     }
     if target.sandbox:
-        with CodatClient(SANDBOX_URL, transport=_sandbox_transport(target), **options) as client:
+        with CodatClient(
+            SANDBOX_URL, transport=_sandbox_transport(target), embedded_sandbox=True, **options
+        ) as client:
             yield client
         return
     if not api_key:
@@ -105,13 +107,17 @@ def _sandbox_transport(target: Target) -> httpx.BaseTransport:
 def state_file_problem(path: Path, exc: Exception, option: str) -> str:
     """Why a sandbox state file would not open, in words that say what to change."""
     if not path.parent.is_dir():
-        reason = (f"the folder {path.parent} does not exist; create it, or name a file in an "
-                  "existing folder")
+        reason = (
+            f"the folder {path.parent} does not exist; create it, or name a file in an "
+            "existing folder"
+        )
     elif path.is_dir():
         reason = "it is a folder; name an SQLite file (created if missing)"
     elif getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
-        reason = ("it is not an SQLite database; name a new file (created if missing) or one "
-                  "a sandbox made")
+        reason = (
+            "it is not an SQLite database; name a new file (created if missing) or one "
+            "a sandbox made"
+        )
     elif isinstance(exc, OSError):
         reason = exc.strerror or type(exc).__name__
     else:

@@ -34,6 +34,7 @@ class CompanyPages(Protocol):
 
     def list_companies(self, page: int, page_size: int = ...) -> CompaniesPage: ...
 
+
 # Reads repeated when companies change under the read, before giving up.
 READ_ATTEMPTS = 3
 

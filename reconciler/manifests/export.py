@@ -61,8 +61,7 @@ def export_documents(
         if n > 1 and (not wanted or name in wanted)
     ]
     chosen = sorted(
-        (c for c in live.companies
-         if counts[c.name] == 1 and (not wanted or c.name in wanted)),
+        (c for c in live.companies if counts[c.name] == 1 and (not wanted or c.name in wanted)),
         key=lambda c: c.name,
     )
     files = []
@@ -87,8 +86,10 @@ def _refused(doc: dict[str, object], batch: Sequence[LiveCompany], file: str) ->
         where = problem.path
         if len(where) >= 2 and where[0] == "merchants" and isinstance(where[1], int):
             company = batch[where[1]]
-            out.append(f"{file}: company {company.id}: {problem.message}; `validate` refuses "
-                       "it until you edit the file (or rename the company in Codat)")
+            out.append(
+                f"{file}: company {company.id}: {problem.message}; `validate` refuses "
+                "it until you edit the file (or rename the company in Codat)"
+            )
     return out
 
 

@@ -101,8 +101,8 @@ def stale_live_message(
     saved: SavedPlan, desired: DesiredState, live: LiveState, now: Credentials, source: str
 ) -> str:
     """Why a plan whose live state digest differs is refused: applied already, or overtaken."""
-    targets = frozenset(saved.targets) if saved.targets is not None else None
-    fresh = make_plan(desired, live, now, PlanOptions(prune=saved.prune, targets=targets))
+    merchants = frozenset(saved.merchants) if saved.merchants is not None else None
+    fresh = make_plan(desired, live, now, PlanOptions(prune=saved.prune, merchants=merchants))
     client_changes = (
         plan_client(desired.client, live.client)[0]
         if desired.client is not None and live.client is not None

@@ -20,9 +20,7 @@ def check_deletes(plan: Plan, *, max_deletes: int | None, declared_merchants: in
     path or a botched merge, not a wish to delete the whole merchant base.
     """
     deletes = plan.delete_count
-    consumers = sum(
-        1 for c in plan.changes if c.kind is Kind.WEBHOOK and c.action is Action.DELETE
-    )
+    consumers = sum(1 for c in plan.changes if c.kind is Kind.WEBHOOK and c.action is Action.DELETE)
     if declared_merchants == 0 and deletes - consumers and max_deletes is None:
         raise DeleteGuardError(
             f"refusing to prune: the manifests declare no merchants, so this plan would delete "
@@ -48,5 +46,7 @@ def _deleted(deletes: int, consumers: int) -> str:
         return "company" if deletes == 1 else "companies"
     if not companies:
         return "webhook consumer" if deletes == 1 else "webhook consumers"
-    return f"({companies} {'company' if companies == 1 else 'companies'} and {consumers} " \
+    return (
+        f"({companies} {'company' if companies == 1 else 'companies'} and {consumers} "
         f"webhook {'consumer' if consumers == 1 else 'consumers'})"
+    )

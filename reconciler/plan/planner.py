@@ -48,7 +48,7 @@ NAMED_IN_NOTE = 5
 class PlanOptions:
     prune: bool = False
     # Only these merchants (by name) are planned; None plans every merchant.
-    targets: frozenset[str] | None = None
+    merchants: frozenset[str] | None = None
     # The platform keys the account can connect to (`GET /integrations`); None: not known.
     integrations: frozenset[str] | None = None
     # apply: a merchant whose authorization secret is missing is not started. plan (which
@@ -70,9 +70,10 @@ def make_plan(
     notes: list[Note] = []
     claimed: set[str] = set()  # live company ids some declared merchant accounts for
 
-    targets = options.targets
-    planned_merchants = (desired.merchants if targets is None
-                         else [m for m in desired.merchants if m.name in targets])
+    chosen = options.merchants
+    planned_merchants = (
+        desired.merchants if chosen is None else [m for m in desired.merchants if m.name in chosen]
+    )
     for merchant in sorted(planned_merchants, key=lambda m: m.name):
         match = matcher.match(merchant)
         for company in match.companies:  # used by a plan of all merchants only
@@ -84,8 +85,7 @@ def make_plan(
         if match.company is not None:
             twin_deletes.extend(_delete_twins(merchant, match.company, match.twins))
         notes.extend(_lookalike_notes(merchant, match))
-        planned = plan_merchant(merchant, match.company, credentials, notes,
-                                prune=options.prune)
+        planned = plan_merchant(merchant, match.company, credentials, notes, prune=options.prune)
         blocked, missing = _cannot_finish(merchant, planned, credentials, options)
         notes.extend(missing)
         if blocked:
@@ -96,7 +96,7 @@ def make_plan(
             changes.extend(planned)
     changes.extend(twin_deletes)
 
-    if options.targets is None:
+    if options.merchants is None:
         undeclared = sorted(
             (c for c in live.companies if c.id not in claimed and c.managed),
             key=lambda c: (c.name, c.id),
@@ -106,8 +106,12 @@ def make_plan(
         elif undeclared:
             notes.append(_undeclared_note(undeclared))
 
-    return Plan(changes=tuple(changes), conflicts=tuple(conflicts), notes=tuple(notes),
-                problems=tuple(problems))
+    return Plan(
+        changes=tuple(changes),
+        conflicts=tuple(conflicts),
+        notes=tuple(notes),
+        problems=tuple(problems),
+    )
 
 
 def _cannot_finish(
@@ -126,12 +130,16 @@ def _cannot_finish(
         where = str(conn.location if conn is not None else merchant.location)
         creates = change.kind is Kind.CONNECTION and change.action is Action.CREATE
         if creates and options.integrations is not None and key not in options.integrations:
-            problems.append(Problem(
-                change.address,
-                f"not started: platform key {key} is not an enabled integration of this Codat "
-                "account (GET /integrations): enable it in Codat, or correct the manifest",
-                merchant.name, ProblemKind.UNKNOWN_PLATFORM, where,
-            ))
+            problems.append(
+                Problem(
+                    change.address,
+                    f"not started: platform key {key} is not an enabled integration of this Codat "
+                    "account (GET /integrations): enable it in Codat, or correct the manifest",
+                    merchant.name,
+                    ProblemKind.UNKNOWN_PLATFORM,
+                    where,
+                )
+            )
         credential = credentials.get((change.merchant, key))
         if change.action is not Action.AUTHORIZE or not (
             isinstance(credential, Unverifiable) and credential.secret_missing
@@ -139,11 +147,23 @@ def _cannot_finish(
             continue
         missing = f"connection {key} cannot be authorized: {credential.reason}"
         if options.require_secrets:
-            problems.append(Problem(change.address, "not started: " + missing, merchant.name,
-                                    ProblemKind.SECRET_MISSING, where))
+            problems.append(
+                Problem(
+                    change.address,
+                    "not started: " + missing,
+                    merchant.name,
+                    ProblemKind.SECRET_MISSING,
+                    where,
+                )
+            )
         else:
-            notes.append(Note(merchant.address, missing + ": apply will not start this "
-                              "merchant until it is available", NoteKind.SECRET_MISSING))
+            notes.append(
+                Note(
+                    merchant.address,
+                    missing + ": apply will not start this merchant until it is available",
+                    NoteKind.SECRET_MISSING,
+                )
+            )
     return problems, notes
 
 
@@ -169,15 +189,22 @@ def _delete_twins(
 
 def _lookalike_notes(merchant: Merchant, match: Match) -> list[Note]:
     """Look-alikes of a merchant that has its company (or creates one beside them)."""
-    if not match.lookalikes or (match.company is not None
-                                and match.company in match.lookalikes):
+    if not match.lookalikes or (match.company is not None and match.company in match.lookalikes):
         return []
-    listed = ", ".join(f'"{c.name}" ({c.id})' for c in sorted(match.lookalikes,
-                                                              key=lambda c: c.id))
-    beside = ("onLookalike: create makes a new company beside it" if match.company is None
-              else "this merchant's company is the one named exactly")
-    return [Note(merchant.address, f"{listed} reads the same as \"{merchant.name}\" (a "
-                 f"possible duplicate, left alone): {beside}", NoteKind.LOOKALIKE)]
+    listed = ", ".join(f'"{c.name}" ({c.id})' for c in sorted(match.lookalikes, key=lambda c: c.id))
+    beside = (
+        "onLookalike: create makes a new company beside it"
+        if match.company is None
+        else "this merchant's company is the one named exactly"
+    )
+    return [
+        Note(
+            merchant.address,
+            f'{listed} reads the same as "{merchant.name}" (a '
+            f"possible duplicate, left alone): {beside}",
+            NoteKind.LOOKALIKE,
+        )
+    ]
 
 
 def _undeclared_note(undeclared: Sequence[LiveCompany]) -> Note:

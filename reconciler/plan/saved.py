@@ -48,7 +48,8 @@ class SavedPlan:
     manifests: tuple[tuple[str, str], ...]  # (path, sha256) of every manifest file read
     live_digest: str
     prune: bool
-    targets: tuple[str, ...] | None
+    # Only these merchants were planned; None: every merchant.
+    merchants: tuple[str, ...] | None
     # Where it was made: the folder its manifest paths are relative to, and the Codat
     # it was planned against (a base URL, or "sandbox PATH"). None in older plans.
     base: str | None = None
@@ -68,7 +69,8 @@ def dumps(saved: SavedPlan) -> str:
         "manifests": [list(m) for m in saved.manifests],
         "live_digest": saved.live_digest,
         "prune": saved.prune,
-        "targets": list(saved.targets) if saved.targets is not None else None,
+        # "targets" is the field's name in format 2 as released; renaming it would need 3.
+        "targets": list(saved.merchants) if saved.merchants is not None else None,
         "base": saved.base,
         "target": saved.target,
         "changes": [asdict(c) for c in saved.plan.changes],
@@ -127,14 +129,14 @@ def loads(text: str, *, source: str = "<plan>") -> SavedPlan:
             notes=tuple(_note(n) for n in body["notes"]),
             problems=tuple(_problem(p) for p in body["problems"]),
         )
-        targets = body["targets"]
+        merchants = body["targets"]
         return SavedPlan(
             plan=plan,
             paths=tuple(body["paths"]),
             manifests=tuple((str(p), str(h)) for p, h in body["manifests"]),
             live_digest=str(body["live_digest"]),
             prune=bool(body["prune"]),
-            targets=tuple(targets) if targets is not None else None,
+            merchants=tuple(merchants) if merchants is not None else None,
             base=_optional(body.get("base")),
             target=_optional(body.get("target")),
         )

@@ -23,7 +23,7 @@ from reconciler.readiness.model import (
     LastSync,
     MerchantStatus,
     ReadFailure,
-    State,
+    ReadinessState,
     SyncFlowStatus,
 )
 
@@ -35,26 +35,30 @@ SYNC_FAILED = "merchants' latest sync failed"
 
 
 @dataclass(frozen=True, slots=True)
-class Scope:
+class StatusRequest:
     """Which merchants to report (None: all), and the PATHs to quote in `sync-url` advice."""
 
     merchants: Collection[str] | None = None
     paths: Sequence[str] = ("PATH",)
 
 
-def _matches(desired: DesiredState, live: LiveState, scope: Scope) -> list[tuple[Merchant, Match]]:
+def _matches(
+    desired: DesiredState, live: LiveState, request: StatusRequest
+) -> list[tuple[Merchant, Match]]:
     matcher = CompanyMatcher(desired.merchants, live)
     return [
         (m, matcher.match(m))
         for m in sorted(desired.merchants, key=lambda m: m.name)
-        if scope.merchants is None or m.name in scope.merchants
+        if request.merchants is None or m.name in request.merchants
     ]
 
 
-def companies_to_read(desired: DesiredState, live: LiveState, scope: Scope) -> list[str]:
+def companies_to_read(desired: DesiredState, live: LiveState, request: StatusRequest) -> list[str]:
     """Ids of the companies whose sync flow and latest sync `assess` needs, in merchant order."""
     return [
-        match.company.id for _, match in _matches(desired, live, scope) if match.company is not None
+        match.company.id
+        for _, match in _matches(desired, live, request)
+        if match.company is not None
     ]
 
 
@@ -62,26 +66,36 @@ def assess(
     desired: DesiredState,
     live: LiveState,
     reads: Mapping[str, CompanyReads],
-    scope: Scope = Scope(),
+    request: StatusRequest = StatusRequest(),
 ) -> list[MerchantStatus]:
-    """Every merchant in scope, by name. `reads` holds an entry per `companies_to_read` id."""
+    """Every merchant requested, by name. `reads` holds an entry per `companies_to_read` id."""
     statuses = []
-    for merchant, match in _matches(desired, live, scope):
+    for merchant, match in _matches(desired, live, request):
         company = match.company
         if match.conflict is not None:
-            statuses.append(MerchantStatus(merchant.name, None, State.CONFLICT, (match.conflict,),
-                                           waiting_kinds=(CONFLICT,)))
+            statuses.append(
+                MerchantStatus(
+                    merchant.name,
+                    None,
+                    ReadinessState.CONFLICT,
+                    (match.conflict,),
+                    waiting_kinds=(CONFLICT,),
+                )
+            )
         elif company is None:
             reason = f'no company named "{merchant.name}" in Codat yet: run apply to create it'
-            statuses.append(MerchantStatus(merchant.name, None, State.MISSING, (reason,),
-                                           waiting_kinds=(MISSING,)))
+            statuses.append(
+                MerchantStatus(
+                    merchant.name, None, ReadinessState.MISSING, (reason,), waiting_kinds=(MISSING,)
+                )
+            )
         else:
-            statuses.append(_one_company(merchant, company, reads[company.id], scope))
+            statuses.append(_one_company(merchant, company, reads[company.id], request))
     return statuses
 
 
 def _one_company(
-    merchant: Merchant, company: LiveCompany, reads: CompanyReads, scope: Scope
+    merchant: Merchant, company: LiveCompany, reads: CompanyReads, request: StatusRequest
 ) -> MerchantStatus:
     connections = _connections(merchant, company)
     failures = [r for r in (reads.sync_flow, reads.last_sync) if isinstance(r, ReadFailure)]
@@ -90,14 +104,26 @@ def _one_company(
     sync_flow = reads.sync_flow if isinstance(reads.sync_flow, SyncFlowStatus) else None
     last_sync = reads.last_sync if isinstance(reads.last_sync, LastSync) else None
     if sync_flow is not None and not sync_flow.done:
-        reasons.append(_sync_flow_reason(merchant, sync_flow, scope))
+        reasons.append(_sync_flow_reason(merchant, sync_flow, request))
     if last_sync is not None and last_sync.failed:
         when = f" on {last_sync.minute} UTC" if last_sync.minute else ""
         reasons.append((f"the latest sync failed ({last_sync.label}){when}", SYNC_FAILED))
-    state = State.ERROR if failures else State.WAITING if reasons else State.READY
+    state = (
+        ReadinessState.ERROR
+        if failures
+        else ReadinessState.WAITING
+        if reasons
+        else ReadinessState.READY
+    )
     return MerchantStatus(
-        merchant.name, company.id, state, tuple(r for r, _ in reasons), connections, sync_flow,
-        last_sync, tuple(k for _, k in reasons),
+        merchant.name,
+        company.id,
+        state,
+        tuple(r for r, _ in reasons),
+        connections,
+        sync_flow,
+        last_sync,
+        tuple(k for _, k in reasons),
     )
 
 
@@ -107,11 +133,15 @@ def _connections(merchant: Merchant, company: LiveCompany) -> tuple[ConnectionSt
     shown = []
     for key in declared:
         live = match_connection(company, key)
-        shown.append(ConnectionStatus(key, live.status if live else None, True,
-                                      live.id if live else None))
+        shown.append(
+            ConnectionStatus(key, live.status if live else None, True, live.id if live else None)
+        )
     others = sorted(
-        (c for c in company.connections
-         if c.platform_key not in declared and not c.status_is("Unlinked")),
+        (
+            c
+            for c in company.connections
+            if c.platform_key not in declared and not c.status_is("Unlinked")
+        ),
         key=lambda c: (c.platform_key, c.created, c.id),
     )
     shown += [ConnectionStatus(c.platform_key, c.status, False, c.id) for c in others]
@@ -129,47 +159,81 @@ def _connection_reasons(
         key, declared = conn.platform_key, conn.platform_key in authorized
         status = (conn.status or "").lower()
         if conn.status is None:
-            reasons.append((f"connection {key} does not exist in Codat yet: run apply to "
-                            "create it", "merchants have a declared connection Codat does not "
-                            "have yet (run apply)"))
+            reasons.append(
+                (
+                    f"connection {key} does not exist in Codat yet: run apply to create it",
+                    "merchants have a declared connection Codat does not have yet (run apply)",
+                )
+            )
         elif status == "pendingauth" and declared:
-            reasons.append((f"connection {key} is {conn.status}: run apply to send its "
-                            "declared authorization", "merchants have a connection waiting "
-                            "for its declared authorization (run apply)"))
+            reasons.append(
+                (
+                    f"connection {key} is {conn.status}: run apply to send its "
+                    "declared authorization",
+                    "merchants have a connection waiting "
+                    "for its declared authorization (run apply)",
+                )
+            )
         elif status == "pendingauth":
-            reasons.append((f"connection {key} is {conn.status}: the merchant must authorize it "
-                            "(or declare its authorization and run apply)",
-                            "merchants have a connection they must authorize"))
+            reasons.append(
+                (
+                    f"connection {key} is {conn.status}: the merchant must authorize it "
+                    "(or declare its authorization and run apply)",
+                    "merchants have a connection they must authorize",
+                )
+            )
         elif status == "deauthorized" and declared:
-            reasons.append((f"connection {key} is {conn.status}: run apply, or check the token",
-                            "merchants have a Deauthorized connection (run apply, or check "
-                            "the token)"))
+            reasons.append(
+                (
+                    f"connection {key} is {conn.status}: run apply, or check the token",
+                    "merchants have a Deauthorized connection (run apply, or check the token)",
+                )
+            )
         elif status == "deauthorized":
-            reasons.append((f"connection {key} is {conn.status}: the merchant must authorize it "
-                            "again (or declare its authorization and run apply)",
-                            "merchants have a Deauthorized connection they must authorize "
-                            "again"))
+            reasons.append(
+                (
+                    f"connection {key} is {conn.status}: the merchant must authorize it "
+                    "again (or declare its authorization and run apply)",
+                    "merchants have a Deauthorized connection they must authorize again",
+                )
+            )
         else:
-            reasons.append((f"connection {key} is {conn.status}, not Linked",
-                            "merchants have a connection that is not Linked"))
+            reasons.append(
+                (
+                    f"connection {key} is {conn.status}, not Linked",
+                    "merchants have a connection that is not Linked",
+                )
+            )
     return reasons
 
 
 def _sync_flow_reason(
-    merchant: Merchant, flow: SyncFlowStatus, scope: Scope
+    merchant: Merchant, flow: SyncFlowStatus, request: StatusRequest
 ) -> tuple[str, str]:
     command = " ".join(
-        ["codat-reconciler sync-url", *map(shlex.quote, scope.paths),
-         "--merchant", shlex.quote(merchant.name)]
+        [
+            "codat-reconciler sync-url",
+            *map(shlex.quote, request.paths),
+            "--merchant",
+            shlex.quote(merchant.name),
+        ]
     )
     keys = merchant.sync_flow
-    missing = [k for k, v in (("commerceKey", keys.commerce_key),
-                              ("accountingKey", keys.accounting_key)) if not v]
+    missing = [
+        k
+        for k, v in (("commerceKey", keys.commerce_key), ("accountingKey", keys.accounting_key))
+        if not v
+    ]
     send = f"send them `{command}`"
     if missing:
         send = f"declare its syncFlow {' and '.join(missing)}, then {send}"
     if flow.configured:
-        return (f"the merchant has switched its sync off (configured, not enabled): {send} "
-                "to switch it back on", "merchants have switched their sync off")
-    return (f"the merchant has not completed the sync flow: {send}",
-            "merchants have not completed the sync flow")
+        return (
+            f"the merchant has switched its sync off (configured, not enabled): {send} "
+            "to switch it back on",
+            "merchants have switched their sync off",
+        )
+    return (
+        f"the merchant has not completed the sync flow: {send}",
+        "merchants have not completed the sync flow",
+    )

@@ -26,7 +26,7 @@ from reconciler.live.model import parse_timestamp
 FAILED_FROM_CODE = 4000
 
 
-class State(StrEnum):
+class ReadinessState(StrEnum):
     READY = "ready"  # one company, declared connections Linked, flow done and on, no failed sync
     WAITING = "waiting"  # one company, something listed in waitingFor is still to happen
     MISSING = "missing"  # no company in Codat yet: apply creates it
@@ -124,7 +124,7 @@ class CompanyReads:
 class MerchantStatus:
     name: str
     company_id: str | None
-    state: State
+    state: ReadinessState
     waiting_for: tuple[str, ...]
     connections: tuple[ConnectionStatus, ...] = ()
     sync_flow: SyncFlowStatus | None = None  # None: not read (no single company, or failed)

@@ -21,7 +21,7 @@ from reconciler.readiness.model import (
     ConnectionStatus,
     LastSync,
     MerchantStatus,
-    State,
+    ReadinessState,
     SyncFlowStatus,
 )
 from reconciler.render.detail import Detail
@@ -38,7 +38,10 @@ def render_json(statuses: Sequence[MerchantStatus]) -> str:
     document = {
         "format_version": FORMAT_VERSION,
         "merchants": [_merchant(s) for s in statuses],
-        "summary": {"total": len(statuses), **{state.value: counts[state] for state in State}},
+        "summary": {
+            "total": len(statuses),
+            **{state.value: counts[state] for state in ReadinessState},
+        },
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -56,8 +59,12 @@ def _merchant(status: MerchantStatus) -> dict[str, Any]:
 
 
 def _connection(conn: ConnectionStatus) -> dict[str, Any]:
-    return {"platformKey": conn.platform_key, "status": conn.status, "managed": conn.managed,
-            "id": conn.id}
+    return {
+        "platformKey": conn.platform_key,
+        "status": conn.status,
+        "managed": conn.managed,
+        "id": conn.id,
+    }
 
 
 def _sync_flow(flow: SyncFlowStatus | None) -> dict[str, Any] | None:
@@ -99,8 +106,9 @@ def render_text(statuses: Sequence[MerchantStatus], detail: Detail = Detail.NORM
         if detail is not Detail.VERBOSE:
             continue
         if status.connections:
-            lines += _wrapped("connections: " + ", ".join(map(_connection_words,
-                                                                status.connections)))
+            lines += _wrapped(
+                "connections: " + ", ".join(map(_connection_words, status.connections))
+            )
         for reason in status.waiting_for:
             lines += _wrapped("- " + reason)
     if detail is not Detail.VERBOSE:
@@ -124,8 +132,9 @@ def _waiting_summary(statuses: Sequence[MerchantStatus]) -> list[str]:
     lines = ["", "Waiting for:"]
     for kind, found in kinds.items():
         example = "{}: {}".format(*next(iter(found.items())))
-        lines += _wrapped(f"- {example}" if len(found) == 1 else
-                          f"- {len(found):,} {kind}, e.g. {example}")
+        lines += _wrapped(
+            f"- {example}" if len(found) == 1 else f"- {len(found):,} {kind}, e.g. {example}"
+        )
     if any(len(found) > 1 for found in kinds.values()):
         lines.append("(--verbose lists each merchant's connections and reasons)")
     return lines
@@ -145,8 +154,14 @@ def _wrapped(text: str) -> list[str]:
     held = "`".join(
         p.replace(" ", _HELD) if i % 2 and len(p) <= room else p for i, p in enumerate(parts)
     )
-    lines = textwrap.wrap(held, WIDTH, initial_indent=INDENT, subsequent_indent=hang,
-                          break_on_hyphens=False, break_long_words=False)
+    lines = textwrap.wrap(
+        held,
+        WIDTH,
+        initial_indent=INDENT,
+        subsequent_indent=hang,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
     return [line.replace(_HELD, " ") for line in lines]
 
 
@@ -161,7 +176,7 @@ def _sync_words(status: MerchantStatus) -> str:
     sync = status.last_sync
     if sync is None:
         # Only a merchant whose reads all succeeded is known to have had no sync.
-        return "none yet" if status.state in (State.READY, State.WAITING) else "-"
+        return "none yet" if status.state in (ReadinessState.READY, ReadinessState.WAITING) else "-"
     return f"{sync.label} {sync.minute}" if sync.minute else sync.label
 
 
@@ -172,6 +187,6 @@ def _connection_words(conn: ConnectionStatus) -> str:
 
 def _summary(statuses: Sequence[MerchantStatus]) -> str:
     counts = Counter(s.state for s in statuses)
-    parts = [f"{counts[state]:,} {state.value}" for state in State if counts[state]]
+    parts = [f"{counts[state]:,} {state.value}" for state in ReadinessState if counts[state]]
     noun = "merchant" if len(statuses) == 1 else "merchants"
     return f"{len(statuses):,} {noun}: {', '.join(parts)}."

@@ -14,7 +14,9 @@ from reconciler.plan.model import Action, Change
 SENSITIVE_PREFIX = "(sensitive:"
 
 
-class State(Enum):
+class Difference(Enum):
+    """How a field differs between before and after, as the mark shown beside it."""
+
     ADDED = "+"
     REMOVED = "-"
     CHANGED = "~"
@@ -25,7 +27,7 @@ class State(Enum):
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str
-    state: State
+    difference: Difference
     before: Any = None
     after: Any = None
     # Set for mappings (tags, authorization): their keys are compared one by one.
@@ -36,7 +38,8 @@ class Field:
     @property
     def value(self) -> Any:
         """The one value to show when the field is not CHANGED."""
-        return self.before if self.state in (State.REMOVED, State.CONTEXT) else self.after
+        shows_before = self.difference in (Difference.REMOVED, Difference.CONTEXT)
+        return self.before if shows_before else self.after
 
 
 def field_diffs(change: Change) -> tuple[Field, ...]:
@@ -46,7 +49,7 @@ def field_diffs(change: Change) -> tuple[Field, ...]:
     A field only in `before` is context (the state being changed from), except when the
     whole company is deleted: then everything in it goes.
     """
-    before_only = State.REMOVED if change.action is Action.DELETE else State.CONTEXT
+    before_only = Difference.REMOVED if change.action is Action.DELETE else Difference.CONTEXT
     fields = _diff(change.before or {}, change.after or {}, before_only)
     if change.action is Action.AUTHORIZE:
         fields = tuple(_credentials(f) if f.name == "authorization" else f for f in fields)
@@ -57,47 +60,48 @@ def _credentials(field: Field) -> Field:
     """Credentials a connection holds are replaced as a whole: Codat never shows them, so
     which of their values changed is not known, and a diff by key would claim one did."""
     before, after = field.before, field.after
-    if field.state is not State.CHANGED or not isinstance(after, Mapping):
+    if field.difference is not Difference.CHANGED or not isinstance(after, Mapping):
         return field
     held = sorted(set(before.values())) if isinstance(before, Mapping) else [before]
     stand_in = held[0] if len(held) == 1 else format_value(before)
-    keys = tuple(_whole(k, v, State.CONTEXT) for k, v in after.items())
+    keys = tuple(_whole(k, v, Difference.CONTEXT) for k, v in after.items())
     heading = f"{stand_in} -> the declared credentials, sent as a whole:"
-    return Field(field.name, State.CHANGED, before, after, keys, heading)
+    return Field(field.name, Difference.CHANGED, before, after, keys, heading)
 
 
 def _diff(
-    before: Mapping[str, Any], after: Mapping[str, Any], before_only: State
+    before: Mapping[str, Any], after: Mapping[str, Any], before_only: Difference
 ) -> tuple[Field, ...]:
     fields: list[Field] = []
     for name in [*before, *(k for k in after if k not in before)]:
         if name not in before:
-            fields.append(_whole(name, after[name], State.ADDED))
+            fields.append(_whole(name, after[name], Difference.ADDED))
         elif name not in after:
             fields.append(_whole(name, before[name], before_only))
         elif before[name] == after[name]:
-            fields.append(_whole(name, before[name], State.CONTEXT))
+            fields.append(_whole(name, before[name], Difference.CONTEXT))
         elif isinstance(before[name], Mapping) and isinstance(after[name], Mapping):
             # Only the keys that differ: unchanged tags would bury the one that changes.
             changed = tuple(
                 f
-                for f in _diff(before[name], after[name], State.REMOVED)
-                if f.state is not State.CONTEXT
+                for f in _diff(before[name], after[name], Difference.REMOVED)
+                if f.difference is not Difference.CONTEXT
             )
-            fields.append(Field(name, State.CHANGED, before[name], after[name], changed))
+            fields.append(Field(name, Difference.CHANGED, before[name], after[name], changed))
         else:
-            fields.append(Field(name, State.CHANGED, before[name], after[name]))
+            fields.append(Field(name, Difference.CHANGED, before[name], after[name]))
     return tuple(fields)
 
 
-def _whole(name: str, value: Any, state: State) -> Field:
+def _whole(name: str, value: Any, difference: Difference) -> Field:
     """A field that is added, removed or kept as a whole, nested keys alike."""
     children = None
     if isinstance(value, Mapping):
-        children = tuple(_whole(k, v, state) for k, v in value.items())
-    if state is State.ADDED:
-        return Field(name, state, None, value, children)
-    return Field(name, state, value, value if state is State.CONTEXT else None, children)
+        children = tuple(_whole(k, v, difference) for k, v in value.items())
+    if difference is Difference.ADDED:
+        return Field(name, difference, None, value, children)
+    after = value if difference is Difference.CONTEXT else None
+    return Field(name, difference, value, after, children)
 
 
 def format_value(value: Any) -> str:

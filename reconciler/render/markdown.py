@@ -12,7 +12,7 @@ from dataclasses import field as dataclass_field
 from itertools import accumulate
 
 from reconciler.plan.model import Action, Change, Kind, Plan
-from reconciler.render.fields import Field, State, field_diffs, format_value
+from reconciler.render.fields import Difference, Field, field_diffs, format_value
 from reconciler.render.wording import (
     action_phrase,
     conflicts_line,
@@ -232,12 +232,12 @@ def _diff_lines(fields: Sequence[Field], depth: int) -> list[str]:
     for field in fields:
         name = printable(field.name)
         # A map that changes in part keeps a neutral heading; its keys carry the +/-.
-        mark = " " if field.state is State.CHANGED else field.state.value
+        mark = " " if field.difference is Difference.CHANGED else field.difference.value
         if field.children is not None:
             heading = f" {printable(field.heading)}" if field.heading else ""
             lines.append(f"{mark} {pad}{name}:{heading}")
             lines += _diff_lines(field.children, depth + 1)
-        elif field.state is State.CHANGED:
+        elif field.difference is Difference.CHANGED:
             lines.append(f"- {pad}{name}: {printable(format_value(field.before))}")
             lines.append(f"+ {pad}{name}: {printable(format_value(field.after))}")
         else:

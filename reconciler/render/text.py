@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.plan.model import Action, Change, Kind, Plan
 from reconciler.render.detail import Detail
-from reconciler.render.fields import Field, State, field_diffs, format_value
+from reconciler.render.fields import Difference, Field, field_diffs, format_value
 from reconciler.render.notes import VERBOSE_HINT, by_kind, summary
 from reconciler.render.wording import (
     ACTION_ORDER,
@@ -120,7 +120,7 @@ def _change_lines(change: Change, paint: _Painter) -> list[str]:
 def _field_lines(field: Field, indent: str, paint: _Painter, *, top: bool) -> list[str]:
     # Top-level fields go without a symbol (the change line says what happens); nested keys,
     # such as single tags, carry their own +/~/-.
-    mark = "" if top else paint.symbol(field.state.value) + " "
+    mark = "" if top else paint.symbol(field.difference.value) + " "
     name = printable(field.name)
     if field.children is not None:
         heading = f" {printable(field.heading)}" if field.heading else ""
@@ -128,7 +128,7 @@ def _field_lines(field: Field, indent: str, paint: _Painter, *, top: bool) -> li
         for child in field.children:
             lines += _field_lines(child, indent + "  ", paint, top=False)
         return lines
-    if field.state is State.CHANGED:
+    if field.difference is Difference.CHANGED:
         shown = f"{_shown(field.before)} -> {_shown(field.after)}"
     else:
         shown = _shown(field.value)

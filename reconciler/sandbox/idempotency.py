@@ -82,8 +82,7 @@ def _claim(tx: Tx, scope: str, body_digest: str, now: float, expired: float) -> 
 
 def _complete(tx: Tx, scope: str, status: int, headers: Mapping[str, str], body: bytes) -> None:
     tx.conn.execute(
-        "UPDATE idempotency SET state = 'done', status = ?, headers = ?, body = ?"
-        " WHERE scope = ?",
+        "UPDATE idempotency SET state = 'done', status = ?, headers = ?, body = ? WHERE scope = ?",
         (status, dumps(dict(headers)), body, scope),
     )
 

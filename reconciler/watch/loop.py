@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import engine
@@ -37,7 +37,7 @@ from reconciler.watch.events import (
     RATE_LIMIT_RESET,
     Event,
 )
-from reconciler.watch.scope import Scope, Trigger, listing_calls, reconcile
+from reconciler.watch.scope import DeclaredMerchants, Trigger, listing_calls, reconcile
 
 # A lost `client.rateLimit.reset` must not pause the service for good: Codat's
 # quota is a daily one, so no pause outlasts a day.
@@ -61,8 +61,8 @@ class WatchSettings:
     prune: bool = False
     max_deletes: int | None = None
     parallelism: int = 10
-    sandbox: bool = False  # the embedded sandbox: fingerprints may use its well-known key
     secret_env: EnvAllowlist | None = None  # the variables `{env: NAME}` may name
+    fingerprint_key: bytes | None = field(default=None, repr=False)  # as PlanRun's
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +103,7 @@ class Reconciler:
         progress: engine.Progress = engine.SILENT,
         clock: Callable[[], float] = time.monotonic,
         wait: Callable[[threading.Condition, float], Any] = threading.Condition.wait,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
         self._settings = settings
@@ -110,7 +111,10 @@ class Reconciler:
         self._progress = progress
         self._clock = clock
         self._wait = wait
-        self.scope = Scope(engine.load_manifests(settings.paths, secret_env=settings.secret_env))
+        self._wall_clock = wall_clock  # dates last_success, for /metrics
+        self.declared = DeclaredMerchants(
+            engine.load_manifests(settings.paths, secret_env=settings.secret_env)
+        )
         self._wake = threading.Condition()
         self._full = True
         self._pending: dict[str, Trigger] = {}
@@ -137,18 +141,13 @@ class Reconciler:
             return "resumed"
         if event.type not in MERCHANT_EVENTS or event.company_id is None:
             return "nothing to do"
-        trigger = self.scope.trigger(event.company_id, event.company_name, event.deleted)
+        trigger = self.declared.trigger(event.company_id, event.company_name, event.deleted)
         if trigger is None:
             return "ignored: no manifest declares this company"
         with self._wake:
             self._arrived(trigger)
             self._wake.notify()
         return "queued"
-
-    def request_full(self) -> None:
-        with self._wake:
-            self._full = True
-            self._wake.notify()
 
     def pause(self) -> None:
         with self._wake:
@@ -225,8 +224,11 @@ class Reconciler:
             planned = self._plan(batch)
             if planned.plan.has_changes:
                 result = engine.apply(
-                    self._client, planned, parallelism=self._settings.parallelism,
-                    progress=self._progress, stop=halt,
+                    self._client,
+                    planned,
+                    parallelism=self._settings.parallelism,
+                    progress=self._progress,
+                    stop=halt,
                 )
         except ReconcilerError as err:
             error = str(err)
@@ -235,44 +237,70 @@ class Reconciler:
             error = f"unexpected {type(err).__name__}"
         paused = bool(result.not_started) and not self._stopping
         self._settle(batch, planned, result, error, paused)
-        self._on_reconciled(Reconciled(
-            merchants=tuple(t.merchant for t in batch) if batch is not None else None,
-            planned=(len(batch) if batch is not None
-                     else len(planned.desired.merchants) if planned else 0),
-            done=len(result.done), failed=len(result.failed),
-            duration_s=self._clock() - started, error=error, paused=paused,
-        ))
+        self._on_reconciled(
+            Reconciled(
+                merchants=tuple(t.merchant for t in batch) if batch is not None else None,
+                planned=(
+                    len(batch)
+                    if batch is not None
+                    else len(planned.desired.merchants)
+                    if planned
+                    else 0
+                ),
+                done=len(result.done),
+                failed=len(result.failed),
+                duration_s=self._clock() - started,
+                error=error,
+                paused=paused,
+            )
+        )
 
     def _plan(self, batch: Batch | None) -> engine.Planned:
         s = self._settings
         if batch is None:
             # Re-read each time: a git-sync sidecar may have changed them.
-            self.scope = Scope(engine.load_manifests(s.paths, secret_env=s.secret_env),
-                               self.scope.known)
-            run = engine.PlanRun(s.prune, (), s.max_deletes, require_secrets=True)
-            planned = engine.plan(self._client, self.scope.desired, run, sandbox=s.sandbox,
-                                  progress=self._progress)
+            self.declared = DeclaredMerchants(
+                engine.load_manifests(s.paths, secret_env=s.secret_env), self.declared.known
+            )
+            run = engine.PlanRun(
+                s.prune, (), s.max_deletes, require_secrets=True, fingerprint_key=s.fingerprint_key
+            )
+            planned = engine.plan(self._client, self.declared.desired, run, progress=self._progress)
             self._listing_calls = listing_calls(len(planned.live.companies))
-            self.scope.matched(planned)
+            self.declared.matched(planned)
         else:
             names = tuple(t.merchant for t in batch)
-            run = engine.PlanRun(s.prune, names, s.max_deletes, require_secrets=True)
+            run = engine.PlanRun(
+                s.prune,
+                names,
+                s.max_deletes,
+                require_secrets=True,
+                fingerprint_key=s.fingerprint_key,
+            )
             planned, listing = reconcile(
-                self._client, self.scope.desired, batch, run, sandbox=s.sandbox,
-                parallelism=s.parallelism, listing_calls=self._listing_calls,
+                self._client,
+                self.declared.desired,
+                batch,
+                run,
+                parallelism=s.parallelism,
+                listing_calls=self._listing_calls,
                 progress=self._progress,
             )
             if listing:
-                self.scope.matched(planned, names)
+                self.declared.matched(planned, names)
         engine.guard_deletes(planned, run)
         return planned
 
     def _settle(
-        self, batch: Batch | None, planned: engine.Planned | None,
-        result: ApplyResult, error: str | None, paused: bool,
+        self,
+        batch: Batch | None,
+        planned: engine.Planned | None,
+        result: ApplyResult,
+        error: str | None,
+        paused: bool,
     ) -> None:
-        unconverged = self.scope.unconverged(planned, result) if planned else set()
-        self.scope.known.update(result.created)
+        unconverged = self.declared.unconverged(planned, result) if planned else set()
+        self.declared.known.update(result.created)
         with self._wake:
             if paused:  # put back to wait: the pause loses nothing
                 if batch is None:
@@ -285,14 +313,13 @@ class Reconciler:
             if batch is None:
                 failed = error is not None
                 self._next_full = self._clock() + (
-                    min(RETRY_AFTER, self._settings.interval) if failed
-                    else self._settings.interval
+                    min(RETRY_AFTER, self._settings.interval) if failed else self._settings.interval
                 )
                 if not failed:
                     self.not_converged = frozenset(unconverged)
                     self.ready.set()
                     if result.ok and not paused:
-                        self.last_success = time.time()
+                        self.last_success = self._wall_clock()
             elif planned is not None:
                 others = self.not_converged - {t.merchant for t in batch}
                 self.not_converged = frozenset(others | unconverged)

@@ -52,9 +52,9 @@ class Trigger:
     confirmed: bool = True
 
 
-class Scope:
+class DeclaredMerchants:
     """The declared merchants, indexed for deliveries, and which company each unpinned
-    merchant was last matched to (`known`, carried from one Scope to the next)."""
+    merchant was last matched to (`known`, carried over when the manifests are read again)."""
 
     def __init__(self, desired: DesiredState, known: dict[str, str] | None = None) -> None:
         self.desired = desired
@@ -103,7 +103,6 @@ def reconcile(
     triggers: Sequence[Trigger],
     run: engine.PlanRun,
     *,
-    sandbox: bool,
     parallelism: int,
     listing_calls: int,
     progress: engine.Progress = engine.SILENT,
@@ -121,13 +120,14 @@ def reconcile(
         with ThreadPoolExecutor(max(1, min(parallelism, len(wanted)))) as pool:
             found = pool.map(lambda company_id: _one_company(client, company_id), wanted)
             live = LiveState(tuple(c for c in found if c is not None))
-    return engine.plan_from_live(client, desired, live, run, sandbox=sandbox), listing
+    return engine.plan_from_live(client, desired, live, run), listing
 
 
 def _reads_listing(triggers: Sequence[Trigger], listing_calls: int) -> bool:
     companies = {t.company_id for t in triggers if not t.deleted}
-    return (not all(t.confirmed and not t.deleted for t in triggers)
-            or len(companies) > max(READ_EACH_UP_TO, listing_calls))
+    return not all(t.confirmed and not t.deleted for t in triggers) or len(companies) > max(
+        READ_EACH_UP_TO, listing_calls
+    )
 
 
 def listing_calls(companies: int) -> int:

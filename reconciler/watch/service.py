@@ -41,11 +41,11 @@ class Watch:
         self._log = log
         endpoint.log = self._delivered
         endpoint.refusals = self._refused
-        self.reconciler = Reconciler(client, settings, on_reconciled=self._reconciled,
-                                     progress=progress)
+        self.reconciler = Reconciler(
+            client, settings, on_reconciled=self._reconciled, progress=progress
+        )
         endpoint.sink = self.reconciler
-        endpoint.metrics.follow(lambda: self.reconciler.waiting,
-                                lambda: self.reconciler.paused)
+        endpoint.metrics.follow(lambda: self.reconciler.waiting, lambda: self.reconciler.paused)
         self._worker = threading.Thread(target=self._work, name="watch-reconcile")
         self._died: str | None = None
 
@@ -68,8 +68,10 @@ class Watch:
         finally:
             self.stop()
         if self._died is not None:
-            raise ReconcilerError(f"watch stopped: the reconcile worker died ({self._died}); "
-                                  "a fresh start converges from where it was")
+            raise ReconcilerError(
+                f"watch stopped: the reconcile worker died ({self._died}); "
+                "a fresh start converges from where it was"
+            )
 
     def _work(self) -> None:
         try:
@@ -81,16 +83,25 @@ class Watch:
         r = self.reconciler
         self.endpoint.metrics.reconciled(result, len(r.not_converged), r.last_success)
         scope = _scope(result.merchants)
-        outcome = (f"error: {result.error}" if result.error else
-                   "paused (rate limit), will resume" if result.paused else
-                   f"{result.done} {'change' if result.done == 1 else 'changes'} done, "
-                   f"{result.failed} failed")
+        outcome = (
+            f"error: {result.error}"
+            if result.error
+            else "paused (rate limit), will resume"
+            if result.paused
+            else f"{result.done} {'change' if result.done == 1 else 'changes'} done, "
+            f"{result.failed} failed"
+        )
         fields: dict[str, Any] = {"scope": result.scope}
         if result.merchants is not None:
             fields["merchants"] = list(result.merchants)
-        fields.update(planned=result.planned, done=result.done, failed=result.failed,
-                      duration_s=round(result.duration_s, 3), ok=result.ok,
-                      not_converged=len(r.not_converged))
+        fields.update(
+            planned=result.planned,
+            done=result.done,
+            failed=result.failed,
+            duration_s=round(result.duration_s, 3),
+            ok=result.ok,
+            not_converged=len(r.not_converged),
+        )
         if result.error:
             fields["error"] = result.error
         message = f"Reconciled {scope} in {result.duration_s:.1f}s: {outcome}"
@@ -101,8 +112,10 @@ class Watch:
 
     def _delivered(self, fields: dict[str, Any]) -> None:
         kind = fields.get("event_type", "delivery")
-        message = (f"Webhook {fields['svix_id'] or '(no id)'} {kind}: {fields['outcome']} "
-                   f"({fields['status']})")
+        message = (
+            f"Webhook {fields['svix_id'] or '(no id)'} {kind}: {fields['outcome']} "
+            f"({fields['status']})"
+        )
         self._log.note("delivery", message, **fields)
 
     def _refused(self, fields: dict[str, Any]) -> None:
@@ -111,8 +124,10 @@ class Watch:
 
 def _refusal(fields: dict[str, Any]) -> str:
     if "refused" in fields:
-        return (f"Refused {fields['refused']} connections and dropped {fields['evicted']} "
-                f"slow ones since the last such line: {fields['reason']} ({fields['status']})")
+        return (
+            f"Refused {fields['refused']} connections and dropped {fields['evicted']} "
+            f"slow ones since the last such line: {fields['reason']} ({fields['status']})"
+        )
     what = f"{fields['request']!r}" if "request" in fields else "a request"
     return f"Refused {what} from {fields['client']}: {fields['reason']} ({fields['status']})"
 

@@ -45,8 +45,10 @@ class DeliveryVerifier:
     def __init__(self, secret: str, seen_limit: int = SEEN_LIMIT) -> None:
         webhooks = require("svix.webhooks")
         # Never echo the secret, not even a part of it.
-        problem = ("CODAT_WEBHOOK_SECRET is not a webhook signing secret: give the whsec_... "
-                   "secret of the Codat webhook consumer")
+        problem = (
+            "CODAT_WEBHOOK_SECRET is not a webhook signing secret: give the whsec_... "
+            "secret of the Codat webhook consumer"
+        )
         try:
             key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
             self._webhook = webhooks.Webhook(secret)

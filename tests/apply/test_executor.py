@@ -48,13 +48,18 @@ class FakeCodat:
             raise CodatAPIError(
                 "POST", "/companies", 400, correlation_id="corr-123", codat_message="boom"
             )
-        company = {**body, "id": self._record("create_company", body["name"]),
-                   "created": "2026-11-27T12:00:00.000Z", "dataConnections": []}
+        company = {
+            **body,
+            "id": self._record("create_company", body["name"]),
+            "created": "2026-11-27T12:00:00.000Z",
+            "dataConnections": [],
+        }
         self.companies[company["id"]] = company
         return company
 
-    def list_companies(self, page: int, page_size: int = 5000, *, query: str | None = None
-                       ) -> CompaniesPage:
+    def list_companies(
+        self, page: int, page_size: int = 5000, *, query: str | None = None
+    ) -> CompaniesPage:
         results = tuple(self.companies.values()) if page == 1 else ()
         return CompaniesPage(page, results, page_size, len(self.companies), False)
 
@@ -74,13 +79,15 @@ class FakeCodat:
     def create_connection(self, company_id: str, platform_key: str) -> dict[str, Any]:
         return {"id": self._record("create_connection", company_id, platform_key)}
 
-    def update_connection(self, company_id: str, connection_id: str, body: dict[str, Any]
-                          ) -> dict[str, Any]:
+    def update_connection(
+        self, company_id: str, connection_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
         self._record("update_connection", company_id, connection_id, body)
         return {"id": connection_id}
 
-    def authorize_connection(self, company_id: str, connection_id: str, values: dict[str, str]
-                             ) -> dict[str, Any]:
+    def authorize_connection(
+        self, company_id: str, connection_id: str, values: dict[str, str]
+    ) -> dict[str, Any]:
         self._record("authorize", company_id, connection_id, values)
         return {"id": connection_id, "status": "Linked"}
 
@@ -147,9 +154,7 @@ def test_a_bug_in_one_merchant_is_reported_as_a_bug_and_the_others_finish(
     assert not result.ok
     (failure,) = result.failed
     assert failure.change.address == 'merchant["buggy"]'
-    assert failure.message == (
-        "internal error (a bug, please report): KeyError: 'dataConnections'"
-    )
+    assert failure.message == ("internal error (a bug, please report): KeyError: 'dataConnections'")
     assert {c.merchant for c in result.skipped} == {"buggy"} and len(result.skipped) == 2
     assert {c.merchant for c in result.done} == {"good"} and len(result.done) == 3
 
@@ -167,11 +172,18 @@ def test_missing_secret_fails_the_authorize_naming_the_variable(
 
 def test_prune_changes_unlink_and_delete_and_the_record_follows_the_unlink() -> None:
     owned = {"managed-by": "codat-reconciler"}
-    live = LiveState((
-        LiveCompany("c1", "keep", None, {**owned, AUTH_TAG: "lqai"},
-                    (LiveConnection("x", "lqai", "Linked"),)),
-        LiveCompany("c2", "gone", None, owned),
-    ))
+    live = LiveState(
+        (
+            LiveCompany(
+                "c1",
+                "keep",
+                None,
+                {**owned, AUTH_TAG: "lqai"},
+                (LiveConnection("x", "lqai", "Linked"),),
+            ),
+            LiveCompany("c2", "gone", None, owned),
+        )
+    )
     want = DesiredState((Merchant("keep", HERE),))
     plan = make_plan(want, live, {}, PlanOptions(prune=True))
     fake = FakeCodat()
@@ -185,16 +197,24 @@ def test_prune_changes_unlink_and_delete_and_the_record_follows_the_unlink() -> 
 
 
 def test_a_failed_change_records_nothing_after_it() -> None:
-    live = LiveState((
-        LiveCompany("c1", "keep", None, {"managed-by": "codat-reconciler", AUTH_TAG: "lqai"},
-                    (LiveConnection("x", "lqai", "Linked"),)),
-    ))
+    live = LiveState(
+        (
+            LiveCompany(
+                "c1",
+                "keep",
+                None,
+                {"managed-by": "codat-reconciler", AUTH_TAG: "lqai"},
+                (LiveConnection("x", "lqai", "Linked"),),
+            ),
+        )
+    )
     want = DesiredState((Merchant("keep", HERE),))
     plan = make_plan(want, live, {}, PlanOptions(prune=True))
 
     class Refusing(FakeCodat):
-        def update_connection(self, company_id: str, connection_id: str, body: dict[str, Any]
-                              ) -> dict[str, Any]:
+        def update_connection(
+            self, company_id: str, connection_id: str, body: dict[str, Any]
+        ) -> dict[str, Any]:
             raise CodatAPIError("PATCH", "/x", 500, correlation_id="c", codat_message="no")
 
     fake = Refusing()
@@ -296,10 +316,12 @@ class LaggingListing(FakeCodat):
             raise _ambiguous(500)
         return company
 
-    def list_companies(self, page: int, page_size: int = 5000, *, query: str | None = None
-                       ) -> CompaniesPage:
-        shown = tuple(c for i, c in self.companies.items()
-                      if self.time.now - self.born[i] >= self.lag)
+    def list_companies(
+        self, page: int, page_size: int = 5000, *, query: str | None = None
+    ) -> CompaniesPage:
+        shown = tuple(
+            c for i, c in self.companies.items() if self.time.now - self.born[i] >= self.lag
+        )
         return CompaniesPage(page, shown if page == 1 else (), page_size, len(shown), False)
 
 
@@ -330,10 +352,17 @@ def test_a_created_company_the_listing_does_not_show_yet_is_not_reported_gone() 
 
 def _twins(fake: FakeCodat) -> tuple[DesiredState, LiveState]:
     owned = {"managed-by": "codat-reconciler"}
-    for cid, created, conns in (("old", "2026-01-01T00:00:00Z", []),
-                                ("new", "2026-01-02T00:00:00Z", [])):
-        fake.companies[cid] = {"id": cid, "name": "m1", "tags": dict(owned), "created": created,
-                               "dataConnections": conns}
+    for cid, created, conns in (
+        ("old", "2026-01-01T00:00:00Z", []),
+        ("new", "2026-01-02T00:00:00Z", []),
+    ):
+        fake.companies[cid] = {
+            "id": cid,
+            "name": "m1",
+            "tags": dict(owned),
+            "created": created,
+            "dataConnections": conns,
+        }
     want = DesiredState((Merchant("m1", HERE),))
     live = LiveState(tuple(LiveCompany.from_api(c) for c in fake.companies.values()))
     return want, live
@@ -377,8 +406,16 @@ def test_a_change_no_api_call_carries_out_cannot_be_made() -> None:
     with pytest.raises(ValueError, match="no API call can authorize a company"):
         Change('merchant["x"]', Action.AUTHORIZE, Kind.COMPANY, "r", "x", company_id="c1")
     with pytest.raises(ValueError, match="no API call can delete a connection"):
-        Change('merchant["y"].connection["dfxm"]', Action.DELETE, Kind.CONNECTION, "r", "y",
-               platform_key="dfxm", company_id="c2", connection_id="k")
+        Change(
+            'merchant["y"].connection["dfxm"]',
+            Action.DELETE,
+            Kind.CONNECTION,
+            "r",
+            "y",
+            platform_key="dfxm",
+            company_id="c2",
+            connection_id="k",
+        )
 
 
 def test_each_operation_is_made_by_exactly_one_kind_of_change() -> None:
@@ -402,13 +439,15 @@ def test_a_company_another_apply_resolved_away_is_reported_as_its_twin_without_w
             company = super().create_company(body)
             # The other apply made its twin first, then deleted this run's at its end.
             del self.companies[company["id"]]
-            self.companies["theirs"] = {**company, "id": "theirs", "created": "2026-01-01Z",
-                                        "tags": {"managed-by": "codat-reconciler"}}
+            self.companies["theirs"] = {
+                **company,
+                "id": "theirs",
+                "created": "2026-01-01Z",
+                "tags": {"managed-by": "codat-reconciler"},
+            }
             return company
 
-    result = Executor(Raced(), want, live, read_back=time.read_back).run(
-        make_plan(want, live, {})
-    )
+    result = Executor(Raced(), want, live, read_back=time.read_back).run(make_plan(want, live, {}))
     assert [f.message for f in result.failed] == [
         "another apply created this merchant at the same moment; its company theirs stays "
         "and this run's id1 was removed: run apply again to finish"

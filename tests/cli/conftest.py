@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import engine
 from reconciler.codat.client import CodatClient
-from reconciler.sandbox.transport import SandboxTransport
 from tests.fixtures.cli import Run
 
 TOKENS = {"ACME_TOKEN": "acme-secret-token-0001", "BOLT_TOKEN": "bolt-secret-token-0002"}
@@ -63,8 +63,7 @@ def env(sandbox_path: Path) -> dict[str, str]:
 @pytest.fixture
 def codat(sandbox_path: Path) -> Iterator[CodatClient]:
     """A client on the same sandbox file, for arranging and inspecting live state."""
-    with CodatClient("http://127.0.0.1", transport=SandboxTransport(sandbox_path),
-                     max_rate=0) as client:
+    with engine.connect(engine.Target.embedded_sandbox(sandbox_path), max_rate=0) as client:
         yield client
 
 

@@ -27,8 +27,15 @@ def test_a_timeout_that_is_not_a_sane_number_of_seconds_is_a_usage_error(
     cli: CliFn, write_manifest: Callable[..., Path], value: str
 ) -> None:
     root = str(write_manifest(BASIC))
-    run = cli("plan", root, "--timeout", value, "--base-url", "http://127.0.0.1:9",
-              env={"CODAT_API_KEY": "key-123456"})
+    run = cli(
+        "plan",
+        root,
+        "--timeout",
+        value,
+        "--base-url",
+        "http://127.0.0.1:9",
+        env={"CODAT_API_KEY": "key-123456"},
+    )
     assert_refused(run, "Invalid value for '--timeout'")
     from_env = cli("plan", root, env={"CODAT_TIMEOUT": value, "CODAT_API_KEY": "key-123456"})
     assert_refused(from_env, "Invalid value for '--timeout'")
@@ -50,8 +57,9 @@ def test_a_base_url_that_cannot_be_dialled_is_refused_before_any_call(
     from_env = cli("plan", root, env={"CODAT_BASE_URL": url, "CODAT_API_KEY": "key-123456"})
     assert_refused(from_env, f"CODAT_BASE_URL: base URL {url!r}", phrase)
     assert "could not connect" not in from_env.stderr
-    from_flag = cli("apply", root, "--auto-approve", "--base-url", url,
-                    env={"CODAT_API_KEY": "key-123456"})
+    from_flag = cli(
+        "apply", root, "--auto-approve", "--base-url", url, env={"CODAT_API_KEY": "key-123456"}
+    )
     assert_refused(from_flag, f"--base-url: base URL {url!r}", phrase)
 
 
@@ -66,8 +74,13 @@ def test_could_not_connect_names_the_url_never_the_key(
     cli: CliFn, write_manifest: Callable[..., Path]
 ) -> None:
     url = f"http://127.0.0.1:{closed_port()}"
-    run = cli("plan", str(write_manifest(BASIC)), "--base-url", url,
-              env={"CODAT_API_KEY": "secret-key-0001"})
+    run = cli(
+        "plan",
+        str(write_manifest(BASIC)),
+        "--base-url",
+        url,
+        env={"CODAT_API_KEY": "secret-key-0001"},
+    )
     assert_refused(run, f"could not connect to {url}", "--base-url")
     assert "secret-key-0001" not in run.output
     assert base64.b64encode(b"secret-key-0001").decode() not in run.output
@@ -78,8 +91,14 @@ def test_an_api_key_file_that_is_not_utf8_is_refused_without_showing_it(
 ) -> None:
     key_file = tmp_path / "key"
     key_file.write_bytes(b"sk-\xff\xfe-binary")
-    run = cli("plan", str(write_manifest(BASIC)), "--api-key-file", str(key_file),
-              "--base-url", "https://codat.invalid")
+    run = cli(
+        "plan",
+        str(write_manifest(BASIC)),
+        "--api-key-file",
+        str(key_file),
+        "--base-url",
+        "https://codat.invalid",
+    )
     assert_refused(run, f"API key file {key_file} is not UTF-8 text")
     assert "binary" not in run.output and "\\xff" not in run.output
 
@@ -89,16 +108,19 @@ def test_a_refused_key_says_which_settings_hold_it_and_keeps_the_correlation_id(
 ) -> None:
     server = sandbox_server(api_key="the-real-key-123")
     root = str(write_manifest(BASIC))
-    wrong = cli("plan", root, env={"CODAT_BASE_URL": server.base_url,
-                                   "CODAT_API_KEY": "a-wrong-key-456"})
-    assert_refused(wrong, "401 Unauthorized", "correlationId: ", "CODAT_API_KEY",
-                   "--api-key-file")
+    wrong = cli(
+        "plan", root, env={"CODAT_BASE_URL": server.base_url, "CODAT_API_KEY": "a-wrong-key-456"}
+    )
+    assert_refused(wrong, "401 Unauthorized", "correlationId: ", "CODAT_API_KEY", "--api-key-file")
     assert "base64" not in wrong.stderr and "a-wrong-key-456" not in wrong.output
     # The key as it appears in an Authorization header: encoded once already.
     encoded = base64.b64encode(b"the-real-key-123").decode()
     twice = cli("plan", root, env={"CODAT_BASE_URL": server.base_url, "CODAT_API_KEY": encoded})
-    assert_refused(twice, "401 Unauthorized", "the key looks base64-encoded already: give the "
-                   "key itself, the tool encodes it")
+    assert_refused(
+        twice,
+        "401 Unauthorized",
+        "the key looks base64-encoded already: give the key itself, the tool encodes it",
+    )
     assert encoded not in twice.output and "the-real-key-123" not in twice.output
 
 
@@ -110,8 +132,10 @@ def test_max_deletes_without_prune_limits_the_deletion_of_twins_only(
     owned = {"managed-by": "codat-reconciler"}
     codat.create_company({"name": "gone", "tags": owned}, idempotency_key="undeclared")
     for key in ("a", "b"):
-        codat.create_company({"name": "10000003", "description": "Corner Shop", "tags": owned},
-                             idempotency_key=f"twin-{key}")
+        codat.create_company(
+            {"name": "10000003", "description": "Corner Shop", "tags": owned},
+            idempotency_key=f"twin-{key}",
+        )
     root = str(write_manifest(BASIC))
     refused = cli("apply", root, "--max-deletes", "0", "--auto-approve", env=env)
     assert_refused(refused, "deletes 1 company, more than --max-deletes 0")
@@ -142,11 +166,11 @@ def test_sandbox_state_that_cannot_be_opened_is_named_with_what_to_do(
     state = tmp_path / where
     if where.startswith("not-sqlite"):
         state.write_text("merchant list, not a database\n" * 100)
-    expected = ("does not exist; create it" if "missing" in where
-                else "it is not an SQLite database")
+    expected = "does not exist; create it" if "missing" in where else "it is not an SQLite database"
     served = cli("sandbox", "serve", "--state", str(state))
     assert_refused(served, f"--state: cannot open the sandbox state file {state}: ", expected)
     embedded = cli("plan", str(write_manifest(BASIC)), env={"CODAT_SANDBOX": str(state), **TOKENS})
-    assert_refused(embedded, f"CODAT_SANDBOX: cannot open the sandbox state file {state}: ",
-                   expected)
+    assert_refused(
+        embedded, f"CODAT_SANDBOX: cannot open the sandbox state file {state}: ", expected
+    )
     assert not (tmp_path / "missing").exists()

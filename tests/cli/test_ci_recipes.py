@@ -40,14 +40,19 @@ def workspace(tmp_path: Path, sandbox_path: Path) -> tuple[Path, dict[str, str]]
     shutil.copytree(ROOT / "manifests", tmp_path / "manifests")
     tool_dir = str(Path(sys.executable).parent)  # where pip put the console script
     mine = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
-    env = {**mine, **SECRETS, "CODAT_SANDBOX": str(sandbox_path),
-           "PATH": tool_dir + os.pathsep + os.environ.get("PATH", "")}
+    env = {
+        **mine,
+        **SECRETS,
+        "CODAT_SANDBOX": str(sandbox_path),
+        "PATH": tool_dir + os.pathsep + os.environ.get("PATH", ""),
+    }
     return tmp_path, env
 
 
 def run_step(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["bash", "-e", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_gitlab_recipes_plan_apply_drift(workspace: tuple[Path, dict[str, str]]) -> None:
@@ -68,8 +73,9 @@ def test_pre_commit_hook_runs_validate_on_manifests() -> None:
     assert hook["entry"] == "codat-reconciler validate"
     assert hook["files"] == r"^manifests/.*\.ya?ml$"
     changed = sorted(str(p) for p in (ROOT / "manifests").glob("*.yaml"))
-    done = subprocess.run([sys.executable, "-m", "reconciler", "validate", *changed],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", *changed], capture_output=True, text=True
+    )
     assert done.returncode == 0 and done.stdout.startswith("OK:")
 
 
@@ -109,7 +115,10 @@ def test_no_recipe_installs_the_tool_by_name_from_a_registry() -> None:
 
 
 def test_the_install_check_catches_a_bare_name() -> None:
-    for bare in ("pip install codat-reconciler", "pip install -q codat-reconciler==1.2.0",
-                 "python -m pip install 'codat-reconciler>=1'"):
+    for bare in (
+        "pip install codat-reconciler",
+        "pip install -q codat-reconciler==1.2.0",
+        "python -m pip install 'codat-reconciler>=1'",
+    ):
         (words,) = install_commands(bare)
         assert not all(PINNED.fullmatch(w) for w in words if "codat-reconciler" in w)

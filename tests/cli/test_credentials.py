@@ -35,7 +35,9 @@ def test_a_changed_key_and_a_rotated_secret_are_told_apart(
     assert rotated.stdout.count(SECRET_CHANGED) == 1 and KEY_CHANGED not in rotated.stdout
     assert '! merchant["10000002"].connection["dfxm"]' in rotated.stdout
     # The credentials show as changed as a whole; no field is claimed changed (storeId was not).
-    assert "authorization: (sensitive: last applied) -> the declared credentials, sent as a " \
+    assert (
+        "authorization: (sensitive: last applied) -> the declared credentials, sent as a "
         "whole:" in rotated.stdout
+    )
     assert "  apiToken: (sensitive: env BOLT_TOKEN)" in rotated.stdout
     assert "->" not in rotated.stdout.split("sent as a whole:")[1].split("companyTags")[0]

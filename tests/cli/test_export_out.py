@@ -58,8 +58,7 @@ def test_an_unknown_merchant_is_an_error_and_nothing_is_written(
 ) -> None:
     applied_world(cli, write_manifest, env)
     out = tmp_path / "exported"
-    run = cli("export", "--out", str(out), "--merchant", "10000001", "--merchant", "NOPE",
-              env=env)
+    run = cli("export", "--out", str(out), "--merchant", "10000001", "--merchant", "NOPE", env=env)
     assert run.code == 1, run
     assert '--merchant "NOPE": no company of that name in Codat' in run.stderr
     assert "10000001" not in run.stderr and "Traceback" not in run.output
@@ -119,8 +118,7 @@ def test_a_name_validate_would_refuse_is_exported_with_a_warning(
     out = tmp_path / "exported"
     run = cli("export", "--out", str(out), env=env)
     assert run.code == 0, run
-    assert f"merchants-0001.yaml: company {odd['id']}: name 'acme ' ends with a space" \
-        in run.stderr
+    assert f"merchants-0001.yaml: company {odd['id']}: name 'acme ' ends with a space" in run.stderr
     assert "Wrote 1 file to" in run.stderr and "(2 merchants)" in run.stderr
     checked = cli("validate", str(out), env=env)
     assert checked.code == 1 and "ends with a space" in checked.stderr, checked

@@ -9,8 +9,17 @@ import pytest
 from reconciler import __version__
 from tests.fixtures.cli import CliFn
 
-COMMANDS = [["validate"], ["plan"], ["apply"], ["status"], ["show"], ["export"], ["sync-url"],
-            ["sandbox", "serve"], ["watch"]]
+COMMANDS = [
+    ["validate"],
+    ["plan"],
+    ["apply"],
+    ["status"],
+    ["show"],
+    ["export"],
+    ["sync-url"],
+    ["sandbox", "serve"],
+    ["watch"],
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

@@ -60,8 +60,14 @@ def test_plan_then_apply_succeeding(
     assert applied.code == 0, applied
     found = records(applied)
     assert found[0]["event"] == "target" and found[0]["sandbox"] is True
-    assert found[-1] == {"event": "summary", "complete": True, "done": 8, "failed": 0,
-                         "skipped": 0, "not_started": 0}
+    assert found[-1] == {
+        "event": "summary",
+        "complete": True,
+        "done": 8,
+        "failed": 0,
+        "skipped": 0,
+        "not_started": 0,
+    }
     assert "Apply complete: 8 done" in applied.stdout  # the plain summary stays on stdout
 
 
@@ -70,10 +76,22 @@ def test_apply_with_a_failed_change(
 ) -> None:
     # Bolt's authorization fails on every attempt; the others go through.
     server = sandbox_server(faults=["503:PUT:/companies/*/connections/*/authorization:first:6"])
-    env = {"CODAT_BASE_URL": server.base_url, "CODAT_API_KEY": server.api_key,
-           "CODAT_RECONCILER_KEY": "json-log-test-key", **TOKENS}
-    run = cli("apply", str(write_manifest(BASIC)), "--auto-approve", "--parallelism", "1",
-              "--log-format", "json", env=env)
+    env = {
+        "CODAT_BASE_URL": server.base_url,
+        "CODAT_API_KEY": server.api_key,
+        "CODAT_RECONCILER_KEY": "json-log-test-key",
+        **TOKENS,
+    }
+    run = cli(
+        "apply",
+        str(write_manifest(BASIC)),
+        "--auto-approve",
+        "--parallelism",
+        "1",
+        "--log-format",
+        "json",
+        env=env,
+    )
     assert run.code == 1, run
     found = records(run)
     (failed,) = [r for r in found if r["event"] == "failed"]
@@ -98,8 +116,14 @@ def test_a_merchant_that_could_not_finish_is_not_started(
     posts = [r for r in found if r["event"] == "api_call" and r["method"] != "GET"]
     # Only the other merchant was created; nothing of 30000001 was started.
     assert [p["path"] for p in posts] == ["/companies"]
-    assert {"event": "summary", "complete": True, "done": 1, "failed": 0, "skipped": 0,
-            "not_started": 0} in found
+    assert {
+        "event": "summary",
+        "complete": True,
+        "done": 1,
+        "failed": 0,
+        "skipped": 0,
+        "not_started": 0,
+    } in found
 
 
 def test_apply_with_conflicts(
@@ -107,13 +131,13 @@ def test_apply_with_conflicts(
 ) -> None:
     for key in ("a", "b"):
         codat.create_company({"name": "10000001"}, idempotency_key=f"dup-{key}")
-    run = cli("apply", str(write_manifest(BASIC)), "--auto-approve", "--log-format", "json",
-              env=env)
+    run = cli(
+        "apply", str(write_manifest(BASIC)), "--auto-approve", "--log-format", "json", env=env
+    )
     assert run.code == 1, run
     assert records(run)[-1] == {
         "event": "conflicts",
-        "message": "1 merchant left alone because of conflicts or problems (see the plan "
-        "above).",
+        "message": "1 merchant left alone because of conflicts or problems (see the plan above).",
         "merchants": 1,
     }
 
@@ -131,8 +155,12 @@ def test_apply_with_conflicts(
     ids=["usage", "bad-value", "parse", "no-terminal", "manifest", "export"],
 )
 def test_failures_end_with_one_error_record(
-    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], tmp_path: Path,
-    args: list[str], message: str,
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    env: dict[str, str],
+    tmp_path: Path,
+    args: list[str],
+    message: str,
 ) -> None:
     root = write_manifest(BASIC)
     broken = tmp_path / "broken"

@@ -57,8 +57,10 @@ def test_rotated_secret_reauthorizes_exactly_that_connection(
     rotated = {**env, "BOLT_TOKEN": "bolt-secret-token-ROTATED"}
     plan = cli("plan", str(root), env=rotated)
     assert plan.code == 0
-    assert ('! merchant["10000002"].connection["dfxm"]' in plan.stdout
-            and "declared credentials changed since last applied" in plan.stdout)
+    assert (
+        '! merchant["10000002"].connection["dfxm"]' in plan.stdout
+        and "declared credentials changed since last applied" in plan.stdout
+    )
     assert 'merchant["10000001"].connection' not in plan.stdout
     run = cli("apply", str(root), "--auto-approve", "--log-format", "json", env=rotated)
     assert run.code == 0, run
@@ -83,8 +85,10 @@ def test_plan_without_secrets_still_works_and_says_what_it_could_not_check(
     no_secrets = {"ACME_TOKEN": None, "BOLT_TOKEN": None}
     run = cli("plan", str(root), "--detailed-exitcode", env=no_secrets)
     assert run.code == 0, run
-    assert "could not check for changed credentials: environment variable ACME_TOKEN is not set" \
+    assert (
+        "could not check for changed credentials: environment variable ACME_TOKEN is not set"
         in run.stdout
+    )
 
 
 def test_deauthorized_connection_is_brought_back(
@@ -94,8 +98,9 @@ def test_deauthorized_connection_is_brought_back(
     applied(cli, root, env)
     (company,) = companies(codat)
     conn_id = company["dataConnections"][0]["id"]
-    codat.update_connection(company["id"], conn_id, {"status": "Deauthorized"},
-                            idempotency_key="k-deauth")
+    codat.update_connection(
+        company["id"], conn_id, {"status": "Deauthorized"}, idempotency_key="k-deauth"
+    )
     plan = cli("plan", str(root), env=env)
     assert "connection is Deauthorized (access lost)" in plan.stdout
     applied(cli, root, env)
@@ -126,17 +131,29 @@ def test_prune_refused_by_the_guard_then_carried_out(
     codat.create_company({"name": "not-ours"}, idempotency_key="k-foreign")
     (root / "merchants.yaml").write_text("version: 1\nmerchants: []\n")
 
-    refused = cli("apply", str(root), "--auto-approve", "--prune", "--log-format", "json",
-                  env=env)
+    refused = cli("apply", str(root), "--auto-approve", "--prune", "--log-format", "json", env=env)
     assert refused.code == 1 and "declare no merchants" in refused.stderr
     # The refused plan is shown first, so a reviewer sees what it would have deleted.
     assert refused.stdout.count("will be DELETED") == 3 and "Apply" not in refused.stdout
     assert len(companies(codat)) == 4 and mutating(refused) == []
     plan_file = root.parent / "plan.json"
-    for fmt, shown in (("text", "will be DELETED"), ("json", '"action": "delete"'),
-                       ("markdown", "This plan DELETES 3 companies")):
-        limited = cli("plan", str(root), "--prune", "--max-deletes", "2", "--format", fmt,
-                      "--out", str(plan_file), env=env)
+    for fmt, shown in (
+        ("text", "will be DELETED"),
+        ("json", '"action": "delete"'),
+        ("markdown", "This plan DELETES 3 companies"),
+    ):
+        limited = cli(
+            "plan",
+            str(root),
+            "--prune",
+            "--max-deletes",
+            "2",
+            "--format",
+            fmt,
+            "--out",
+            str(plan_file),
+            env=env,
+        )
         assert limited.code == 1, limited
         assert "deletes 3 companies, more than --max-deletes 2" in limited.stderr
         assert shown in limited.stdout and not plan_file.exists()  # shown, never saved
@@ -162,8 +179,10 @@ def test_prune_unlinks_only_the_connections_the_tool_made(
     assert plan.code == 0, plan
     assert '- merchant["20000001"].connection["lqai"]' in plan.stdout
     assert "Plan: 0 to create, 0 to update, 0 to authorize, 1 to unlink" in plan.stdout
-    assert ('merchant["20000001"].connection["gbol"]: connection gbol was made by the '
-            "merchant, not by this tool: left alone") in plan.stdout
+    assert (
+        'merchant["20000001"].connection["gbol"]: connection gbol was made by the '
+        "merchant, not by this tool: left alone"
+    ) in plan.stdout
     run = cli("apply", str(root), "--auto-approve", "--prune", "--log-format", "json", env=env)
     assert run.code == 0, run
     lqai = next(c for c in company["dataConnections"] if c["integrationKey"] == "lqai")
@@ -217,8 +236,10 @@ def test_sync_url_is_fresh_and_names_the_company(
 def test_export_of_a_base_made_by_hand_adopts_it_in_one_apply(
     cli: CliFn, env: dict[str, str], codat: CodatClient, tmp_path: Path
 ) -> None:
-    made = codat.create_company({"name": "30000001", "description": "Made by hand",
-                                 "tags": {"crm": "77"}}, idempotency_key="k-hand")
+    made = codat.create_company(
+        {"name": "30000001", "description": "Made by hand", "tags": {"crm": "77"}},
+        idempotency_key="k-hand",
+    )
     conn = codat.create_connection(made["id"], "dfxm", idempotency_key="k-hand-conn")
     codat.authorize_connection(made["id"], conn["id"], {"apiToken": "set-by-hand-secret"})
     out = tmp_path / "exported"

@@ -108,8 +108,10 @@ def test_plan_without_prune_notes_the_managed_companies_no_manifest_declares(
     root = write_manifest(BASIC)
     assert cli("apply", str(root), "--auto-approve", env=env).code == 0
     write_manifest(BASIC.split('  - name: "10000002"')[0])  # only 10000001 is left
-    note = ('2 managed companies are not declared in any manifest; --prune would delete them:'
-            ' "10000002", "10000003"')
+    note = (
+        "2 managed companies are not declared in any manifest; --prune would delete them:"
+        ' "10000002", "10000003"'
+    )
     text = cli("plan", str(root), "--detailed-exitcode", env=env)
     assert text.code == 0 and f"Note: {note}" in text.stdout  # a note, not a change
     doc = json.loads(cli("plan", str(root), "--format", "json", env=env).stdout)
@@ -121,7 +123,10 @@ def test_plan_without_prune_notes_the_managed_companies_no_manifest_declares(
 
 
 def test_hand_edited_saved_plan_is_refused(
-    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], codat: CodatClient,
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    env: dict[str, str],
+    codat: CodatClient,
     tmp_path: Path,
 ) -> None:
     plan_file = tmp_path / "plan.json"
@@ -180,8 +185,9 @@ def test_api_key_as_flag_and_plain_http_to_a_remote_host_are_refused(
     flag = cli("plan", root, "--api-key", "sk-live-123")
     assert flag.code == 1 and "never accepted as a flag" in flag.stderr
     assert "sk-live-123" not in flag.output
-    remote = cli("plan", root, "--base-url", "http://codat.example.com",
-                 env={"CODAT_API_KEY": "key-123456"})
+    remote = cli(
+        "plan", root, "--base-url", "http://codat.example.com", env={"CODAT_API_KEY": "key-123456"}
+    )
     assert remote.code == 1 and "plain http is only allowed to localhost" in remote.stderr
     assert "Traceback" not in flag.output + remote.output
 

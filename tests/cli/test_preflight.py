@@ -33,8 +33,12 @@ def test_a_disabled_integration_blocks_its_merchant_before_any_call(
     cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: Callable[..., SandboxHandle]
 ) -> None:
     server = sandbox_server(disabled_integrations=["dfxm"])
-    env = {"CODAT_BASE_URL": server.base_url, "CODAT_API_KEY": server.api_key,
-           "CODAT_RECONCILER_KEY": "preflight-key", **TOKENS}
+    env = {
+        "CODAT_BASE_URL": server.base_url,
+        "CODAT_API_KEY": server.api_key,
+        "CODAT_RECONCILER_KEY": "preflight-key",
+        **TOKENS,
+    }
     run = cli("apply", str(write_manifest(BASIC)), "--auto-approve", env=env)
     assert run.code == 1, run
     assert "platform key dfxm is not an enabled integration" in run.stdout

@@ -101,12 +101,26 @@ def test_json_logs_one_line_per_call_and_change() -> None:
     call, failed, done = (json.loads(x) for x in out.getvalue().splitlines())
     # The time in UTC whatever the zone the clock reads in; time and level come first.
     assert list(call)[:2] == ["time", "level"]
-    assert call == {"time": "2026-12-05T23:02:03.456Z", "level": "info", "event": "api_call",
-                    "method": "POST", "path": "/companies", "status": 200,
-                    "duration_ms": 12.3, "attempt": 2, "correlationId": "corr-1"}
-    assert failed == {"time": "2026-12-05T23:02:03.456Z", "level": "error", "event": "change",
-                      "address": 'merchant["a"]', "action": "create", "result": "failed",
-                      "error": "boom (correlationId: corr-2)"}
+    assert call == {
+        "time": "2026-12-05T23:02:03.456Z",
+        "level": "info",
+        "event": "api_call",
+        "method": "POST",
+        "path": "/companies",
+        "status": 200,
+        "duration_ms": 12.3,
+        "attempt": 2,
+        "correlationId": "corr-1",
+    }
+    assert failed == {
+        "time": "2026-12-05T23:02:03.456Z",
+        "level": "error",
+        "event": "change",
+        "address": 'merchant["a"]',
+        "action": "create",
+        "result": "failed",
+        "error": "boom (correlationId: corr-2)",
+    }
     assert done["level"] == "info" and done["result"] == "ok" and done["id"] == "c-1"
 
 
@@ -115,8 +129,9 @@ def test_a_completed_change_is_a_line_of_its_own_over_the_bar_which_is_drawn_aga
     reporter = Reporter(stream=out, terminal=True, clock=clock)
     reporter.start("Applying changes", 3)
     created = Change('merchant["a"]', Action.CREATE, Kind.COMPANY, "new", "a", company_id="c-1")
-    authorized = Change('merchant["a"].connection["dfxm"]', Action.AUTHORIZE,
-                        Kind.CONNECTION, "new", "a")
+    authorized = Change(
+        'merchant["a"].connection["dfxm"]', Action.AUTHORIZE, Kind.CONNECTION, "new", "a"
+    )
     clock.now += 2  # past QUIET_START: the bar shows
     reporter.change_applied(created, None)
     clock.now += 0.01  # well within the redraw interval: drawn again all the same
@@ -128,7 +143,8 @@ def test_a_completed_change_is_a_line_of_its_own_over_the_bar_which_is_drawn_aga
     assert out.getvalue() == (
         'merchant["a"]: company created [id=c-1]\n'
         + bar.format("#" * 10 + "-" * 20, 1, "0:04", "").ljust(progress.LINE_WIDTH)
-        + failure.ljust(progress.LINE_WIDTH) + "\n"
+        + failure.ljust(progress.LINE_WIDTH)
+        + "\n"
         + bar.format("#" * 20 + "-" * 10, 2, "0:01", ", 1 failed").ljust(progress.LINE_WIDTH)
     )
     quiet = io.StringIO()
@@ -153,16 +169,26 @@ def slow_server(sandbox_server: Callable[..., SandboxHandle], tmp_path: Path) ->
 
 def _env(server: SandboxHandle) -> dict[str, str | None]:
     """Talk to the server over HTTP, with a fingerprint key of our own as anywhere but --sandbox."""
-    return {"CODAT_BASE_URL": server.base_url, "CODAT_API_KEY": server.api_key,
-            "CODAT_RECONCILER_KEY": FINGERPRINT_KEY, **TOKENS}
+    return {
+        "CODAT_BASE_URL": server.base_url,
+        "CODAT_API_KEY": server.api_key,
+        "CODAT_RECONCILER_KEY": FINGERPRINT_KEY,
+        **TOKENS,
+    }
 
 
 def test_real_apply_logs_json_lines_without_any_secret(
     cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: Callable[..., SandboxHandle]
 ) -> None:
     server = sandbox_server()
-    run = cli("apply", str(write_manifest(BASIC)), "--auto-approve", "--log-format", "json",
-              env=_env(server))
+    run = cli(
+        "apply",
+        str(write_manifest(BASIC)),
+        "--auto-approve",
+        "--log-format",
+        "json",
+        env=_env(server),
+    )
     assert run.code == 0, run
     records = [json.loads(line) for line in run.stderr.splitlines()]
     calls = [r for r in records if r["event"] == "api_call"]
@@ -197,8 +223,13 @@ def _run_on_terminal(args: list[str], env: dict[str, str]) -> tuple[str, str]:
     """Run the CLI with stdout and stderr on pseudo-terminals; return what each showed."""
     out_master, out_slave = pty.openpty()
     err_master, err_slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler", *args], stdin=subprocess.DEVNULL,
-                            stdout=out_slave, stderr=err_slave, env={**os.environ, **env})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=out_slave,
+        stderr=err_slave,
+        env={**os.environ, **env},
+    )
     os.close(out_slave)
     os.close(err_slave)
     chunks: dict[int, bytes] = {out_master: b"", err_master: b""}

@@ -20,7 +20,10 @@ def planned(cli: CliFn, root: Path, env: dict[str, str], plan_file: Path) -> Non
 
 
 def test_a_secret_changed_after_the_plan_refuses_the_whole_plan(
-    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], codat: CodatClient,
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    env: dict[str, str],
+    codat: CodatClient,
     tmp_path: Path,
 ) -> None:
     root, plan_file = write_manifest(BASIC), tmp_path / "plan.json"
@@ -28,8 +31,9 @@ def test_a_secret_changed_after_the_plan_refuses_the_whole_plan(
     changed = {**env, "BOLT_TOKEN": "bolt-secret-token-CHANGED"}
     run = cli("apply", "--plan", str(plan_file), "--log-format", "json", env=changed)
     assert run.code == 1, run
-    (error,) = [json.loads(line)["message"] for line in run.stderr.splitlines()
-                if '"event":"error"' in line]
+    (error,) = [
+        json.loads(line)["message"] for line in run.stderr.splitlines() if '"event":"error"' in line
+    ]
     assert (
         'merchant["10000002"].connection["dfxm"]: the secret env BOLT_TOKEN changed since this '
         "plan was made: make a new plan"
@@ -41,7 +45,10 @@ def test_a_secret_changed_after_the_plan_refuses_the_whole_plan(
 
 
 def test_a_secret_rotated_twice_is_caught_on_a_linked_connection_too(
-    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], codat: CodatClient,
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    env: dict[str, str],
+    codat: CodatClient,
     tmp_path: Path,
 ) -> None:
     root, plan_file = write_manifest(BASIC), tmp_path / "plan.json"
@@ -58,7 +65,10 @@ def test_a_secret_rotated_twice_is_caught_on_a_linked_connection_too(
 
 
 def test_a_changed_fingerprint_key_refuses_the_plan(
-    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], codat: CodatClient,
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    env: dict[str, str],
+    codat: CodatClient,
     tmp_path: Path,
 ) -> None:
     root, plan_file = write_manifest(BASIC), tmp_path / "plan.json"
@@ -70,7 +80,10 @@ def test_a_changed_fingerprint_key_refuses_the_plan(
 
 
 def test_an_applied_plan_applied_again_says_so(
-    cli: CliFn, write_manifest: Callable[..., Path], env: dict[str, str], codat: CodatClient,
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    env: dict[str, str],
+    codat: CodatClient,
     tmp_path: Path,
 ) -> None:
     root, plan_file = write_manifest(BASIC), tmp_path / "plan.json"
@@ -78,8 +91,10 @@ def test_an_applied_plan_applied_again_says_so(
     assert cli("apply", "--plan", str(plan_file), env=env).code == 0
     again = cli("apply", "--plan", str(plan_file), "--log-format", "json", env=env)
     assert again.code == 1 and mutating(again) == []
-    assert "this plan was already applied: Codat matches the manifests it was made from" \
+    assert (
+        "this plan was already applied: Codat matches the manifests it was made from"
         in again.stderr
+    )
     assert "Codat changed" not in again.stderr
 
 
@@ -89,15 +104,26 @@ def test_a_plan_for_another_codat_is_refused_before_any_call(
     root, plan_file = write_manifest(BASIC), tmp_path / "plan.json"
     planned(cli, root, env, plan_file)
     other = tmp_path / "other.sqlite"
-    run = cli("apply", "--plan", str(plan_file), "--log-format", "json",
-              env={**env, "CODAT_SANDBOX": str(other)})
+    run = cli(
+        "apply",
+        "--plan",
+        str(plan_file),
+        "--log-format",
+        "json",
+        env={**env, "CODAT_SANDBOX": str(other)},
+    )
     assert run.code == 1 and api_calls(run) == []
-    assert (f"this plan was made for embedded sandbox {Path(env['CODAT_SANDBOX']).resolve()}, "
-            f"not embedded sandbox {other.resolve()}; nothing was changed") in run.stderr
+    assert (
+        f"this plan was made for embedded sandbox {Path(env['CODAT_SANDBOX']).resolve()}, "
+        f"not embedded sandbox {other.resolve()}; nothing was changed"
+    ) in run.stderr
 
 
 def test_a_plan_applied_from_another_folder_reads_the_manifests_where_they_were(
-    cli: CliFn, env: dict[str, str], codat: CodatClient, tmp_path: Path,
+    cli: CliFn,
+    env: dict[str, str],
+    codat: CodatClient,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     made_in, elsewhere = tmp_path / "repo", tmp_path / "elsewhere"
@@ -114,7 +140,10 @@ def test_a_plan_applied_from_another_folder_reads_the_manifests_where_they_were(
 
 
 def test_a_plan_whose_manifests_are_nowhere_says_where_to_run_it(
-    cli: CliFn, env: dict[str, str], codat: CodatClient, tmp_path: Path,
+    cli: CliFn,
+    env: dict[str, str],
+    codat: CodatClient,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     made_in = tmp_path / "repo"
@@ -128,8 +157,10 @@ def test_a_plan_whose_manifests_are_nowhere_says_where_to_run_it(
     monkeypatch.chdir(tmp_path)
     run = cli("apply", "--plan", str(tmp_path / "plan.json"), env=env)
     assert run.code == 1
-    assert (f"the manifests this plan was made from (m) are not here; run apply --plan from "
-            f"the folder the plan was made in ({made_in}), or make a new plan") in run.stderr
+    assert (
+        f"the manifests this plan was made from (m) are not here; run apply --plan from "
+        f"the folder the plan was made in ({made_in}), or make a new plan"
+    ) in run.stderr
     assert "Traceback" not in run.output and companies(codat) == []
     # The same checkout somewhere else is as good: paths are relative to the folder.
     monkeypatch.chdir(moved)

@@ -38,9 +38,13 @@ merchants:
   - name: "10000005"
 """
 # Declared after the apply: a merchant Codat has not heard of, and a new connection.
-LATER = APPLIED.replace('  - name: "10000004"\n', '  - name: "10000004"\n'
-                        "    connections:\n      - platformKey: lqai\n") + \
-    '  - name: "10000006"\n'
+LATER = (
+    APPLIED.replace(
+        '  - name: "10000004"\n',
+        '  - name: "10000004"\n    connections:\n      - platformKey: lqai\n',
+    )
+    + '  - name: "10000006"\n'
+)
 KEYS = ["name", "companyId", "state", "waitingFor", "connections", "syncFlow", "lastSync"]
 STATES = ["ready", "waiting", "missing", "conflict", "error"]
 
@@ -57,8 +61,12 @@ class World:
 
     @property
     def env(self) -> dict[str, str | None]:
-        return {"CODAT_BASE_URL": self.server.base_url, "CODAT_API_KEY": self.server.api_key,
-                "CODAT_SANDBOX": None, **TOKENS}
+        return {
+            "CODAT_BASE_URL": self.server.base_url,
+            "CODAT_API_KEY": self.server.api_key,
+            "CODAT_SANDBOX": None,
+            **TOKENS,
+        }
 
     def post(self, path: str, **body: Any) -> dict[str, Any]:
         answer = self.http.post(path, json=body)
@@ -77,8 +85,13 @@ def world(
 ) -> Iterator[World]:
     server = sandbox_server()
     manifests = write_manifest(APPLIED)
-    env = {"CODAT_BASE_URL": server.base_url, "CODAT_API_KEY": server.api_key,
-           "CODAT_SANDBOX": None, "CODAT_RECONCILER_KEY": "status-test-key", **TOKENS}
+    env = {
+        "CODAT_BASE_URL": server.base_url,
+        "CODAT_API_KEY": server.api_key,
+        "CODAT_SANDBOX": None,
+        "CODAT_RECONCILER_KEY": "status-test-key",
+        **TOKENS,
+    }
     assert cli("apply", str(manifests), "--auto-approve", env=env).code == 0
     with httpx.Client(base_url=server.base_url, headers=server.auth_headers) as http:
         ids = company_ids(http)
@@ -86,11 +99,14 @@ def world(
         for name in ("10000001", "10000004"):
             w.post(f"/_sandbox/companies/{ids[name]}/sync-flow/complete", accountingKey="gbol")
         w.post(f"/_sandbox/companies/{ids['10000001']}/syncs", status="Completed")
-        w.failed_at = w.post(f"/_sandbox/companies/{ids['10000004']}/syncs",
-                             status="PushError")["syncUtc"]
+        w.failed_at = w.post(f"/_sandbox/companies/{ids['10000004']}/syncs", status="PushError")[
+            "syncUtc"
+        ]
         dfxm = http.get(f"/companies/{ids['10000002']}/connections").json()["results"][0]
-        revoked = http.patch(f"/companies/{ids['10000002']}/connections/{dfxm['id']}",
-                             json={"status": "Deauthorized"})
+        revoked = http.patch(
+            f"/companies/{ids['10000002']}/connections/{dfxm['id']}",
+            json={"status": "Deauthorized"},
+        )
         assert revoked.status_code == 200, revoked.text
         w.post("/companies", name="10000005")  # a twin: two companies, one name
         write_manifest(LATER)
@@ -123,41 +139,65 @@ def test_every_state_and_reason_from_one_listing_and_two_reads_per_company(
     read = sorted(path for _, path, _ in calls if path != "/companies")
     ids = world.ids
     assert read == sorted(
-        p for n in ("10000001", "10000002", "10000003", "10000004")
-        for p in (f"/companies/{ids[n]}/sync/commerce/syncs/latest/status",
-                  f"/config/companies/{ids[n]}/sync/commerce"))
+        p
+        for n in ("10000001", "10000002", "10000003", "10000004")
+        for p in (
+            f"/companies/{ids[n]}/sync/commerce/syncs/latest/status",
+            f"/config/companies/{ids[n]}/sync/commerce",
+        )
+    )
     assert all(method == "GET" for method, _, _ in calls)
 
     merchants = by_name(run)
     states = {name: m["state"] for name, m in merchants.items()}
-    assert states == {"10000001": "ready", "10000002": "waiting", "10000003": "waiting",
-                      "10000004": "waiting", "10000005": "conflict", "10000006": "missing"}
+    assert states == {
+        "10000001": "ready",
+        "10000002": "waiting",
+        "10000003": "waiting",
+        "10000004": "waiting",
+        "10000005": "conflict",
+        "10000006": "missing",
+    }
     ready = merchants["10000001"]
     assert ready["companyId"] == ids["10000001"] and ready["waitingFor"] == []
     assert [(c["platformKey"], c["status"], c["managed"]) for c in ready["connections"]] == [
-        ("dfxm", "Linked", True), ("gbol", "Linked", False)]
+        ("dfxm", "Linked", True),
+        ("gbol", "Linked", False),
+    ]
     assert ready["syncFlow"] == {"configured": True, "enabled": True}
     assert ready["lastSync"]["status"] == "Complete" and ready["lastSync"]["failed"] is False
 
-    flow = (f"the merchant has not completed the sync flow: send them `codat-reconciler "
-            f"sync-url {world.manifests} --merchant {{}}`")
+    flow = (
+        f"the merchant has not completed the sync flow: send them `codat-reconciler "
+        f"sync-url {world.manifests} --merchant {{}}`"
+    )
     assert merchants["10000002"]["waitingFor"] == [
-        "connection dfxm is Deauthorized: run apply, or check the token", flow.format("10000002")]
+        "connection dfxm is Deauthorized: run apply, or check the token",
+        flow.format("10000002"),
+    ]
     assert merchants["10000003"]["waitingFor"] == [
         "connection dfxm is PendingAuth: the merchant must authorize it (or declare its "
-        "authorization and run apply)", flow.format("10000003")]
+        "authorization and run apply)",
+        flow.format("10000003"),
+    ]
     minute = world.failed_at[:16].replace("T", " ")
     assert merchants["10000004"]["waitingFor"] == [
         "connection lqai does not exist in Codat yet: run apply to create it",
-        f"the latest sync failed (PushError) on {minute} UTC"]
+        f"the latest sync failed (PushError) on {minute} UTC",
+    ]
     assert merchants["10000004"]["lastSync"]["statusCode"] == 5130
     assert merchants["10000003"]["lastSync"] is None
     assert merchants["10000005"]["companyId"] is None
-    assert "2 companies are named \"10000005\"" in merchants["10000005"]["waitingFor"][0]
+    assert '2 companies are named "10000005"' in merchants["10000005"]["waitingFor"][0]
     assert merchants["10000006"] == {
-        "name": "10000006", "companyId": None, "state": "missing",
+        "name": "10000006",
+        "companyId": None,
+        "state": "missing",
         "waitingFor": ['no company named "10000006" in Codat yet: run apply to create it'],
-        "connections": [], "syncFlow": None, "lastSync": None}
+        "connections": [],
+        "syncFlow": None,
+        "lastSync": None,
+    }
 
 
 def test_exit_codes_and_merchant_filter(cli: CliFn, world: World) -> None:
@@ -165,9 +205,11 @@ def test_exit_codes_and_merchant_filter(cli: CliFn, world: World) -> None:
     ready = status(cli, world, "--merchant", "10000001", "--detailed-exitcode")
     assert ready.code == 0, ready
     assert list(by_name(status(cli, world, "--merchant", "10000001", "--format", "json"))) == [
-        "10000001"]
-    missing = status(cli, world, "--merchant", "10000006", "--detailed-exitcode",
-                     "--log-format", "json")
+        "10000001"
+    ]
+    missing = status(
+        cli, world, "--merchant", "10000006", "--detailed-exitcode", "--log-format", "json"
+    )
     assert missing.code == 2
     records = [json.loads(x) for x in missing.stderr.splitlines() if x.startswith("{")]
     api = [r for r in records if r["event"] == "api_call"]
@@ -201,8 +243,11 @@ def test_a_failed_read_is_that_merchants_error_and_exit_1(
     cli: CliFn, world: World, sandbox_server: Callable[..., SandboxHandle]
 ) -> None:
     broken = world.ids["10000003"]
-    faulty = sandbox_server(state_path=world.server.state_path, api_key=world.server.api_key,
-                            faults=[f"500:GET:/config/companies/{broken}/sync/commerce:1"])
+    faulty = sandbox_server(
+        state_path=world.server.state_path,
+        api_key=world.server.api_key,
+        faults=[f"500:GET:/config/companies/{broken}/sync/commerce:1"],
+    )
     env = {**world.env, "CODAT_BASE_URL": faulty.base_url}
     run = cli("status", str(world.manifests), "--format", "json", "--detailed-exitcode", env=env)
     assert run.code == 1, run
@@ -223,8 +268,11 @@ def test_a_failed_read_is_that_merchants_error_and_exit_1(
 def test_a_listing_that_fails_is_an_error_without_a_table(
     cli: CliFn, world: World, sandbox_server: Callable[..., SandboxHandle]
 ) -> None:
-    faulty = sandbox_server(state_path=world.server.state_path, api_key=world.server.api_key,
-                            faults=["503:GET:/companies:1"])
+    faulty = sandbox_server(
+        state_path=world.server.state_path,
+        api_key=world.server.api_key,
+        faults=["503:GET:/companies:1"],
+    )
     run = cli("status", str(world.manifests), env={**world.env, "CODAT_BASE_URL": faulty.base_url})
     assert run.code == 1 and run.stdout == ""
     gave_up = f"Error: GET {faulty.base_url}/companies?page=1&pageSize=5000 failed after 6 attempts"
@@ -244,10 +292,18 @@ def test_slow_reads_show_progress(
     cli: CliFn, world: World, sandbox_server: Callable[..., SandboxHandle]
 ) -> None:
     # 700 ms a call: the per-merchant reads run past the second before progress shows.
-    slow = sandbox_server(state_path=world.server.state_path, api_key=world.server.api_key,
-                          latency_ms=700)
-    run = cli("status", str(world.manifests), "--merchant", "10000001", "--log-format", "json",
-              env={**world.env, "CODAT_BASE_URL": slow.base_url})
+    slow = sandbox_server(
+        state_path=world.server.state_path, api_key=world.server.api_key, latency_ms=700
+    )
+    run = cli(
+        "status",
+        str(world.manifests),
+        "--merchant",
+        "10000001",
+        "--log-format",
+        "json",
+        env={**world.env, "CODAT_BASE_URL": slow.base_url},
+    )
     assert run.code == 0, run
     progress = [json.loads(x) for x in run.stderr.splitlines() if '"progress"' in x]
     assert progress[-1]["task"] == "Reading the merchants' sync status"
@@ -257,16 +313,28 @@ def test_slow_reads_show_progress(
 def test_the_demo_merchant_becomes_ready(cli: CliFn, sandbox_path: Path) -> None:
     # What `python3 dev.py demo` shows: apply, one merchant plays the sync flow, status.
     root = Path(__file__).resolve().parents[2]
-    env = {"CODAT_SANDBOX": str(sandbox_path), "CODAT_BASE_URL": None,
-           "ACME_DFXM_TOKEN": "demo-token-acme", "BOLT_DFXM_TOKEN": "demo-token-bolt"}
+    env = {
+        "CODAT_SANDBOX": str(sandbox_path),
+        "CODAT_BASE_URL": None,
+        "ACME_DFXM_TOKEN": "demo-token-acme",
+        "BOLT_DFXM_TOKEN": "demo-token-bolt",
+    }
     manifests = str(root / "manifests")
     assert cli("apply", manifests, "--auto-approve", env=env).code == 0
-    played = subprocess.run([sys.executable, str(root / "scripts" / "demo_merchant.py"),
-                             str(sandbox_path), "10000001"], capture_output=True, text=True)
+    played = subprocess.run(
+        [sys.executable, str(root / "scripts" / "demo_merchant.py"), str(sandbox_path), "10000001"],
+        capture_output=True,
+        text=True,
+    )
     assert played.returncode == 0, played.stderr
     run = cli("status", manifests, "--format", "json", env=env)
     assert run.code == 0, run
     states = {name: m["state"] for name, m in by_name(run).items()}
-    assert states == {"10000001": "ready", "10000002": "waiting", "10000003": "waiting",
-                      "20000001": "waiting", "20000002": "waiting"}
+    assert states == {
+        "10000001": "ready",
+        "10000002": "waiting",
+        "10000003": "waiting",
+        "20000001": "waiting",
+        "20000002": "waiting",
+    }
     assert cli("plan", manifests, "--detailed-exitcode", env=env).code == 0

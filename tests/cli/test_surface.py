@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from reconciler.codat.client import CodatClient
-from reconciler.sandbox.transport import SandboxTransport
+from reconciler import engine
 from tests.cli.conftest import BASIC, TOKENS, companies
 from tests.cli.test_progress import _run_on_terminal
 from tests.fixtures.cli import CliFn
@@ -108,7 +107,7 @@ def test_ctrl_c_at_the_prompt_exits_130_saying_nothing_was_changed(
         "Error: apply interrupted at the prompt: nothing was changed"
     )
     assert b"Traceback" not in err
-    with CodatClient("http://127.0.0.1", transport=SandboxTransport(sandbox_path)) as codat:
+    with engine.connect(engine.Target.embedded_sandbox(sandbox_path)) as codat:
         assert companies(codat) == []
 
 

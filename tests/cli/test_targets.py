@@ -23,12 +23,19 @@ def server_env(server: SandboxHandle) -> dict[str, str]:
 
 
 def test_base_url_flag_beats_codat_sandbox_in_the_environment(
-    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: ServerFactory,
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    sandbox_server: ServerFactory,
     sandbox_path: Path,
 ) -> None:
     server = sandbox_server()
-    run = cli("plan", str(write_manifest(BASIC)), "--base-url", server.base_url,
-              env={"CODAT_SANDBOX": str(sandbox_path), "CODAT_API_KEY": server.api_key})
+    run = cli(
+        "plan",
+        str(write_manifest(BASIC)),
+        "--base-url",
+        server.base_url,
+        env={"CODAT_SANDBOX": str(sandbox_path), "CODAT_API_KEY": server.api_key},
+    )
     assert run.code == 0, run
     assert ("GET", "/companies", 200) in server.app.calls
     assert not sandbox_path.exists()  # the embedded sandbox was never opened
@@ -36,12 +43,15 @@ def test_base_url_flag_beats_codat_sandbox_in_the_environment(
 
 
 def test_sandbox_flag_beats_codat_base_url_in_the_environment(
-    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: ServerFactory,
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    sandbox_server: ServerFactory,
     sandbox_path: Path,
 ) -> None:
     server = sandbox_server()
-    run = cli("plan", str(write_manifest(BASIC)), "--sandbox", str(sandbox_path),
-              env=server_env(server))
+    run = cli(
+        "plan", str(write_manifest(BASIC)), "--sandbox", str(sandbox_path), env=server_env(server)
+    )
     assert run.code == 0, run
     assert list(server.app.calls) == []
     assert sandbox_path.exists()
@@ -49,17 +59,30 @@ def test_sandbox_flag_beats_codat_base_url_in_the_environment(
 
 
 def test_two_targets_given_the_same_way_are_an_error_naming_both(
-    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: ServerFactory,
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    sandbox_server: ServerFactory,
     sandbox_path: Path,
 ) -> None:
     server = sandbox_server()
     root = str(write_manifest(BASIC))
-    flags = cli("plan", root, "--sandbox", str(sandbox_path), "--base-url", server.base_url,
-                env={"CODAT_API_KEY": server.api_key})
+    flags = cli(
+        "plan",
+        root,
+        "--sandbox",
+        str(sandbox_path),
+        "--base-url",
+        server.base_url,
+        env={"CODAT_API_KEY": server.api_key},
+    )
     assert flags.code == 1, flags
     assert "--sandbox and --base-url" in flags.stderr
-    both_env = cli("apply", root, "--auto-approve",
-                   env={**server_env(server), "CODAT_SANDBOX": str(sandbox_path)})
+    both_env = cli(
+        "apply",
+        root,
+        "--auto-approve",
+        env={**server_env(server), "CODAT_SANDBOX": str(sandbox_path)},
+    )
     assert both_env.code == 1, both_env
     assert "CODAT_SANDBOX and CODAT_BASE_URL are both set" in both_env.stderr
     assert list(server.app.calls) == [] and not sandbox_path.exists()
@@ -69,8 +92,11 @@ def test_two_targets_given_the_same_way_are_an_error_naming_both(
 
 @pytest.mark.parametrize("command", ["plan", "apply", "export", "sync-url"])
 def test_every_command_talking_to_codat_says_which_unless_quiet(
-    cli: CliFn, write_manifest: Callable[..., Path], sandbox_server: ServerFactory,
-    tmp_path: Path, command: str,
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    sandbox_server: ServerFactory,
+    tmp_path: Path,
+    command: str,
 ) -> None:
     server = sandbox_server()
     root = str(write_manifest(BASIC))
@@ -132,7 +158,9 @@ def test_a_loopback_server_never_gets_the_well_known_fingerprint_key(
 
 
 def test_the_embedded_sandbox_uses_the_well_known_key_without_setup(
-    cli: CliFn, write_manifest: Callable[..., Path], sandbox_path: Path,
+    cli: CliFn,
+    write_manifest: Callable[..., Path],
+    sandbox_path: Path,
     sandbox_server: ServerFactory,
 ) -> None:
     root = str(write_manifest(BASIC))

@@ -64,9 +64,7 @@ def test_threads_share_one_sliding_window_and_no_429_is_seen() -> None:
             calls.append(call)
 
     client = _client(server, observer=observe)
-    client.pacer = RequestPacer(
-        LIMIT, window=WINDOW, margin=MARGIN, clock=clock, sleep=clock.sleep
-    )
+    client.pacer = RequestPacer(LIMIT, window=WINDOW, margin=MARGIN, clock=clock, sleep=clock.sleep)
     clock.map(
         lambda i: client.create_company({"name": str(i)}, idempotency_key=f"k{i}"),
         range(3 * LIMIT),

@@ -129,8 +129,9 @@ def test_what_cannot_be_read_is_refused_by_name_and_a_fifo_does_not_hang(
     with socket.socket(socket.AF_UNIX) as listener:
         listener.bind("m/socket.yaml")
         # Run as a child process with a timeout: reading the FIFO would block forever.
-        run = cli_subprocess("validate", str(tmp_path / "m"), str(tmp_path / "m/pipe.yaml"),
-                             timeout=60)
+        run = cli_subprocess(
+            "validate", str(tmp_path / "m"), str(tmp_path / "m/pipe.yaml"), timeout=60
+        )
     m = tmp_path / "m"
     assert refused(run) == [
         f"{m}/dangling.yaml:1:1: broken symbolic link: its target 'missing.yaml' does not exist",
@@ -226,11 +227,20 @@ def test_files_and_folders_without_read_permission_are_refused_by_name(
 
 def test_help_states_the_discovery_rules_and_the_file_listing(cli: CliFn) -> None:
     validate = " ".join(cli("validate", "--help").stdout.split())
-    for words in ("any letter case", "symlinked folders are followed, each real folder once",
-                  "'.' (.git) are skipped", "never skipped", "--verbose", "--format [text|json]",
-                  "manifest_files [{path, sha256}]"):
+    for words in (
+        "any letter case",
+        "symlinked folders are followed, each real folder once",
+        "'.' (.git) are skipped",
+        "never skipped",
+        "--verbose",
+        "--format [text|json]",
+        "manifest_files [{path, sha256}]",
+    ):
         assert words in validate
     plan = " ".join(cli("plan", "--help").stdout.split())
-    for words in ("any letter case", "symlinked folders followed once",
-                  "`manifest_files` lists every manifest file read"):
+    for words in (
+        "any letter case",
+        "symlinked folders followed once",
+        "`manifest_files` lists every manifest file read",
+    ):
         assert words in plan

@@ -24,8 +24,18 @@ def manifest(*names: str) -> str:
 def test_invisible_and_unusual_characters_are_named_by_code_point(write: Write) -> None:
     write(
         "m.yaml",
-        manifest("no\u00a0break", "line\u2028sep", "zero\u200bwidth", "tab\tbed", "new\n",
-                 "bell\u0007", "caf\u00e9", "para\u2029", "ideo\u3000space", "nel\u0085"),
+        manifest(
+            "no\u00a0break",
+            "line\u2028sep",
+            "zero\u200bwidth",
+            "tab\tbed",
+            "new\n",
+            "bell\u0007",
+            "caf\u00e9",
+            "para\u2029",
+            "ideo\u3000space",
+            "nel\u0085",
+        ),
     )
     assert errors_of("m.yaml") == [
         f"m.yaml:3:11: name contains U+00A0 NO-BREAK SPACE at character 3: only a plain space"
@@ -88,8 +98,7 @@ def test_a_value_ending_in_a_newline_does_not_slip_through_a_pattern(write: Writ
     # Python's `$` matches before a final newline; JSON Schema's does not.
     write(
         "m.yaml",
-        'version: 1\nmerchants:\n  - name: "1"\n    connections:\n'
-        '      - platformKey: "dfxm\\n"\n',
+        'version: 1\nmerchants:\n  - name: "1"\n    connections:\n      - platformKey: "dfxm\\n"\n',
     )
     assert errors_of("m.yaml") == [
         "m.yaml:5:22: a platform key is exactly four lowercase letters, like 'dfxm'"
@@ -100,8 +109,13 @@ _NAME_SCHEMA = schema()["$defs"]["merchant"]["properties"]["name"]
 _RULE = _NAME_SCHEMA["patternErrorMessage"]
 
 
-@given(st.text(alphabet=st.sampled_from("aZ9 -'&.?!/é\t\n\u00a0\u200b\u2028\u3000\x07"),
-               min_size=1, max_size=8))
+@given(
+    st.text(
+        alphabet=st.sampled_from("aZ9 -'&.?!/é\t\n\u00a0\u200b\u2028\u3000\x07"),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_the_wording_agrees_with_the_schema_pattern(name: str) -> None:
     """Editors check the schema's pattern; the loader explains it: one verdict for both."""
     matches = bool(pattern_regex(_NAME_SCHEMA["pattern"]).search(name))

@@ -59,8 +59,9 @@ def test_rotation_and_tag_change_make_one_company_change_and_a_recording_authori
 
 def test_converged_companies_need_no_call_whatever_the_record_version() -> None:
     for record in ("@kNEW,dfxm:fp-new", "dfxm:fp-new", "@kNEW,dfxm:fp-new,gbol"):
-        live = company("m1", live_conn("Linked"), live_conn("Linked", key="gbol", id="g"),
-                       tags=tagged(record))
+        live = company(
+            "m1", live_conn("Linked"), live_conn("Linked", key="gbol", id="g"), tags=tagged(record)
+        )
         assert plan([merchant("m1", conn())], [live], NEW).changes == ()
 
 
@@ -82,8 +83,12 @@ def test_reasons_say_which_thing_changed() -> None:
 
 
 def test_a_changed_key_keeps_only_ownership_of_what_it_cannot_fingerprint_again() -> None:
-    live = company("m1", live_conn("Linked"), live_conn("Linked", key="lqai", id="l"),
-                   tags=tagged("@kOLD,dfxm:fp-old,lqai:fp-lqai"))
+    live = company(
+        "m1",
+        live_conn("Linked"),
+        live_conn("Linked", key="lqai", id="l"),
+        tags=tagged("@kOLD,dfxm:fp-old,lqai:fp-lqai"),
+    )
     creds = {**NEW, ("m1", "lqai"): Unverifiable("environment variable L is not set")}
     p = plan([merchant("m1", conn(), conn("lqai"))], [live], creds)
     (auth,) = p.changes
@@ -115,12 +120,17 @@ def test_prune_unlinks_what_the_record_lists_and_leaves_the_merchants_connection
     unlinks = [c for c in p.changes if c.action is Action.UNLINK]
     assert [c.connection_id for c in unlinks] == ["d", "l"]
     assert [c.record for c in unlinks] == [None, {"tags": tagged("zzzz")}]  # one PATCH, last
-    assert [(n.address, n.message, n.kind) for n in p.notes if n.kind is not
-            NoteKind.WAITING_FOR_MERCHANT] == [(
-        'merchant["m1"].connection["gbol"]',
-        "connection gbol was made by the merchant, not by this tool: left alone",
-        NoteKind.MERCHANT_CONNECTION,
-    )]
+    assert [
+        (n.address, n.message, n.kind)
+        for n in p.notes
+        if n.kind is not NoteKind.WAITING_FOR_MERCHANT
+    ] == [
+        (
+            'merchant["m1"].connection["gbol"]',
+            "connection gbol was made by the merchant, not by this tool: left alone",
+            NoteKind.MERCHANT_CONNECTION,
+        )
+    ]
     assert sum(c.action is Action.UPDATE for c in p.changes) == 1  # claims zzzz up front
 
 
@@ -139,11 +149,15 @@ def test_undeclared_managed_companies_are_noted_without_prune() -> None:
         "7 managed companies are not declared in any manifest; --prune would delete them: "
         '"gone0", "gone1", "gone2", "gone3", "gone4" and 2 more'
     )
-    assert plan([merchant("kept")], live[:1]).notes[0].message.startswith(
-        "1 managed company is not declared in any manifest; --prune would delete it"
+    assert (
+        plan([merchant("kept")], live[:1])
+        .notes[0]
+        .message.startswith(
+            "1 managed company is not declared in any manifest; --prune would delete it"
+        )
     )
     assert plan([merchant("kept")], live, prune=True).notes == ()
-    assert plan([merchant("kept")], live, targets=frozenset({"kept"})).notes == ()
+    assert plan([merchant("kept")], live, merchants=frozenset({"kept"})).notes == ()
 
 
 def test_a_full_record_leaves_out_undeclared_connections_first_and_says_so() -> None:

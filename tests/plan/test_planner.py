@@ -34,12 +34,18 @@ def conn(key: str = "dfxm", auth: bool = True) -> DesiredConnection:
 
 
 def company(
-    name: str, *conns: LiveConnection, id: str | None = None, tags: dict[str, str] | None = None,
+    name: str,
+    *conns: LiveConnection,
+    id: str | None = None,
+    tags: dict[str, str] | None = None,
     description: str | None = None,
 ) -> LiveCompany:
     return LiveCompany(
-        id=id or f"id-{name}", name=name, description=description,
-        tags=dict(OWNED if tags is None else tags), connections=conns,
+        id=id or f"id-{name}",
+        name=name,
+        description=description,
+        tags=dict(OWNED if tags is None else tags),
+        connections=conns,
     )
 
 
@@ -48,12 +54,12 @@ def live_conn(status: str, key: str = "dfxm", id: str = "c1", created: str = "")
 
 
 def plan(
-    merchants: list[Merchant],
+    declared: list[Merchant],
     companies: list[LiveCompany],
     creds: Credentials | None = None,
     **opts: Any,
 ) -> Plan:
-    desired, live = DesiredState(tuple(merchants)), LiveState(tuple(companies))
+    desired, live = DesiredState(tuple(declared)), LiveState(tuple(companies))
     return make_plan(desired, live, creds or {}, PlanOptions(**opts))
 
 
@@ -155,10 +161,15 @@ def test_connection_preference_linked_over_pending_over_deauthorized() -> None:
     # The Linked one is kept: nothing is sent to it; the tool's extras are unlinked.
     changes = plan([merchant("m1", conn())], [live], FP).changes
     assert [(c.action, c.connection_id) for c in changes] == [
-        (Action.UNLINK, "a"), (Action.UNLINK, "b")
+        (Action.UNLINK, "a"),
+        (Action.UNLINK, "b"),
     ]
-    live2 = company("m1", live_conn("Deauthorized", id="a"), live_conn("PendingAuth", id="b"),
-                    tags={**OWNED, AUTH_TAG: "dfxm:fp-new"})
+    live2 = company(
+        "m1",
+        live_conn("Deauthorized", id="a"),
+        live_conn("PendingAuth", id="b"),
+        tags={**OWNED, AUTH_TAG: "dfxm:fp-new"},
+    )
     p = plan([merchant("m1", conn())], [live2], FP)
     assert p.changes[0].connection_id == "b"
 
@@ -196,8 +207,7 @@ def test_undeclared_description_and_tags_are_left_alone() -> None:
 
 def test_duplicate_names_are_a_conflict_and_the_merchant_is_untouched() -> None:
     # One of them made by hand: not the tool's twins (tests/plan/test_twins.py).
-    p = plan([merchant("m1", conn())], [company("m1", id="a"), company("m1", id="b", tags={})],
-             FP)
+    p = plan([merchant("m1", conn())], [company("m1", id="a"), company("m1", id="b", tags={})], FP)
     assert p.changes == ()
     assert p.conflicts[0].message.startswith('2 companies are named "m1" (ids: a, b)')
     assert "companyId" in p.conflicts[0].message
@@ -232,13 +242,12 @@ def test_prune_unlinks_undeclared_connections_of_the_tool_on_managed_companies_o
 
 
 def test_prune_never_deletes_companies_of_a_conflicted_merchant() -> None:
-    p = plan([merchant("m1")], [company("m1", id="a"), company("m1", id="b", tags={})],
-             prune=True)
+    p = plan([merchant("m1")], [company("m1", id="a"), company("m1", id="b", tags={})], prune=True)
     assert p.changes == ()
 
 
-def test_targets_limit_the_plan_and_skip_company_prune() -> None:
-    p = plan([merchant("a"), merchant("b")], [company("z")], prune=True, targets=frozenset({"b"}))
+def test_chosen_merchants_limit_the_plan_and_skip_company_prune() -> None:
+    p = plan([merchant("a"), merchant("b")], [company("z")], prune=True, merchants=frozenset({"b"}))
     assert [c.address for c in p.changes] == ['merchant["b"]']
 
 

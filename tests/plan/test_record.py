@@ -53,6 +53,7 @@ def test_never_over_the_budget_and_declared_fingerprints_kept(
     kept = {k for k, v in entries.items() if k in declared and v is not None}
     if len(kept) <= MAX_AUTHORIZED_CONNECTIONS:
         assert not kept & set(left_out)  # what the manifests allow always fits
+
     # Left out first: undeclared connections, then bare claims; never before what stays.
     def rank(k: str) -> tuple[bool, bool, str]:
         return (k not in declared, entries[k] is None, k)

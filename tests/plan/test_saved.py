@@ -28,7 +28,7 @@ def a_saved_plan() -> saved.SavedPlan:
         manifests=(("manifests/a.yaml", "ab" * 32),),
         live_digest=live.digest(),
         prune=True,
-        targets=None,
+        merchants=None,
         base="/work/repo",
         target="https://api.codat.io",
     )

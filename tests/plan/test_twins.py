@@ -103,7 +103,7 @@ def test_a_twin_made_by_hand_is_a_duplicate_name_conflict() -> None:
 
 def test_twin_deletions_are_planned_for_a_targeted_merchant_only() -> None:
     live = [twin("a", OLD), twin("b", NEW)]
-    assert deletes(plan([merchant("m1"), merchant("z")], live, targets=frozenset({"z"}))) == []
+    assert deletes(plan([merchant("m1"), merchant("z")], live, merchants=frozenset({"z"}))) == []
 
 
 # -- two active connections of one platform ------------------------------------

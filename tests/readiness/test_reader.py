@@ -19,8 +19,12 @@ from tests.codat.fakes import error_json, make_client, scripted
 
 def open_sandbox(path: Path, **options: Any) -> CodatClient:
     # Retries wait on an injected sleep: a client that is told to back off does not.
-    return CodatClient("http://127.0.0.1", transport=SandboxTransport(SandboxApp(path, **options)),
-                       max_rate=0, sleep=lambda seconds: None)
+    return CodatClient(
+        "http://127.0.0.1",
+        transport=SandboxTransport(SandboxApp(path, **options)),
+        max_rate=0,
+        sleep=lambda seconds: None,
+    )
 
 
 @pytest.fixture
@@ -41,8 +45,9 @@ def test_two_reads_per_company_and_none_before_the_first_sync(
     app = SandboxApp(sandbox_path)
     done: list[None] = []
     with CodatClient("http://127.0.0.1", transport=SandboxTransport(app), max_rate=0) as client:
-        reads = read_companies(client, [*ids, ids[0]], parallelism=3,
-                               on_company=lambda: done.append(None))
+        reads = read_companies(
+            client, [*ids, ids[0]], parallelism=3, on_company=lambda: done.append(None)
+        )
     assert len(app.calls) == 6 and len(done) == 3  # a repeated id is read once
     assert {path.split("/")[1] for _, path, _ in app.calls} == {"config", "companies"}
     done_reads, failed_reads, new_reads = (reads[i] for i in ids)

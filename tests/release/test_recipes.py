@@ -27,10 +27,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler import __version__
-from reconciler.codat.client import CodatClient
+from reconciler import __version__, engine
 from reconciler.render.markdown import MARKER
-from reconciler.sandbox.transport import SandboxTransport
 from tests.release.conftest import BIN, ROOT, clean_env
 from tests.release.github_runner import EXPRESSION, FakeGitHub, Runner, serving
 
@@ -246,7 +244,7 @@ def test_github_recipes_plan_then_apply_then_drift_check(
 
     (quiet,) = run_job(by_name["codat-drift.yml"], runner, "schedule")
     assert not quiet.failed and quiet.outputs["exitcode"] == "0", quiet.log
-    with CodatClient("http://127.0.0.1", transport=SandboxTransport(sandbox_path)) as codat:
+    with engine.connect(engine.Target.embedded_sandbox(sandbox_path)) as codat:
         # A merchant that declares its description (20000002 leaves it alone: no drift).
         (company,) = [c for c in codat.list_companies(1, 100).results if c["name"] == "10000001"]
         codat.update_company(

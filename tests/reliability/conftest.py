@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.codat.client import CodatClient
+from reconciler import engine
 from reconciler.sandbox.messages import SandboxResponse
-from reconciler.sandbox.transport import SandboxTransport
 from tests.fixtures.cli import CliFn, Run
 from tests.fixtures.sandbox import SandboxHandle
 from tests.reliability.harness import Fleet, Secrets, apply_args, make_fleet
@@ -61,8 +60,9 @@ class World:
         """Put `around` between the HTTP server and the sandbox (to hold, note or rewrite)."""
         original = self.sb.app.handle
 
-        def handle(method: str, path: str, query: str, headers: Mapping[str, str],
-                   body: bytes) -> SandboxResponse:
+        def handle(
+            method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        ) -> SandboxResponse:
             call = Call(method, path, query, headers, body)
             return around(call, lambda: original(method, path, query, headers, body))
 
@@ -73,10 +73,11 @@ class World:
 
     def bystander(self, name: str = "99999999") -> Company:
         """An unmanaged company nobody declared: it must survive every scenario."""
-        transport = SandboxTransport(self.sb.state_path)
-        with CodatClient("http://127.0.0.1", transport=transport, max_rate=0) as c:
-            return c.create_company({"name": name, "description": "not ours"},
-                                    idempotency_key=f"bystander-{name}")
+        sandbox = engine.Target.embedded_sandbox(self.sb.state_path)
+        with engine.connect(sandbox, max_rate=0) as c:
+            return c.create_company(
+                {"name": name, "description": "not ours"}, idempotency_key=f"bystander-{name}"
+            )
 
 
 @pytest.fixture

@@ -75,8 +75,11 @@ def notices(run: Run, *events: str) -> list[str]:
     Only records written for people carry a message: API calls, changes and
     progress do not. `events` narrows them down ("error", "failed", ...).
     """
-    return [r["message"] for r in records(run)
-            if "message" in r and (not events or r["event"] in events)]
+    return [
+        r["message"]
+        for r in records(run)
+        if "message" in r and (not events or r["event"] in events)
+    ]
 
 
 def mutations(run: Run) -> list[str]:
@@ -109,8 +112,9 @@ class Secrets:
         )
 
     def with_api_key(self, api_key: str) -> Secrets:
-        return Secrets(self.env_tokens, self.file_secret, self.literal, self.reconciler_key,
-                       api_key)
+        return Secrets(
+            self.env_tokens, self.file_secret, self.literal, self.reconciler_key, api_key
+        )
 
     def values(self) -> list[str]:
         found = [*self.env_tokens.values(), self.file_secret, self.literal, self.reconciler_key]
@@ -187,7 +191,7 @@ class Fleet:
         return self
 
     def _index(self, name: str) -> int:
-        return int(name[len(self.prefix):])
+        return int(name[len(self.prefix) :])
 
     def _connections(self, name: str) -> dict[str, bool]:
         i = self._index(name)
@@ -220,8 +224,9 @@ class Fleet:
         return "\n".join(lines) + "\n"
 
 
-def make_fleet(root: Path, count: int = MERCHANTS, *, prefix: str = "7",
-               secrets_: Secrets | None = None) -> Fleet:
+def make_fleet(
+    root: Path, count: int = MERCHANTS, *, prefix: str = "7", secrets_: Secrets | None = None
+) -> Fleet:
     root.mkdir(parents=True, exist_ok=True)
     sec = secrets_ or Secrets.fresh()
     (root / "secrets").mkdir(exist_ok=True)
@@ -241,8 +246,17 @@ def server_args(sb: SandboxHandle) -> list[str]:
 
 
 def apply_args(fleet: Fleet, sb: SandboxHandle, *extra: str) -> list[str]:
-    return ["apply", str(fleet.root), "--auto-approve", "--max-rate", "0",
-            "--log-format", "json", *server_args(sb), *extra]
+    return [
+        "apply",
+        str(fleet.root),
+        "--auto-approve",
+        "--max-rate",
+        "0",
+        "--log-format",
+        "json",
+        *server_args(sb),
+        *extra,
+    ]
 
 
 def spawn(args: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reconciler.codat.client import CodatClient
-from reconciler.sandbox.transport import SandboxTransport
+from reconciler import engine
 from tests.fixtures.cli import CliFn
 from tests.reliability.harness import Fleet
 
@@ -24,8 +23,7 @@ Company = dict[str, Any]
 def snapshot(state_path: Path) -> list[Company]:
     """Every company in the sandbox, connections embedded, sorted by id."""
     found: list[Company] = []
-    with CodatClient("http://127.0.0.1", transport=SandboxTransport(state_path),
-                     max_rate=0) as client:
+    with engine.connect(engine.Target.embedded_sandbox(state_path), max_rate=0) as client:
         page = 1
         while True:
             answer = client.list_companies(page, 5000)
@@ -68,8 +66,11 @@ def assert_converged(
         assert name in by_name, f"{context}: merchant {name} is missing"
         company = by_name[name]
         for key, authorized in connections.items():
-            alive = [x for x in company["dataConnections"]
-                     if x["integrationKey"] == key and x["status"].lower() != "unlinked"]
+            alive = [
+                x
+                for x in company["dataConnections"]
+                if x["integrationKey"] == key and x["status"].lower() != "unlinked"
+            ]
             assert len(alive) == 1, (
                 f"{context}: {name} has {len(alive)} live {key} connections: "
                 f"{[(x['id'], x['status']) for x in alive]}"
@@ -78,14 +79,23 @@ def assert_converged(
             assert alive[0]["status"].lower() == want, (
                 f"{context}: {name}.{key} is {alive[0]['status']}, expected {want}"
             )
-        extra = {x["integrationKey"] for x in company["dataConnections"]
-                 if x["status"].lower() != "unlinked"} - set(connections)
+        extra = {
+            x["integrationKey"]
+            for x in company["dataConnections"]
+            if x["status"].lower() != "unlinked"
+        } - set(connections)
         assert not extra, f"{context}: {name} has undeclared live connections {extra}"
     ids = {str(c["id"]) for c in live}
     lost = sorted({str(c["id"]) for c in before} - ids - deleted)
     assert not lost, f"{context}: companies deleted that were not meant to be: {lost}"
-    drift = cli("plan", str(fleet.root), "--sandbox", str(state_path), "--detailed-exitcode",
-                env=fleet.secrets.env())
+    drift = cli(
+        "plan",
+        str(fleet.root),
+        "--sandbox",
+        str(state_path),
+        "--detailed-exitcode",
+        env=fleet.secrets.env(),
+    )
     assert drift.code == 0, f"{context}: plan still has changes after convergence\n{drift}"
     fleet.secrets.scan_run(drift, f"drift check ({context})")
     return live

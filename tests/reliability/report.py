@@ -16,20 +16,31 @@ def summarise(rows: list[dict[str, Any]]) -> str:
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by[row["scenario"]].append(row)
-    out = ["| scenario | trials | merchants | seeds | outcomes | figures |",
-           "| --- | --- | --- | --- | --- | --- |"]
+    out = [
+        "| scenario | trials | merchants | seeds | outcomes | figures |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for name, group in sorted(by.items()):
         seeds = sorted(r["seed"] for r in group)
         outcomes = ", ".join(f"{k}: {n}" for k, n in Counter(r["outcome"] for r in group).items())
         merchants = sorted({r.get("merchants", 1) for r in group})
         figures = []
-        for key in ("runs", "incomplete_runs", "refused", "requests", "seconds",
-                    "mutations_before_kill", "stale_refusals"):
+        for key in (
+            "runs",
+            "incomplete_runs",
+            "refused",
+            "requests",
+            "seconds",
+            "mutations_before_kill",
+            "stale_refusals",
+        ):
             values = [r[key] for r in group if key in r]
             if values:
                 figures.append(f"{key} {min(values)}–{max(values)}")
-        out.append(f"| {name} | {len(group)} | {'/'.join(map(str, merchants))} | "
-                   f"{seeds[0]}–{seeds[-1]} | {outcomes} | {'; '.join(figures)} |")
+        out.append(
+            f"| {name} | {len(group)} | {'/'.join(map(str, merchants))} | "
+            f"{seeds[0]}–{seeds[-1]} | {outcomes} | {'; '.join(figures)} |"
+        )
     return "\n".join(out)
 
 

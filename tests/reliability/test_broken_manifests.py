@@ -63,8 +63,13 @@ GENERATED = [
     Case("latin-1", b'version: 1\nmerchants:\n  - name: "caf\xe9"\n', 3, 15, "invalid UTF-8"),
     Case("binary-elf", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)), 1, 8, "not a text file"),
     Case("utf-16", "version: 1\nmerchants: []\n".encode("utf-16"), 1, 4, "not a text file"),
-    Case("nesting-too-deep", b"version: 1\nmerchants: " + b"[" * 5000 + b"]" * 5000, 2, 75,
-         "nesting deeper than 64 levels"),
+    Case(
+        "nesting-too-deep",
+        b"version: 1\nmerchants: " + b"[" * 5000 + b"]" * 5000,
+        2,
+        75,
+        "nesting deeper than 64 levels",
+    ),
 ]
 
 CASES = committed() + GENERATED

@@ -103,11 +103,16 @@ def test_two_applies_at_once_make_no_twin(world: Callable[..., World], trial: in
     codes = assert_lost_only_to_a_twin(w, runs)
     assert_converged(w.fleet, w.sb.state_path, w.cli, context=w.context, before=before)
     # The race really happened: each child sent every creation.
-    posts = [len([c for c in api_calls(r) if c["method"] == "POST" and c["status"]])
-             for r in runs]
+    posts = [len([c for c in api_calls(r) if c["method"] == "POST" and c["status"]]) for r in runs]
     assert min(posts) >= len(w.fleet.declared), f"{w.context}: no race: {posts}"
-    record("5-concurrent", seed, merchants=len(w.fleet.declared), codes=codes,
-           posts_answered=posts, outcome="converged")
+    record(
+        "5-concurrent",
+        seed,
+        merchants=len(w.fleet.declared),
+        codes=codes,
+        posts_answered=posts,
+        outcome="converged",
+    )
 
 
 @pytest.mark.parametrize("trial", trials(3))
@@ -118,21 +123,37 @@ def test_one_saved_plan_applied_twice_at_once_makes_no_twin(
     w = world(f"saved plan twice seed={seed}", latency_ms=10 + trial % 3 * 10)
     before = [w.bystander()]
     plan_file = tmp_path / "plan.json"
-    made = w.cli("plan", str(w.fleet.root), "--out", str(plan_file), *server_args(w.sb),
-                 env=w.env())
+    made = w.cli(
+        "plan", str(w.fleet.root), "--out", str(plan_file), *server_args(w.sb), env=w.env()
+    )
     assert made.code == 0, made
     w.secrets.scan_run(made, "plan --out", plan_file)
     # Only the first run holds reads: the second is let go whenever it comes, a natural race.
     hold = trial % 2 == 0
     if hold:
         hold_first_reads(w)
-    command = ["apply", "--plan", str(plan_file), "--max-rate", "0", "--log-format", "json",
-               *server_args(w.sb)]
+    command = [
+        "apply",
+        "--plan",
+        str(plan_file),
+        "--max-rate",
+        "0",
+        "--log-format",
+        "json",
+        *server_args(w.sb),
+    ]
     runs = run_together(w, command, command)
     codes = sorted(assert_lost_only_to_a_twin(w, runs))
     refused = [r for r in runs if stale(r.stderr)]
     for run in refused:
         assert mutations(run) == [], f"{w.context}: a refused plan still changed Codat"
     assert_converged(w.fleet, w.sb.state_path, w.cli, context=w.context, before=before)
-    record("5-saved-plan-twice", seed, merchants=len(w.fleet.declared), codes=codes,
-           reads_held=hold, stale_refusals=len(refused), outcome="converged")
+    record(
+        "5-saved-plan-twice",
+        seed,
+        merchants=len(w.fleet.declared),
+        codes=codes,
+        reads_held=hold,
+        stale_refusals=len(refused),
+        outcome="converged",
+    )

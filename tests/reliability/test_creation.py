@@ -61,8 +61,11 @@ def test_keyed_5xx_at_random_converge_within_one_extra_run(
     world: Callable[..., World], trial: int
 ) -> None:
     seed = seed_for("keyed-5xx-random", trial)
-    w = world(f"random keyed 5xx seed={seed}", seed=seed,
-              faults=["500:POST:/companies**:0.2", "500-after:POST:/companies**:0.2"])
+    w = world(
+        f"random keyed 5xx seed={seed}",
+        seed=seed,
+        faults=["500:POST:/companies**:0.2", "500-after:POST:/companies**:0.2"],
+    )
     first = w.apply()
     runs = 1
     if first.code != 0:
@@ -114,8 +117,9 @@ def test_a_second_apply_started_half_way_makes_no_twin(
     world: Callable[..., World], trial: int, second_has_key: bool
 ) -> None:
     seed = seed_for("staggered", trial)
-    w = world(f"staggered, second has key={second_has_key} seed={seed}", merchants=20,
-              latency_ms=10)
+    w = world(
+        f"staggered, second has key={second_has_key} seed={seed}", merchants=20, latency_ms=10
+    )
     read_after = hold_creations_after(w, 10)
     command = [*w.apply_command(), "--parallelism", "2"]
     first = spawn(command, w.env())
@@ -185,8 +189,7 @@ def test_a_count_too_low_without_next_links_recreates_nothing(world: Callable[..
 def test_an_absurd_count_is_an_error_not_a_plan(world: Callable[..., World]) -> None:
     w = world("totalResults absurd", merchants=3)
     _rewrite_pages(w, lambda page: page.update(totalResults=50_000_000))
-    run = w.cli("plan", str(w.fleet.root), *server_args(w.sb), "--log-format", "json",
-                env=w.env())
+    run = w.cli("plan", str(w.fleet.root), *server_args(w.sb), "--log-format", "json", env=w.env())
     assert run.code == 1 and "Traceback" not in run.output, run
     assert "cannot be right" in run.stderr, run
     reads = [c for c in api_calls(run) if c["path"] == "/companies"]
@@ -198,7 +201,8 @@ WRONG_SHAPES: dict[str, tuple[str, str, bytes]] = {
     "create answered {}": ("POST", "/companies", b"{}"),
     "a result that is not an object": ("GET", "/companies", b'{"results": [1], "totalResults": 1}'),
     "tags as a list": (
-        "GET", "/companies",
+        "GET",
+        "/companies",
         b'{"results": [{"id": "c1", "name": "x", "tags": ["a"]}], "totalResults": 1}',
     ),
 }
@@ -210,6 +214,7 @@ def test_an_answer_of_the_wrong_shape_is_a_clean_error(
 ) -> None:
     w = world(case, merchants=2)
     method, path, body = WRONG_SHAPES[case]
+
     def around(call: Call, forward: Callable[[], SandboxResponse]) -> SandboxResponse:
         answer = forward()
         if (call.method, call.path) == (method, path):
@@ -226,6 +231,7 @@ def test_an_answer_of_the_wrong_shape_is_a_clean_error(
 def test_a_redirect_on_delete_is_not_counted_done(world: Callable[..., World]) -> None:
     w = world("DELETE answered 307", merchants=2)
     assert w.apply().code == 0
+
     def around(call: Call, forward: Callable[[], SandboxResponse]) -> SandboxResponse:
         if call.method == "DELETE":
             return SandboxResponse(307, {"Location": "/elsewhere"}, b"")

@@ -72,8 +72,12 @@ LONG_RETRY_AFTER = 55
 PROMPT = 5.0
 
 
+def is_event(line: str, event: str) -> bool:
+    return line.startswith("{") and json.loads(line).get("event") == event
+
+
 def is_retry(line: str) -> bool:
-    return line.startswith("{") and json.loads(line).get("event") == "retry"
+    return is_event(line, "retry")
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -118,15 +122,18 @@ def test_a_second_ctrl_c_stops_at_once(world: Callable[..., World]) -> None:
     w = world("two Ctrl-C", merchants=20, latency_ms=300)
     child = spawn([*w.apply_command(), "--parallelism", str(PARALLELISM)], w.env())
     try:
+        stderr = Lines(child.stderr)  # type: ignore[arg-type]
         wait_for_mutations(w, 1)
         child.send_signal(signal.SIGINT)
-        time.sleep(0.1)  # let the first one be handled: the second must find it set
+        # The first is handled once it is said: the second must find it so.
+        stderr.wait_for(lambda line: is_event(line, "stopping"), timeout=60)
         child.send_signal(signal.SIGINT)
-        run = finish(child, timeout=60)
+        out = rest_of(child, timeout=60)
     finally:
-        kill(child)
-    assert run.code == 130 and "Stopped at once" in run.stderr, run
-    assert "Traceback" not in run.output, run
+        kill_if_running(child)
+    run_text = f"{w.context}\nstdout:\n{out}\nstderr:\n{stderr.text()}"
+    assert child.returncode == 130 and "Stopped at once" in stderr.text(), run_text
+    assert "Traceback" not in out + stderr.text(), run_text
 
 
 def test_a_daily_quota_used_up_stops_the_run_and_says_when(world: Callable[..., World]) -> None:

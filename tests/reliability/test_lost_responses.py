@@ -51,5 +51,6 @@ def test_lost_answers_never_make_a_duplicate(world: Callable[..., World], trial:
     assert len(live) == len(w.fleet.declared) + 1, w.context
     again = w.apply()
     assert again.code == 0 and mutations(again) == [], f"{w.context}: not idempotent\n{again}"
-    record("1-lost", seed, rate=rate, merchants=len(w.fleet.declared), runs=runs,
-           outcome="converged")
+    record(
+        "1-lost", seed, rate=rate, merchants=len(w.fleet.declared), runs=runs, outcome="converged"
+    )

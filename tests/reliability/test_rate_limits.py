@@ -51,8 +51,14 @@ def log_arrivals(w: World) -> list[Arrival]:
         key = next((v for k, v in call.headers.items() if k.lower() == "idempotency-key"), "")
         after = answer.headers.get("Retry-After")
         with lock:
-            arrivals.append(Arrival(at, (call.method, f"{call.path}?{call.query}", key),
-                                    answer.status, float(after) if after else None))
+            arrivals.append(
+                Arrival(
+                    at,
+                    (call.method, f"{call.path}?{call.query}", key),
+                    answer.status,
+                    float(after) if after else None,
+                )
+            )
         return answer
 
     w.intercept(around)
@@ -93,16 +99,22 @@ def assert_retry_after_obeyed(arrivals: list[Arrival], context: str) -> int:
 def assert_no_429_failure(w: World, run: Run) -> None:
     assert run.code == 0, f"{w.context}: apply failed\n{run.stderr[-3000:]}"
     # Retries are said as they happen (one line each); none may end as a failure.
-    said = [r["message"] for r in records(run) if r["event"] not in ("retry", "wait")
-            and "429" in r.get("message", "")]
+    said = [
+        r["message"]
+        for r in records(run)
+        if r["event"] not in ("retry", "wait") and "429" in r.get("message", "")
+    ]
     assert not said, f"{w.context}: a 429 reached the user: {said}"
 
 
 @pytest.mark.parametrize("trial", trials(2))
 def test_429_bursts_are_waited_out(world: Callable[..., World], trial: int) -> None:
     seed = seed_for("429-burst", trial)
-    w = world(f"429 bursts seed={seed}", seed=seed,
-              faults=["429:*:/companies:first:4", "429:*:/companies/**:0.15"])
+    w = world(
+        f"429 bursts seed={seed}",
+        seed=seed,
+        faults=["429:*:/companies:first:4", "429:*:/companies/**:0.15"],
+    )
     arrivals = log_arrivals(w)
     run = w.apply()
     assert_no_429_failure(w, run)
@@ -110,8 +122,9 @@ def test_429_bursts_are_waited_out(world: Callable[..., World], trial: int) -> N
     assert refused >= 4, f"{w.context}: the burst did not happen"
     assert sum(1 for c in api_calls(run) if c["status"] == 429) == refused, w.context
     assert_converged(w.fleet, w.sb.state_path, w.cli, context=w.context)
-    record("2-429-burst", seed, merchants=len(w.fleet.declared), refused=refused,
-           outcome="converged")
+    record(
+        "2-429-burst", seed, merchants=len(w.fleet.declared), refused=refused, outcome="converged"
+    )
 
 
 @pytest.mark.parametrize("trial", trials(1))
@@ -142,5 +155,14 @@ def test_rate_limit_well_below_the_work(
         inside = [x for x in admitted[i:] if x < at + WINDOW - SCHEDULING_SLACK]
         assert len(inside) <= limit, f"{w.context}: {len(inside)} requests in one window"
     assert_converged(w.fleet, w.sb.state_path, w.cli, context=w.context)
-    record("2-rate-limit", seed, merchants=len(w.fleet.declared), limit=limit, window=WINDOW,
-           requests=work, refused=refused, seconds=round(took, 1), outcome="converged")
+    record(
+        "2-rate-limit",
+        seed,
+        merchants=len(w.fleet.declared),
+        limit=limit,
+        window=WINDOW,
+        requests=work,
+        refused=refused,
+        seconds=round(took, 1),
+        outcome="converged",
+    )

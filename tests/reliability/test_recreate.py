@@ -20,8 +20,13 @@ from tests.reliability.conftest import World
 from tests.reliability.harness import api_calls, record, seed_for, trials
 from tests.reliability.invariants import assert_converged
 
-EDGES = [{}, {"date_header": "omit"}, {"date_header": "repeat"}, {"clock_skew_ms": 2500},
-         {"clock_skew_ms": -2500}]
+EDGES = [
+    {},
+    {"date_header": "omit"},
+    {"date_header": "repeat"},
+    {"clock_skew_ms": 2500},
+    {"clock_skew_ms": -2500},
+]
 
 
 def delete_then_redeclare(w: World) -> tuple[str, Run]:
@@ -37,8 +42,9 @@ def delete_then_redeclare(w: World) -> tuple[str, Run]:
     return old_id, w.apply()
 
 
-@pytest.mark.parametrize("edge", EDGES, ids=lambda e: ",".join(f"{k}={v}" for k, v in e.items())
-                         or "plain")
+@pytest.mark.parametrize(
+    "edge", EDGES, ids=lambda e: ",".join(f"{k}={v}" for k, v in e.items()) or "plain"
+)
 @pytest.mark.parametrize("trial", trials(1))
 def test_deleted_then_redeclared_company_is_recreated(
     world: Callable[..., World], trial: int, edge: dict[str, object]

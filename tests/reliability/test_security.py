@@ -42,8 +42,7 @@ def test_plain_http_to_a_remote_host_is_refused_before_any_call(
     w = world("plain http", merchants=3)
     before = canonical(w.snapshot())
     for host in ("http://codat.example.com", "http://10.0.0.8:8080", "http://127.0.0.1.nip.io"):
-        run = w.cli("apply", str(w.fleet.root), "--auto-approve", "--base-url", host,
-                    env=w.env())
+        run = w.cli("apply", str(w.fleet.root), "--auto-approve", "--base-url", host, env=w.env())
         assert run.code == 1 and "plain http is only allowed to localhost" in run.stderr, run
         assert "Traceback" not in run.output
         w.secrets.scan_run(run, f"apply --base-url {host}")
@@ -57,8 +56,9 @@ def test_hand_edited_saved_plan_is_refused_without_a_mutation(
     w = world(f"edited plan ({edit})", merchants=4)
     w.bystander()
     plan_file = tmp_path / "plan.json"
-    made = w.cli("plan", str(w.fleet.root), "--out", str(plan_file), *server_args(w.sb),
-                 env=w.env())
+    made = w.cli(
+        "plan", str(w.fleet.root), "--out", str(plan_file), *server_args(w.sb), env=w.env()
+    )
     assert made.code == 0, made
     w.secrets.scan_run(made, "plan --out", plan_file)
     text = plan_file.read_text()
@@ -88,21 +88,41 @@ def test_secrets_appear_in_no_output_log_plan_or_exception(
 ) -> None:
     """A full cycle with every kind of secret, json logs on, plus a rotation and
     failures; then exceptions raised in-process by the client under faults."""
-    w = world("secret scan", merchants=8,
-              faults=["500:PUT:/companies/*/connections/*/authorization:first:2"])
+    w = world(
+        "secret scan",
+        merchants=8,
+        faults=["500:PUT:/companies/*/connections/*/authorization:first:2"],
+    )
     plan_file = tmp_path / "plan.json"
     runs = [
-        w.cli("plan", str(w.fleet.root), "--out", str(plan_file), "--format", "json",
-              "--log-format", "json", *server_args(w.sb), env=w.env()),
-        w.cli("plan", str(w.fleet.root), "--format", "markdown", *server_args(w.sb),
-              env=w.env()),
-        w.cli("apply", "--plan", str(plan_file), "--log-format", "json", *server_args(w.sb),
-              env=w.env()),
+        w.cli(
+            "plan",
+            str(w.fleet.root),
+            "--out",
+            str(plan_file),
+            "--format",
+            "json",
+            "--log-format",
+            "json",
+            *server_args(w.sb),
+            env=w.env(),
+        ),
+        w.cli("plan", str(w.fleet.root), "--format", "markdown", *server_args(w.sb), env=w.env()),
+        w.cli(
+            "apply",
+            "--plan",
+            str(plan_file),
+            "--log-format",
+            "json",
+            *server_args(w.sb),
+            env=w.env(),
+        ),
     ]
     rotated = {**w.env(), "REL_TOKEN_A": w.secrets.env_tokens["REL_TOKEN_A"] + "-rotated"}
     runs.append(w.cli(*w.apply_command(), env=rotated))
-    runs.append(w.cli("export", "--out", str(tmp_path / "exported"), *server_args(w.sb),
-                      env=w.env()))
+    runs.append(
+        w.cli("export", "--out", str(tmp_path / "exported"), *server_args(w.sb), env=w.env())
+    )
     for run in runs:
         w.secrets.scan_run(run, "secret scan cycle", plan_file)
         w.secrets.assert_absent(run.output, "rotated token")
@@ -114,8 +134,9 @@ def test_secrets_appear_in_no_output_log_plan_or_exception(
     w.sb.app.faults.specs.clear()
     for kind in ("500", "503", "lost"):
         w.sb.app.faults.specs[:] = [parse_fault(f"{kind}:*:/**:1.0")]
-        with CodatClient(w.sb.base_url, api_key=w.sb.api_key, max_rate=0, max_attempts=2,
-                         sleep=lambda _: None) as client:
+        with CodatClient(
+            w.sb.base_url, api_key=w.sb.api_key, max_rate=0, max_attempts=2, sleep=lambda _: None
+        ) as client:
             with pytest.raises(CodatError) as raised:
                 client.authorize_connection("c1", "x1", {"apiToken": w.secrets.literal})
             w.secrets.scan_exception(raised.value, f"client under {kind}")

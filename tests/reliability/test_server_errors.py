@@ -50,9 +50,7 @@ def assert_resumable_report(run: Run, context: str) -> None:
 
 
 @pytest.mark.parametrize("trial", trials(8))
-def test_server_errors_converge_or_stop_resumably(
-    world: Callable[..., World], trial: int
-) -> None:
+def test_server_errors_converge_or_stop_resumably(world: Callable[..., World], trial: int) -> None:
     kind = list(FAULT_MIXES)[trial % len(FAULT_MIXES)]
     seed = seed_for("server-errors", trial)
     w = world(f"{kind} at 20% seed={seed}", seed=seed, faults=FAULT_MIXES[kind])
@@ -67,8 +65,14 @@ def test_server_errors_converge_or_stop_resumably(
     else:
         raise AssertionError(f"{w.context}: no convergence in {MAX_RUNS} runs")
     assert_converged(w.fleet, w.sb.state_path, w.cli, context=w.context, before=before)
-    record("3-server-errors", seed, kind=kind, merchants=len(w.fleet.declared),
-           incomplete_runs=incomplete, outcome="converged")
+    record(
+        "3-server-errors",
+        seed,
+        kind=kind,
+        merchants=len(w.fleet.declared),
+        incomplete_runs=incomplete,
+        outcome="converged",
+    )
 
 
 def test_an_outage_of_one_endpoint_stops_resumably_then_converges(
@@ -76,8 +80,9 @@ def test_an_outage_of_one_endpoint_stops_resumably_then_converges(
 ) -> None:
     """Connection creation down for a whole run: the report is the resumable one."""
     seed = seed_for("outage", 0)
-    w = world(f"connections down seed={seed}", seed=seed,
-              faults=["503:POST:/companies/*/connections:1.0"])
+    w = world(
+        f"connections down seed={seed}", seed=seed, faults=["503:POST:/companies/*/connections:1.0"]
+    )
     broken = w.apply()
     assert broken.code == 1, f"{w.context}\n{broken}"
     assert_resumable_report(broken, w.context)

@@ -40,8 +40,7 @@ def test_sigkill_at_a_random_point_then_rerun_converges(
 ) -> None:
     seed = seed_for("sigkill", trial)
     delay = random.Random(seed).uniform(0.0, WORK_SECONDS)
-    w = world(f"SIGKILL {delay * 1000:.0f} ms into the work, seed={seed}",
-              latency_ms=LATENCY_MS)
+    w = world(f"SIGKILL {delay * 1000:.0f} ms into the work, seed={seed}", latency_ms=LATENCY_MS)
     before = [w.bystander()]
     child = spawn([*w.apply_command(), "--parallelism", PARALLELISM], w.env())
     try:
@@ -55,6 +54,12 @@ def test_sigkill_at_a_random_point_then_rerun_converges(
     rerun = w.apply()
     assert rerun.code == 0, f"{w.context}: the re-run failed\n{rerun}"
     assert_converged(w.fleet, w.sb.state_path, w.cli, context=w.context, before=before)
-    record("4-sigkill", seed, merchants=len(w.fleet.declared), delay_ms=round(delay * 1000),
-           mutations_before_kill=mutations_before_kill, finished_before_kill=finished_first,
-           outcome="converged")
+    record(
+        "4-sigkill",
+        seed,
+        merchants=len(w.fleet.declared),
+        delay_ms=round(delay * 1000),
+        mutations_before_kill=mutations_before_kill,
+        finished_before_kill=finished_first,
+        outcome="converged",
+    )

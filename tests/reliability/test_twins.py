@@ -23,10 +23,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from reconciler.codat.client import CodatClient
+from reconciler import engine
 from reconciler.live.model import parse_timestamp
 from reconciler.sandbox.messages import SandboxResponse
-from reconciler.sandbox.transport import SandboxTransport
 from tests.fixtures.cli import CliFn, Run
 from tests.fixtures.sandbox import SandboxHandle
 from tests.reliability.conftest import Call, World
@@ -165,9 +164,7 @@ def test_two_applies_adding_one_connection_at_once_leave_one(
     name = w.fleet.names[0]
     [company] = [c for c in w.snapshot() if c["name"] == name]
     [dfxm] = [x for x in company["dataConnections"] if x["integrationKey"] == "dfxm"]
-    with CodatClient(
-        "http://127.0.0.1", transport=SandboxTransport(w.sb.state_path), max_rate=0
-    ) as codat:
+    with engine.connect(engine.Target.embedded_sandbox(w.sb.state_path), max_rate=0) as codat:
         codat.update_connection(company["id"], dfxm["id"], {"status": "Unlinked"})
     hold_first_reads(w)
     runs = run_together(w, w.apply_command(), w.apply_command())
@@ -212,9 +209,7 @@ def test_lookalikes_made_by_hand_are_named_and_nothing_is_created_beside_them(
 ) -> None:
     sb = sandbox_server()
     env = {"CODAT_API_KEY": sb.api_key, "CODAT_RECONCILER_KEY": "k" * 32}
-    with CodatClient(
-        "http://127.0.0.1", transport=SandboxTransport(sb.state_path), max_rate=0
-    ) as codat:
+    with engine.connect(engine.Target.embedded_sandbox(sb.state_path), max_rate=0) as codat:
         made = {
             declared: codat.create_company({"name": live}, idempotency_key=f"hand-{i}")["id"]
             for i, (declared, live) in enumerate(LOOKALIKES.items())
@@ -247,9 +242,7 @@ def test_lookalikes_made_by_hand_are_named_and_nothing_is_created_beside_them(
     applied = cli("apply", *args, "--auto-approve", "--log-format", "json", env=env)
     assert applied.code == 0, applied
     assert len(company_posts(applied)) == 1, applied  # only Blue Bottle's
-    with CodatClient(
-        "http://127.0.0.1", transport=SandboxTransport(sb.state_path), max_rate=0
-    ) as codat:
+    with engine.connect(engine.Target.embedded_sandbox(sb.state_path), max_rate=0) as codat:
         names = {c["id"]: c["name"] for c in codat.list_companies(1, 100).results}
     assert names[made["Acme Coffee"]] == "Acme Coffee"  # adopted, renamed
     assert names[made["Crown Bakery"]] == "Crown Bakery"  # pinned, renamed

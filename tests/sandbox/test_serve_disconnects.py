@@ -25,14 +25,26 @@ def hang_up(port: int, request: bytes, *, wait_for_answer_start: float = 0.0) ->
 
 def test_clients_hanging_up_mid_request_leave_no_traceback() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "sandbox", "serve", "--api-key", "k-123",
-         "--latency-ms", "300"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "sandbox",
+            "serve",
+            "--api-key",
+            "k-123",
+            "--latency-ms",
+            "300",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None
-        listening = re.fullmatch(r"Sandbox listening on http://127\.0\.0\.1:(\d+)\n",
-                                 process.stdout.readline())
+        listening = re.fullmatch(
+            r"Sandbox listening on http://127\.0\.0\.1:(\d+)\n", process.stdout.readline()
+        )
         assert listening and process.stdout.readline() == "API key: k-123\n"
         port = int(listening.group(1))
         # Half a body, then a reset: the server's read of the body fails.

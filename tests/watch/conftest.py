@@ -60,8 +60,7 @@ class World:
     manifests: Path
     running: list[Running] = field(default_factory=list)
 
-    def start(self, hook: Callable[[Reconciled], None] = lambda r: None,
-              **options: Any) -> Running:
+    def start(self, hook: Callable[[Reconciled], None] = lambda r: None, **options: Any) -> Running:
         results: queue.Queue[Reconciled] = queue.Queue()
         progress = options.pop("progress", None) or SILENT
         clock = options.pop("clock", time.monotonic)
@@ -71,9 +70,16 @@ class World:
             hook(result)
             results.put(result)
 
+        options.setdefault("fingerprint_key", FINGERPRINT_KEY.encode())
         settings = WatchSettings(paths=(str(self.manifests),), **options)
-        reconciler = Reconciler(self.client, settings, on_reconciled=reconciled,
-                                progress=progress, clock=clock, wait=wait)
+        reconciler = Reconciler(
+            self.client,
+            settings,
+            on_reconciled=reconciled,
+            progress=progress,
+            clock=clock,
+            wait=wait,
+        )
         thread = threading.Thread(target=reconciler.run, daemon=True)
         thread.start()
         run = Running(reconciler, results, thread)
@@ -99,7 +105,6 @@ def manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The manifests folder of MERCHANTS, their secrets in the environment."""
     for name, value in TOKENS.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("CODAT_RECONCILER_KEY", FINGERPRINT_KEY)
     root = tmp_path / "manifests"
     root.mkdir()
     (root / "merchants.yaml").write_text(manifest(), encoding="utf-8")

@@ -53,15 +53,36 @@ def start_watch(
     if not manifests.exists():
         manifests.mkdir()
         (manifests / "merchants.yaml").write_text(manifest(), encoding="utf-8")
-    env = {**os.environ, **TOKENS, "CODAT_API_KEY": sandbox.api_key,
-           "CODAT_WEBHOOK_SECRET": SECRET, "CODAT_RECONCILER_KEY": FINGERPRINT_KEY}
+    env = {
+        **os.environ,
+        **TOKENS,
+        "CODAT_API_KEY": sandbox.api_key,
+        "CODAT_WEBHOOK_SECRET": SECRET,
+        "CODAT_RECONCILER_KEY": FINGERPRINT_KEY,
+    }
     for name in ("CODAT_SANDBOX", "CODAT_BASE_URL"):
         env.pop(name, None)
     return subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "watch", str(manifests),
-         "--listen", f"127.0.0.1:{port}", "--base-url", sandbox.base_url,
-         "--max-rate", "0", "--log-format", "json", *options],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "watch",
+            str(manifests),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--base-url",
+            sandbox.base_url,
+            "--max-rate",
+            "0",
+            "--log-format",
+            "json",
+            *options,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -96,11 +117,14 @@ def test_watch_brings_a_deauthorized_connection_back_and_stops_on_sigterm(
     kinds = {r["event"] for r in records}
     assert {"listening", "reconcile", "delivery", "api_call", "stopping"} <= kinds
     deliveries = [r for r in records if r["event"] == "delivery"]
-    assert any(r.get("event_type") == "connection.disconnected" and r["outcome"] == "queued"
-               for r in deliveries)
+    assert any(
+        r.get("event_type") == "connection.disconnected" and r["outcome"] == "queued"
+        for r in deliveries
+    )
     assert all(r["svix_id"].startswith("msg_") for r in deliveries)
-    relinked = [r for r in records if r["event"] == "reconcile"
-                and "20000003" in r.get("merchants", [])]
+    relinked = [
+        r for r in records if r["event"] == "reconcile" and "20000003" in r.get("merchants", [])
+    ]
     assert any(r["done"] >= 1 and r["ok"] for r in relinked)
     for secret in (SECRET, sandbox.api_key, *TOKENS.values(), FINGERPRINT_KEY):
         assert secret not in err + out

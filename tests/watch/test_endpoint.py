@@ -108,20 +108,28 @@ class Served:
         return len(self.records.lines)
 
 
-def signed(body: bytes, key: bytes = KEY, *, age: int = 0,
-           message_id: str | None = None) -> dict[str, str]:
+def signed(
+    body: bytes, key: bytes = KEY, *, age: int = 0, message_id: str | None = None
+) -> dict[str, str]:
     message_id = message_id or f"msg_{uuid.uuid4().hex}"
     stamp = int(time.time()) - age
-    return {"svix-id": message_id, "svix-timestamp": str(stamp),
-            "svix-signature": signature(key, message_id, stamp, body),
-            "Content-Type": "application/json"}
+    return {
+        "svix-id": message_id,
+        "svix-timestamp": str(stamp),
+        "svix-signature": signature(key, message_id, stamp, body),
+        "Content-Type": "application/json",
+    }
 
 
 def event_body(event_type: str, company_id: str, name: str) -> bytes:
-    return json.dumps({"id": str(uuid.uuid4()), "eventType": event_type,
-                       "generatedDate": "2026-01-01T00:00:00Z",
-                       "payload": {"referenceCompany": {"id": company_id, "name": name}}}
-                      ).encode()
+    return json.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "eventType": event_type,
+            "generatedDate": "2026-01-01T00:00:00Z",
+            "payload": {"referenceCompany": {"id": company_id, "name": name}},
+        }
+    ).encode()
 
 
 @pytest.fixture
@@ -130,13 +138,15 @@ def served(sandbox_server: Callable[..., SandboxHandle], manifests: Path) -> Ite
     endpoint = WebhookEndpoint(("127.0.0.1", 0), DeliveryVerifier(SECRET), metrics)
     sandbox = sandbox_server(webhook_url=endpoint.url + "/webhooks/codat", webhook_secret=SECRET)
     records, hold = Records(), HoldFirstRead()
-    with CodatClient(sandbox.base_url, api_key=sandbox.api_key, max_rate=0,
-                     observer=metrics.api_call) as client:
+    with CodatClient(
+        sandbox.base_url, api_key=sandbox.api_key, max_rate=0, observer=metrics.api_call
+    ) as client:
         watch = Watch(client, WatchSettings((str(manifests),)), endpoint, records, progress=hold)
         watch.start()
-        with httpx.Client(base_url=endpoint.url, timeout=HANG_GUARD) as http, httpx.Client(
-            base_url=sandbox.base_url, headers=sandbox.auth_headers
-        ) as api:
+        with (
+            httpx.Client(base_url=endpoint.url, timeout=HANG_GUARD) as http,
+            httpx.Client(base_url=sandbox.base_url, headers=sandbox.auth_headers) as api,
+        ):
             yield Served(watch, sandbox, records, http, api, hold)
         hold.release.set()
         watch.stop()
@@ -161,12 +171,14 @@ def test_a_deauthorized_connection_comes_back_through_the_webhook(served: Served
     (connection,) = acme["dataConnections"]
     mark = len(served.sandbox.app.calls)
 
-    answer = served.api.patch(f"/companies/{acme['id']}/connections/{connection['id']}",
-                              json={"status": "Deauthorized"})
+    answer = served.api.patch(
+        f"/companies/{acme['id']}/connections/{connection['id']}", json={"status": "Deauthorized"}
+    )
     assert answer.status_code == 200
 
     delivery = served.records.wait_for(
-        lambda r: r.get("event_type") == "connection.disconnected", after=said)
+        lambda r: r.get("event_type") == "connection.disconnected", after=said
+    )
     assert delivery["status"] == 200 and delivery["outcome"] == "queued"
     done = served.records.wait_for(lambda r: "20000002" in r.get("merchants", ()), after=said)
     assert done["ok"] and done["done"] >= 1
@@ -199,8 +211,11 @@ def test_unverified_deliveries_get_401_and_change_nothing(served: Served) -> Non
     assert all(r["outcome"].startswith("unverified") for r in unverified)
     assert served.watch.reconciler.waiting == 0
     ours = {h["svix-id"] for h in (forged, stale, tampered, first)}
-    accepted = [r["svix_id"] for r in served.records.lines[said:]
-                if r.get("status") == 200 and r["svix_id"] in ours]
+    accepted = [
+        r["svix_id"]
+        for r in served.records.lines[said:]
+        if r.get("status") == 200 and r["svix_id"] in ours
+    ]
     assert accepted == [first["svix-id"]]
     writes = [c for c in list(served.sandbox.app.calls)[mark:] if c[0] != "GET"]
     assert writes == []  # and that one found nothing to do
@@ -245,10 +260,12 @@ def test_bad_bodies_get_a_4xx_and_a_log_line(served: Served) -> None:
     assert served.post(huge, signed(huge)).status_code == 413
 
     outcomes = [r["outcome"] for r in served.records.lines[said:] if r["event"] == "delivery"]
-    assert outcomes[:4] == ["rejected: the body is not JSON",
-                            "rejected: unknown event type 'invoice.paid'",
-                            "rejected: company.deleted names no company",
-                            "rejected: the body has no eventType"]
+    assert outcomes[:4] == [
+        "rejected: the body is not JSON",
+        "rejected: unknown event type 'invoice.paid'",
+        "rejected: company.deleted names no company",
+        "rejected: the body has no eventType",
+    ]
     assert outcomes[4].startswith("rejected: body over")
     assert served.http.get("/healthz").status_code == 200  # still serving
     assert all(not any(k in r for k in ("body", "payload")) for r in served.records.lines)
@@ -261,8 +278,9 @@ def test_a_body_without_a_length_gets_411_and_a_log_line(served: Served) -> None
     body = event_body("connection.disconnected", str(uuid.uuid4()), "Somebody Else")
     for length_header in (b"Transfer-Encoding: chunked\r\n", b""):
         with socket.create_connection((str(host), port), timeout=HANG_GUARD) as raw:
-            raw.sendall(b"POST /webhooks/codat HTTP/1.1\r\nHost: watch\r\n" + length_header
-                        + b"\r\n" + body)
+            raw.sendall(
+                b"POST /webhooks/codat HTTP/1.1\r\nHost: watch\r\n" + length_header + b"\r\n" + body
+            )
             assert raw.recv(4096).startswith(b"HTTP/1.1 411 ")
     served.records.wait_for(lambda r: r.get("status") == 411, count=2, after=said)
     assert served.http.get("/healthz").status_code == 200  # still serving
@@ -311,8 +329,14 @@ def test_metrics_show_a_pause_and_the_work_it_holds_back(served: Served) -> None
 
     def gauges() -> dict[str, float]:
         text = served.http.get("/metrics").text
-        return {n: float(v) for n, _, v in (line.rpartition(" ") for line in text.splitlines()
-                                            if line.startswith("codat_reconciler_"))}
+        return {
+            n: float(v)
+            for n, _, v in (
+                line.rpartition(" ")
+                for line in text.splitlines()
+                if line.startswith("codat_reconciler_")
+            )
+        }
 
     held = gauges()
     assert held["codat_reconciler_paused"] == 1

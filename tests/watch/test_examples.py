@@ -27,7 +27,7 @@ def accepted(args: list[str], mounts: dict[str, Path]) -> dict[str, Any]:
     for arg in args:
         for mount, folder in mounts.items():
             if arg.startswith(mount):
-                target = folder / arg[len(mount):].lstrip("/")
+                target = folder / arg[len(mount) :].lstrip("/")
                 target.mkdir(parents=True, exist_ok=True)
                 arg = str(target)
         local.append(arg)

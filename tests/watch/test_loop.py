@@ -20,8 +20,9 @@ from tests.watch.conftest import HANG_GUARD, MERCHANTS, World, manifest
 def deauthorize(world: World, name: str) -> dict[str, Any]:
     company = world.company(name)
     (connection,) = company["dataConnections"]
-    answer = world.client.update_connection(company["id"], connection["id"],
-                                            {"status": "Deauthorized"})
+    answer = world.client.update_connection(
+        company["id"], connection["id"], {"status": "Deauthorized"}
+    )
     assert answer["status"] == "Deauthorized"
     return company
 
@@ -323,7 +324,8 @@ def test_shutdown_ends_a_rate_limit_pause_at_once(world: World) -> None:
     run = world.start()
     assert run.next().ok
     assert run.reconciler.submit(Event("client.rateLimit.reached")) == "paused"
-    run.reconciler.request_full()  # work waiting behind the pause
+    queued = run.reconciler.submit(disconnected(deauthorize(world, "20000001")))
+    assert queued == "queued"  # work waiting behind the pause
     stopping = time.monotonic()
     run.reconciler.shutdown()
     run.thread.join(HANG_GUARD)
@@ -334,8 +336,9 @@ def test_shutdown_ends_a_rate_limit_pause_at_once(world: World) -> None:
 def test_every_interval_the_manifests_are_read_again(world: World, tmp_path: Path) -> None:
     run = world.start(interval=0.05)
     run.next()
-    (world.manifests / "merchants.yaml").write_text(manifest((*MERCHANTS, "20000004")[1:]),
-                                                    encoding="utf-8")
+    (world.manifests / "merchants.yaml").write_text(
+        manifest((*MERCHANTS, "20000004")[1:]), encoding="utf-8"
+    )
     while (result := run.next()).done == 0:
         assert result.merchants is None
     names = {c["name"] for c in world.client.list_companies(1).results}
@@ -343,14 +346,15 @@ def test_every_interval_the_manifests_are_read_again(world: World, tmp_path: Pat
 
 
 def test_prune_only_when_given_and_behind_the_same_guard(world: World) -> None:
-    run = world.start()
+    clock = StoppedClock()
+    run = world.start(clock=clock, interval=60.0)
     run.next()
     (world.manifests / "merchants.yaml").write_text(manifest(MERCHANTS[:1]), encoding="utf-8")
 
     def names() -> set[str]:
         return {c["name"] for c in world.client.list_companies(1).results}
 
-    run.reconciler.request_full()
+    clock.now += 60.0  # the next full reconcile is due
     kept = run.next()
     assert kept.ok and kept.done == 0 and names() == set(MERCHANTS)  # no --prune: left be
     run.stop()

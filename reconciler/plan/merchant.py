@@ -229,23 +229,9 @@ def _unlink_extras(work: _Merchant, conn: DesiredConnection) -> None:
     address = connection_address(work.merchant.name, key)
     for extra in sorted((c for c in active if c.id != keep.id), key=lambda c: c.id):
         if work.recorded.owns(key) and (extra.status_is("PendingAuth") or tool_sends):
-            work.changes.append(
-                Change(
-                    address=address,
-                    action=Action.UNLINK,
-                    kind=Kind.CONNECTION,
-                    reason=f"a second active {key} connection made by this tool; "
-                    f"{keep.id} ({keep.status}) stays",
-                    merchant=work.merchant.name,
-                    before={"id": extra.id, "platformKey": key, "status": extra.status},
-                    after={"status": "Unlinked"},
-                    platform_key=key,
-                    company_id=company.id,
-                    connection_id=extra.id,
-                    body={"status": "Unlinked"},
-                    cause=Cause.EXTRA_CONNECTION,
-                )
-            )
+            reason = f"a second active {key} connection made by this tool; {keep.id} "
+            reason += f"({keep.status}) stays"
+            work.changes.append(_unlink(work, extra, reason, Cause.EXTRA_CONNECTION))
         else:
             work.note(
                 Note(
@@ -256,6 +242,26 @@ def _unlink_extras(work: _Merchant, conn: DesiredConnection) -> None:
                     NoteKind.EXTRA_CONNECTION,
                 )
             )
+
+
+def _unlink(work: _Merchant, connection: LiveConnection, reason: str, cause: Cause) -> Change:
+    """The PATCH that sets one of the company's connections to Unlinked."""
+    assert work.company is not None
+    key = connection.platform_key
+    return Change(
+        address=connection_address(work.merchant.name, key),
+        action=Action.UNLINK,
+        kind=Kind.CONNECTION,
+        reason=reason,
+        merchant=work.merchant.name,
+        before={"id": connection.id, "platformKey": key, "status": connection.status},
+        after={"status": "Unlinked"},
+        platform_key=key,
+        company_id=work.company.id,
+        connection_id=connection.id,
+        body={"status": "Unlinked"},
+        cause=cause,
+    )
 
 
 def _prune_connections(work: _Merchant, declared: set[str]) -> None:
@@ -272,22 +278,7 @@ def _prune_connections(work: _Merchant, declared: set[str]) -> None:
             # Still the tool's until the unlink went through: recorded after it.
             work.entries[key] = work.recorded.fingerprint(key)
             work.carrier = len(work.changes)
-            work.changes.append(
-                Change(
-                    address=address,
-                    action=Action.UNLINK,
-                    kind=Kind.CONNECTION,
-                    reason=f"{key} is not declared (prune)",
-                    merchant=name,
-                    before={"id": c.id, "platformKey": key, "status": c.status},
-                    after={"status": "Unlinked"},
-                    platform_key=key,
-                    company_id=company.id,
-                    connection_id=c.id,
-                    body={"status": "Unlinked"},
-                    cause=Cause.PRUNE,
-                )
-            )
+            work.changes.append(_unlink(work, c, f"{key} is not declared (prune)", Cause.PRUNE))
         else:
             work.note(
                 Note(

@@ -50,11 +50,12 @@ CHECKOUT_SCHEMA = Path("schemas") / SCHEMA_RESOURCE
     "connections (repeatable; default apiToken).",
 )
 @click.option(
-    "--client",
+    "--client/--no-client",
     "with_client",
-    is_flag=True,
-    help="With --out: also write client.yaml, the client-wide settings (webhook "
-    "consumers, sync settings, sync flow texts that differ from Codat's defaults).",
+    default=None,
+    help="Write client.yaml, the client-wide settings (webhook consumers, sync settings, "
+    "sync flow texts that differ from Codat's defaults). Default: with --out and no "
+    "--merchant.",
 )
 @codat_options
 @output_options
@@ -63,7 +64,7 @@ def export(
     force: bool,
     merchants: tuple[str, ...],
     auth_fields: tuple[str, ...],
-    with_client: bool,
+    with_client: bool | None,
     codat: CodatChoice,
     reporter: Reporter,
 ) -> None:
@@ -74,9 +75,9 @@ def export(
     companies the tool did not create). Credentials are never exported: Linked
     connections get placeholders named AUTH_<MERCHANT>_<PLATFORMKEY>_<FIELD>.
 
-    With --client, client.yaml holds the client-wide settings too: webhook
-    consumers, sync settings, and the sync flow texts that differ from Codat's
-    defaults.
+    With --out (and no --merchant), client.yaml holds the client-wide settings
+    too: webhook consumers, sync settings, and the sync flow texts that differ
+    from Codat's defaults (--no-client leaves it out).
 
     Existing files are never replaced without --force. Each file starts with a
     `# yaml-language-server: $schema=...` line for editors: a relative path when
@@ -86,13 +87,15 @@ def export(
     \b
     Examples:
       codat-reconciler export --out manifests/exported
-      codat-reconciler export --out manifests/exported --client
+      codat-reconciler export --out manifests/exported --no-client
       codat-reconciler export --merchant 12345678 --auth-field apiToken --auth-field storeId
     """
     if force and out_dir is None:
         raise click.UsageError("--force only applies with --out DIR")
     if with_client and out_dir is None:
         raise click.UsageError("--client only applies with --out DIR")
+    if with_client is None:
+        with_client = out_dir is not None and not merchants
     with open_client(codat, reporter) as client:
         live = engine.read_live(client, reporter)
         client_file = (

@@ -38,7 +38,7 @@ def test_existing_files_are_never_replaced_without_force(
     written.write_text(written.read_text() + "# reviewed by Sam\n")
     refused = cli("export", "--out", str(out), env=env)
     assert refused.code == 1, refused
-    assert f"{out}: merchants-0001.yaml already exists" in refused.stderr
+    assert f"{out}: merchants-0001.yaml, client.yaml already exist" in refused.stderr
     assert "nothing was written" in refused.stderr and "--force" in refused.stderr
     assert written.read_text().endswith("# reviewed by Sam\n")
     (out / "merchants-0002.yaml").write_text("version: 1\nmerchants: []\n")  # an older export
@@ -119,6 +119,6 @@ def test_a_name_validate_would_refuse_is_exported_with_a_warning(
     run = cli("export", "--out", str(out), env=env)
     assert run.code == 0, run
     assert f"merchants-0001.yaml: company {odd['id']}: name 'acme ' ends with a space" in run.stderr
-    assert "Wrote 1 file to" in run.stderr and "(2 merchants)" in run.stderr
+    assert "Wrote 2 files to" in run.stderr and "(2 merchants)" in run.stderr  # and client.yaml
     checked = cli("validate", str(out), env=env)
     assert checked.code == 1 and "ends with a space" in checked.stderr, checked

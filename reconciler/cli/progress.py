@@ -137,17 +137,24 @@ class Reporter:
             )
 
     def retrying(self, retry: Retrying) -> None:
-        """A call sent again: one line each, so a slow or failing Codat never looks hung."""
-        self.note(
-            retry.event,
-            retry.describe(),
-            method=retry.method,
-            url=retry.url,
-            attempt=retry.attempt,
-            attempts=retry.attempts,
-            cause=retry.cause,
-            wait_s=round(retry.wait_s, 1),
-        )
+        """A call sent again or held back: one line each, so a slow or failing Codat never
+        looks hung. Shown with --quiet too: a silent minute is what it must never be."""
+        if self._json:
+            self._emit(
+                "warning",
+                {
+                    "event": retry.event,
+                    "message": retry.describe(),
+                    "method": retry.method,
+                    "url": retry.url,
+                    "attempt": retry.attempt,
+                    "attempts": retry.attempts,
+                    "cause": retry.cause,
+                    "wait_s": round(retry.wait_s, 1),
+                },
+            )
+        else:
+            self._over_bar(retry.describe())
 
     def change_applied(self, change: Change, error: str | None) -> None:
         if self._json:

@@ -86,11 +86,15 @@ def is_retry_line(line: str) -> bool:
     return line.startswith("retrying GET http://127.0.0.1:") or '"event":"retry"' in line
 
 
-@pytest.mark.parametrize("log_format", ["text", "json"])
+# --quiet too: it hides context, never the one sign that the run is not hung.
+@pytest.mark.parametrize(
+    ("log_format", "quiet"), [("text", False), ("json", False), ("text", True)]
+)
 def test_every_retry_is_said_as_it_happens_and_giving_up_names_the_url(
-    listener: SilentListener, tmp_path: Path, log_format: str
+    listener: SilentListener, tmp_path: Path, log_format: str, quiet: bool
 ) -> None:
-    child = spawn(plan_against(listener, tmp_path, "--log-format", log_format), ENV)
+    flags = ["--log-format", log_format, *(["--quiet"] if quiet else [])]
+    child = spawn(plan_against(listener, tmp_path, *flags), ENV)
     try:
         stderr = Lines(child.stderr)  # type: ignore[arg-type]
         _, first_seen = stderr.wait_for(is_retry_line, timeout=60)
@@ -119,6 +123,7 @@ def test_every_retry_is_said_as_it_happens_and_giving_up_names_the_url(
             (n, 6, url, "a timeout") for n in range(2, 7)
         ], log
         assert records[-1]["event"] == "error" and records[-1]["message"] == gave_up, log
+        assert all(r["level"] == "warning" for r in retried), log
     assert API_KEY not in log + out
 
 

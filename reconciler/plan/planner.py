@@ -82,7 +82,7 @@ def make_plan(
             kind = match.conflict_kind or ConflictKind.DUPLICATE_NAME
             conflicts.append(Conflict(merchant.address, match.conflict, merchant.name, kind))
             continue
-        if match.company is not None:
+        if match.company is not None and match.twins:
             twin_deletes.extend(_delete_twins(merchant, match.company, match.twins))
         notes.extend(_lookalike_notes(merchant, match))
         planned = plan_merchant(merchant, match.company, credentials, notes, prune=options.prune)

@@ -33,9 +33,10 @@ from reconciler.apply.creation import (
     create_once,
     resolve_twins,
 )
-from reconciler.codat.errors import CodatAPIError, QuotaExhausted, Stopped
+from reconciler.codat.errors import QuotaExhausted, Stopped
 from reconciler.errors import ReconcilerError
-from reconciler.live.model import LiveCompany, LiveState
+from reconciler.live.model import LiveState
+from reconciler.live.reader import read_company
 from reconciler.manifests.model import DesiredState, SecretUnavailable
 from reconciler.plan import twins
 from reconciler.plan.model import CLIENT_KINDS, Action, Cause, Change, Kind, Operation, Plan
@@ -249,7 +250,7 @@ class Executor:
         twin_id = _need(change.company_id, change)
         seen = {k: v for k, v in (change.before or {}).items() if k != "keeps"}
         keeper = str((change.before or {}).get("keeps") or "")
-        now = self._read_company(twin_id)
+        now = read_company(self._client, twin_id)
         if now is None:
             return  # another apply settled these twins already
         if twins.snapshot(now) != seen:
@@ -257,24 +258,12 @@ class Executor:
                 f"company {twin_id} changed since the plan was made (it may be in use now): "
                 "left alone; plan again"
             )
-        if not keeper or self._read_company(keeper) is None:
+        if not keeper or read_company(self._client, keeper) is None:
             raise ChangeFailed(
                 f"company {keeper or '?'}, the twin that was to stay, is gone: {twin_id} is "
                 "left alone; plan again"
             )
         self._client.delete_company(twin_id)
-
-    def _read_company(self, company_id: str) -> LiveCompany | None:
-        try:
-            body = self._client.get_company(company_id)
-        except CodatAPIError as err:
-            if err.status == 404:
-                return None
-            raise
-        try:
-            return LiveCompany.from_api(body)
-        except ValueError as err:
-            raise ChangeFailed(f"GET /companies/{company_id}: Codat answered with {err}") from None
 
     def _confirm_created(self, result: ApplyResult) -> None:
         """The end-of-run read: twins resolved, and only companies that exist count as done."""

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from reconciler.codat.answers import CompaniesPage
 from reconciler.codat.client import PAGE_SIZE
-from reconciler.codat.errors import CodatError
+from reconciler.codat.errors import CodatAPIError, CodatError
 from reconciler.live.model import LiveCompany, LiveState
 
 Progress = Callable[[int, int], None]
@@ -33,6 +33,24 @@ class CompanyPages(Protocol):
     """What reading needs of a client (CodatClient has it)."""
 
     def list_companies(self, page: int, page_size: int = ...) -> CompaniesPage: ...
+
+
+class OneCompany(Protocol):
+    def get_company(self, company_id: str) -> dict[str, Any]: ...
+
+
+def read_company(client: OneCompany, company_id: str) -> LiveCompany | None:
+    """One company, connections embedded; None when Codat has it no more (404)."""
+    try:
+        body = client.get_company(company_id)
+    except CodatAPIError as err:
+        if err.status == 404:
+            return None
+        raise
+    try:
+        return LiveCompany.from_api(body)
+    except ValueError as err:
+        raise CodatError(f"GET /companies/{company_id}: Codat answered with {err}") from None
 
 
 # Reads repeated when companies change under the read, before giving up.

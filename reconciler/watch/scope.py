@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from reconciler import engine
 from reconciler.apply.executor import ApplyResult
 from reconciler.codat.client import PAGE_SIZE, CodatClient
-from reconciler.codat.errors import CodatAPIError, CodatError
-from reconciler.live.model import LiveCompany, LiveState
+from reconciler.live.model import LiveState
+from reconciler.live.reader import read_company
 from reconciler.manifests.model import DesiredState
 from reconciler.plan.matching import CompanyMatcher
 
@@ -118,7 +118,8 @@ def reconcile(
     else:
         wanted = list(dict.fromkeys(t.company_id for t in triggers if not t.deleted))
         with ThreadPoolExecutor(max(1, min(parallelism, len(wanted)))) as pool:
-            found = pool.map(lambda company_id: _one_company(client, company_id), wanted)
+            found = pool.map(lambda company_id: read_company(client, company_id), wanted)
+            # None: deleted since the delivery, so planned as for company.deleted.
             live = LiveState(tuple(c for c in found if c is not None))
     return engine.plan_from_live(client, desired, live, run), listing
 
@@ -133,16 +134,3 @@ def _reads_listing(triggers: Sequence[Trigger], listing_calls: int) -> bool:
 def listing_calls(companies: int) -> int:
     """The list calls reading `companies` takes (the last, full or empty, page included)."""
     return companies // PAGE_SIZE + 1
-
-
-def _one_company(client: CodatClient, company_id: str) -> LiveCompany | None:
-    try:
-        body = client.get_company(company_id)
-    except CodatAPIError as err:
-        if err.status == 404:  # deleted since the delivery: plan as for company.deleted
-            return None
-        raise
-    try:
-        return LiveCompany.from_api(body)
-    except ValueError as err:
-        raise CodatError(f"GET /companies/{company_id}: Codat answered with {err}") from None

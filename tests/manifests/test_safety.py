@@ -109,6 +109,15 @@ def test_tags_that_construct_objects_are_refused(write: Write) -> None:
     ]
 
 
+def test_an_empty_value_under_a_number_or_boolean_tag_is_an_error(write: Write) -> None:
+    write("a.yaml", 'version: 1\nmerchants:\n  - name: a\n    description: !!int ""\n')
+    write("b.yaml", "version: 1\nmerchants:\n  - name: b\n    description: !!bool\n")
+    assert errors_of("a.yaml", "b.yaml") == [
+        "a.yaml:4:18: not a valid !!int value",
+        "b.yaml:4:18: not a valid !!bool value",
+    ]
+
+
 def test_an_alias_bomb_is_an_error_not_a_hang(write: Write) -> None:
     lines = ["version: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]

@@ -10,7 +10,7 @@ import click
 from reconciler.cli.options import output_options, secret_env_option
 from reconciler.cli.progress import Reporter
 from reconciler.manifests.errors import ManifestErrors
-from reconciler.manifests.loader import load
+from reconciler.manifests.loader import check
 from reconciler.manifests.references import EnvAllowlist
 from reconciler.render.json_format import manifest_file_list
 
@@ -69,11 +69,11 @@ def validate(
     if reporter.quiet and verbose:
         raise click.UsageError("--quiet and --verbose ask for opposite things: give one")
     try:
-        state = load(paths, check_secrets=check_secrets, secret_env=secret_env)
+        checked = check(paths, check_secrets=check_secrets, secret_env=secret_env)
     except ManifestErrors as problems:
         _report(fmt, verbose, problems.files, None, problems)
         raise
-    _report(fmt, verbose, state.files, len(state.merchants), None)
+    _report(fmt, verbose, checked.files, checked.merchants, None)
 
 
 def _report(

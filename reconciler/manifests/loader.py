@@ -36,7 +36,7 @@ from reconciler.manifests.model import (
 from reconciler.manifests.references import EnvAllowlist
 from reconciler.manifests.schema import problems
 from reconciler.manifests.text import decode
-from reconciler.manifests.yamlnodes import Document, locate, parse
+from reconciler.manifests.yamlnodes import Document, Pos, descend, locate, parse
 
 # Codat allows 10 tags per company; the tool keeps two for itself
 # (ownership and credential fingerprints).
@@ -46,6 +46,8 @@ MAX_USER_TAGS = 8
 MAX_AUTHORIZED_CONNECTIONS = 5
 
 Path_ = tuple[str | int, ...]
+# Most merchants declare no sync flow keys: one shared (immutable) value stands for them.
+_NO_SYNC_FLOW = SyncFlow()
 
 
 @dataclass(slots=True)
@@ -83,11 +85,36 @@ def load(
 
 
 @dataclass(frozen=True, slots=True)
+class Checked:
+    """Valid manifests, as `validate` reports them: the files read (with their sha256)
+    and how many merchants they declare."""
+
+    files: tuple[tuple[str, str], ...]
+    merchants: int
+
+
+def check(
+    paths: Sequence[str | Path],
+    *,
+    check_secrets: bool = False,
+    secret_env: EnvAllowlist | None = None,
+) -> Checked:
+    """Check manifests as `load` does, every check included, without building the
+    merchants (nothing reads them). Raises ManifestErrors listing every problem."""
+    loading = begin(paths, check_secrets=check_secrets, secret_env=secret_env, build=False)
+    with paused_collection():
+        found, files = loading.read()
+    return Checked(files=files, merchants=sum(len(result.merchants) for result in found))
+
+
+@dataclass(frozen=True, slots=True)
 class _Checks:
-    """What loading checks beyond the format: secrets resolvable, variables allowed."""
+    """What loading checks beyond the format: secrets resolvable, variables allowed;
+    and whether merchants are built or only checked."""
 
     resolve_secrets: bool = False
     secret_env: EnvAllowlist | None = None
+    build: bool = True
 
 
 def begin(
@@ -96,14 +123,15 @@ def begin(
     check_secrets: bool = False,
     secret_env: EnvAllowlist | None = None,
     own_weight: float = parallel.OWN_WEIGHT,
+    build: bool = True,
 ) -> Loading:
     """Start loading: a large fleet's files are being read by other processes on return,
     leaving this one free (to read Codat) until `result()`. `own_weight`: how much
     of the reading this process keeps against another's 1.0 (less when it will be
-    busy meanwhile)."""
+    busy meanwhile). `build`: False only checks the merchants (see `check`)."""
     errors: list[ManifestError] = []
     sources = discovery.discover(paths, errors)
-    read = partial(_read_file, checks=_Checks(check_secrets, secret_env))
+    read = partial(_read_file, checks=_Checks(check_secrets, secret_env, build))
     reading = parallel.start(read, sources, encode=_encode, decode=_decode, own_weight=own_weight)
     return Loading(sources, errors, reading)
 
@@ -128,9 +156,13 @@ class Loading:
     def result(self) -> DesiredState:
         """The desired state. Raises ManifestErrors listing every problem."""
         with paused_collection():  # values, positions, merchants: no cycles among them
-            return self._finish()
+            found, files = self.read()
+            merchants = [e.merchant for f in found for e in f.merchants if e.merchant is not None]
+            client = next((f.client for f in found if f.client is not None), None)
+            return DesiredState(merchants=tuple(merchants), files=files, client=client)
 
-    def _finish(self) -> DesiredState:
+    def read(self) -> tuple[list[_Found], tuple[tuple[str, str], ...]]:
+        """What each file declares, and the files read. Raises ManifestErrors."""
         errors = self._errors
         files: list[tuple[str, str]] = []
         found: list[_Found] = []
@@ -141,11 +173,11 @@ class Loading:
             if digest is not None:
                 files.append((source.display, digest))
             found.append(result)
-        merchants = _check_unique(found, errors)
-        client = _one_client(found, errors)
+        _check_unique(found, errors)
+        _one_client(found, errors)
         if errors:
             raise ManifestErrors(errors, files=files)
-        return DesiredState(merchants=tuple(merchants), files=tuple(files), client=client)
+        return found, tuple(files)
 
 
 # What reading one file gives: its digest (None if unread), merchants, problems.
@@ -200,11 +232,15 @@ class _File:
         self.errors = errors
         self.manifest_dir = source.path.resolve().parent
         self.root = references.repository_root(self.manifest_dir)
-        self.resolved_files: dict[str, Path | str] = {}
+        self.known_values: dict[tuple[str, str], AuthValue | str] = {}
 
-    def at(self, path: Path_, *, key: bool = False) -> Location:
-        line, column = locate(self.document.pos, path, key=key)
-        return Location(self.source.display, line, column)
+    def at(self, path: Path_, *, key: bool = False, below: Pos | None = None) -> Location:
+        """Where `path` is written; `below`: the node the path starts from (the root if
+        None), which spares a walk from the root for each of a merchant's locations."""
+        return Location(
+            self.source.display,
+            *locate(self.document.pos if below is None else below, path, key=key),
+        )
 
     def error(self, path: Path_, message: str, *, key: bool = False) -> None:
         self.errors.append(ManifestError(self.at(path, key=key), message))
@@ -225,10 +261,15 @@ class _File:
         if "client" in value:
             found.client = read_client(value["client"], self.at, self.error)
         defaults: dict[str, Any] = value.get("defaults", {})
-        default_connections = self._connections(defaults.get("connections", []), ("defaults",))
+        default_connections = self._connections(
+            defaults.get("connections", []), ("defaults",), self._below(("defaults",))
+        )
+        listed = self._below(("merchants",))
         for index, raw in enumerate(value["merchants"]):
             if index not in broken_merchants:
-                found.merchants.append(self._merchant(index, raw, defaults, default_connections))
+                found.merchants.append(
+                    self._merchant(index, raw, defaults, default_connections, listed)
+                )
             elif isinstance(raw, dict) and isinstance(raw.get("name"), str):
                 name_at = self.at(("merchants", index, "name"))
                 found.merchants.append(_Entry(None, raw["name"], name_at))
@@ -240,8 +281,11 @@ class _File:
         raw: dict[str, Any],
         defaults: dict[str, Any],
         default_connections: dict[str, DesiredConnection],
+        listed: Pos | None,
     ) -> _Entry:
         here: Path_ = ("merchants", index)
+        pos = descend(listed, index)
+        assert pos is not None  # a schema-checked merchant is a mapping
         tags: dict[str, str] | None = None
         if "tags" in raw or "tags" in defaults:
             tags = {**defaults.get("tags", {}), **raw.get("tags", {})}
@@ -254,8 +298,8 @@ class _File:
                 )
         flow = {**defaults.get("syncFlow", {}), **raw.get("syncFlow", {})}
         connections = dict(default_connections)
-        connections.update(self._connections(raw.get("connections", []), here))
-        authorized = sum(1 for c in connections.values() if c.authorization is not None)
+        connections.update(self._connections(raw.get("connections", []), here, pos))
+        authorized = len([c for c in connections.values() if c.authorization is not None])
         if authorized > MAX_AUTHORIZED_CONNECTIONS:
             self.error(
                 (*here, "connections") if "connections" in raw else here,
@@ -271,26 +315,38 @@ class _File:
                 "onLookalike has no effect on a merchant pinned with companyId: remove one",
                 key=True,
             )
+        pinned = self.at(("companyId",), below=pos) if company_id is not None else None
+        name_at = self.at(("name",), below=pos)
+        if company_id is not None:
+            company_id = company_id.lower()
+        if not self.checks.build:
+            return _Entry(None, raw["name"], name_at, company_id, pinned)
         merchant = Merchant(
             name=raw["name"],
-            location=self.at(here),
+            location=self.at((), below=pos),
             description=raw.get("description"),
             tags=tags,
-            company_id=company_id.lower() if company_id is not None else None,
+            company_id=company_id,
             on_lookalike=on_lookalike,
             sync_flow=SyncFlow(
                 commerce_key=flow.get("commerceKey"),
                 accounting_key=flow.get("accountingKey"),
                 redirect_url=flow.get("redirectUrl"),
-            ),
+            )
+            if flow
+            else _NO_SYNC_FLOW,
             connections=tuple(connections.values()),
         )
-        pinned = self.at((*here, "companyId")) if company_id is not None else None
-        name_at = self.at((*here, "name"))
-        return _Entry(merchant, merchant.name, name_at, merchant.company_id, pinned)
+        return _Entry(merchant, merchant.name, name_at, company_id, pinned)
 
-    def _connections(self, raw: list[dict[str, Any]], owner: Path_) -> dict[str, DesiredConnection]:
+    def _below(self, path: Path_) -> Pos | None:
+        return descend(self.document.pos, *path)
+
+    def _connections(
+        self, raw: list[dict[str, Any]], owner: Path_, owner_pos: Pos | None
+    ) -> dict[str, DesiredConnection]:
         result: dict[str, DesiredConnection] = {}
+        listed = descend(owner_pos, "connections")
         for index, entry in enumerate(raw):
             here = (*owner, "connections", index)
             key = entry["platformKey"]
@@ -309,12 +365,14 @@ class _File:
                     value = self._auth_value(raw_value, (*here, "authorization", name))
                     if value is not None:
                         authorization[name] = value
-            result[key] = DesiredConnection(key, authorization, self.at(here))
+            pos = descend(listed, index)
+            assert pos is not None  # a schema-checked connection is a mapping
+            result[key] = DesiredConnection(key, authorization, self.at((), below=pos))
         return result
 
     def _auth_value(self, raw: Any, path: Path_) -> AuthValue | None:
         value = references.auth_value(
-            raw, self.manifest_dir, self.root, self.resolved_files, self.checks.secret_env
+            raw, self.manifest_dir, self.root, self.known_values, self.checks.secret_env
         )
         if isinstance(value, str):
             self.error(path, value)
@@ -326,7 +384,7 @@ class _File:
         return value
 
 
-def _one_client(found: list[_Found], errors: list[ManifestError]) -> ClientSettings | None:
+def _one_client(found: list[_Found], errors: list[ManifestError]) -> None:
     """The client settings are one set: a second `client:` section would make two."""
     sections = [result.client for result in found if result.client is not None]
     for extra in sections[1:]:
@@ -337,22 +395,18 @@ def _one_client(found: list[_Found], errors: list[ManifestError]) -> ClientSetti
                 f"client-wide settings; keep them in one file",
             )
         )
-    return sections[0] if sections else None
 
 
-def _check_unique(found: list[_Found], errors: list[ManifestError]) -> list[Merchant]:
-    """All merchants in file then document order; names and pinned ids used once.
+def _check_unique(found: list[_Found], errors: list[ManifestError]) -> None:
+    """Names and pinned ids used once across all files.
 
     Names are compared in their look-alike form: two names that read the same are
     one name declared twice, whatever invisible difference the other checks report.
     """
     declared: dict[str, tuple[str, Location]] = {}
     company_ids: dict[str, Location] = {}
-    merchants: list[Merchant] = []
     for result in found:
         for entry in result.merchants:
-            if entry.merchant is not None:
-                merchants.append(entry.merchant)
             first_name, first = declared.setdefault(
                 names.lookalike(entry.name), (entry.name, entry.name_at)
             )
@@ -375,7 +429,6 @@ def _check_unique(found: list[_Found], errors: list[ManifestError]) -> list[Merc
                             f"merchant at {pinned}: one company cannot be two merchants",
                         )
                     )
-    return merchants
 
 
 # A file's result as plain tuples, for the trip from a reading child process

@@ -81,29 +81,40 @@ def auth_value(
     raw: Any,
     manifest_dir: Path,
     root: Path,
-    resolved: dict[str, Path | str] | None = None,
+    known: dict[tuple[str, str], AuthValue | str] | None = None,
     allowlist: EnvAllowlist | None = None,
 ) -> AuthValue | str:
     """The model value for one schema-valid authorization entry, or why it is refused.
 
-    `resolved` memoises containment per written path within one file's load (thousands
-    of merchants often share one key file, and resolving walks the disk); never across
-    loads, so a long-running process sees a link that changed."""
+    `known` memoises references within one file's load: thousands of merchants often
+    share one variable or key file, resolving a file walks the disk, and the values are
+    immutable, so one is shared. Never across loads, so a long-running process sees a
+    link that changed."""
     if isinstance(raw, str):
         return LiteralValue(raw)
-    if "env" in raw:
-        name = str(raw["env"])
-        refusal = env_refusal(name, allowlist)
-        return SecretRef("env", name) if refusal is None else refusal
-    written = str(raw["file"])
+    kind, written = ("env", raw["env"]) if "env" in raw else ("file", raw["file"])
+    reference = (kind, str(written))
+    if known is not None and reference in known:
+        return known[reference]
+    value = (
+        _env_value(reference[1], allowlist)
+        if kind == "env"
+        else _file_value(reference[1], manifest_dir, root)
+    )
+    if known is not None:
+        known[reference] = value
+    return value
+
+
+def _env_value(name: str, allowlist: EnvAllowlist | None) -> AuthValue | str:
+    refusal = env_refusal(name, allowlist)
+    return SecretRef("env", name) if refusal is None else refusal
+
+
+def _file_value(written: str, manifest_dir: Path, root: Path) -> AuthValue | str:
     if Path(written).is_absolute():
         return f"secret file '{written}' must be a path relative to the manifest"
-    if resolved is None or written not in resolved:
-        target = _contained(manifest_dir, written, root)
-        if resolved is not None:
-            resolved[written] = target
-    else:
-        target = resolved[written]
+    target = _contained(manifest_dir, written, root)
     if isinstance(target, str):
         return target
     return SecretRef("file", written, path=target)

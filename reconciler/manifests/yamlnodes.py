@@ -394,6 +394,15 @@ def parse(text: str, file: str) -> Document:
     return document
 
 
+def descend(pos: Pos | None, *path: str | int) -> Pos | None:
+    """The collection at `path` below `pos`; None where there is none (no such node, or
+    a scalar there)."""
+    for step in path:
+        child = pos.children.get(step) if pos is not None and pos.children is not None else None
+        pos = child if isinstance(child, Pos) else None
+    return pos
+
+
 def locate(pos: Pos, path: tuple[str | int, ...], *, key: bool = False) -> Mark:
     """Where the node at `path` starts (with key=True: where its key is written).
 

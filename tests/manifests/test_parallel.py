@@ -48,12 +48,18 @@ def fleet(root: Path, files: int, per_file: int, *, pin: bool = True) -> None:
 
 
 def load_with(processes: int, root: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    """What `load` gives with this many processes; `check` (validate's) must agree."""
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(parallel, "processes_available", lambda: processes)
     try:
-        return loader.load([root])
+        state = loader.load([root])
     except ManifestErrors as err:
+        with pytest.raises(ManifestErrors) as checked:
+            loader.check([root])
+        assert str(checked.value) == str(err)
         return [str(e) for e in err.errors], err.files
+    assert loader.check([root]) == loader.Checked(state.files, len(state.merchants))
+    return state
 
 
 def test_a_fleet_read_in_three_processes_equals_the_sequential_read(

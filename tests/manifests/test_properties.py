@@ -7,12 +7,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.manifests.errors import ManifestErrors
-from reconciler.manifests.loader import load
+from reconciler.manifests.loader import Checked, check, load
 from reconciler.manifests.model import DesiredState
 from reconciler.manifests.references import env_refusal
 from reconciler.manifests.schema import fast_check, validator
@@ -160,15 +161,23 @@ def test_mutated_manifests_load_or_fail_cleanly(
                 document = _mutate_structure(document, data)
             text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True).encode("utf-8")
             (root / f"m{index}.yaml").write_bytes(_mutate_text(text, data))
+        check_secrets = data.draw(st.booleans())
         try:
-            result = load([root], check_secrets=data.draw(st.booleans()))
+            result = load([root], check_secrets=check_secrets)
         except ManifestErrors as errors:
             lines = str(errors).splitlines()
             assert errors.errors
             assert all(LINE.match(line) for line in lines[:-1]), lines
             assert COUNT.match(lines[-1]), lines
+            # validate's check, which builds no merchants, finds exactly the same problems
+            with pytest.raises(ManifestErrors) as checked:
+                check([root], check_secrets=check_secrets)
+            assert str(checked.value) == str(errors)
         else:
             assert isinstance(result, DesiredState)
+            assert check([root], check_secrets=check_secrets) == Checked(
+                files=result.files, merchants=len(result.merchants)
+            )
 
 
 @settings(max_examples=200, deadline=None)
@@ -179,6 +188,6 @@ def test_the_fast_check_agrees_with_jsonschema(
     document = _mutate_structure(document, data)
     text = yaml.safe_dump(document, sort_keys=False)
     parsed = parse(text, "m.yaml")
-    check = fast_check()
-    assert check is not None
-    assert check(parsed.value) == validator().is_valid(parsed.value)
+    compiled = fast_check()
+    assert compiled is not None
+    assert compiled(parsed.value) == validator().is_valid(parsed.value)

@@ -489,10 +489,12 @@ def _encode_value(value: AuthValue) -> tuple[str, str, str | None]:
 
 def _decode(wire: tuple[Any, ...]) -> _FileResult:
     file, digest, entries, problems, client = wire
+    # As when the file was read here: one value per reference, shared by its merchants.
+    values: dict[tuple[str, str, str | None], AuthValue] = {}
     found = _Found(
         [
             _Entry(
-                None if merchant is None else _decode_merchant(file, merchant),
+                None if merchant is None else _decode_merchant(file, merchant, values),
                 name,
                 Location(file, *name_at),
                 company_id,
@@ -506,7 +508,9 @@ def _decode(wire: tuple[Any, ...]) -> _FileResult:
     return digest, found, errors
 
 
-def _decode_merchant(file: str, wire: tuple[Any, ...]) -> Merchant:
+def _decode_merchant(
+    file: str, wire: tuple[Any, ...], values: dict[tuple[str, str, str | None], AuthValue]
+) -> Merchant:
     name, location, description, tags, company_id, flow, connections = wire
     return Merchant(
         name=name,
@@ -514,13 +518,13 @@ def _decode_merchant(file: str, wire: tuple[Any, ...]) -> Merchant:
         description=description,
         tags=tags,
         company_id=company_id,
-        sync_flow=SyncFlow(*flow),
+        sync_flow=_NO_SYNC_FLOW if flow == (None, None, None) else SyncFlow(*flow),
         connections=tuple(
             DesiredConnection(
                 key,
                 None
                 if auth is None
-                else {n: _decode_value(kind, v, path) for n, (kind, v, path) in auth.items()},
+                else {n: _decode_value(value, values) for n, value in auth.items()},
                 Location(file, *at),
             )
             for key, auth, at in connections
@@ -528,8 +532,17 @@ def _decode_merchant(file: str, wire: tuple[Any, ...]) -> Merchant:
     )
 
 
-def _decode_value(kind: str, value: str, path: str | None) -> AuthValue:
+def _decode_value(
+    wire: tuple[str, str, str | None], values: dict[tuple[str, str, str | None], AuthValue]
+) -> AuthValue:
+    if wire in values:
+        return values[wire]
+    kind, value, path = wire
+    decoded: AuthValue
     if kind == "literal":
-        return LiteralValue(value)
-    ref_kind: Literal["env", "file"] = "env" if kind == "env" else "file"
-    return SecretRef(ref_kind, value, None if path is None else Path(path))
+        decoded = LiteralValue(value)
+    else:
+        ref_kind: Literal["env", "file"] = "env" if kind == "env" else "file"
+        decoded = SecretRef(ref_kind, value, None if path is None else Path(path))
+    values[wire] = decoded
+    return decoded

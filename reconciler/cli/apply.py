@@ -13,7 +13,6 @@ from reconciler.apply.executor import ApplyResult
 from reconciler.cli.fingerprints import given_key
 from reconciler.cli.interrupt import EXIT_CODES, signals_of
 from reconciler.cli.options import (
-    codat_options,
     merchant_options,
     output_options,
     prune_options,
@@ -23,7 +22,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import detail_of, show_plan
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import CodatChoice, open_client
+from reconciler.cli.target import CodatChoice, codat_options, open_client
 from reconciler.codat.client import CodatClient
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.references import EnvAllowlist

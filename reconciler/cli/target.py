@@ -15,17 +15,19 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
 
 from reconciler.cli.interrupt import signals_of
 from reconciler.cli.progress import Reporter
-from reconciler.codat.client import CodatClient
 from reconciler.codat.config import resolve_base_url
 from reconciler.engine.target import Target, connect
 from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.codat.client import CodatClient
 
 _FLAGS = {"base_url": "--base-url", "sandbox": "--sandbox"}
 _ENVS = {"base_url": "CODAT_BASE_URL", "sandbox": "CODAT_SANDBOX"}

@@ -36,9 +36,32 @@ HEAVY = (
     "reconciler.plan.planner",
     "reconciler.codat.client",
 )
-# What `plan` against a Codat at a URL must still leave alone when no manifest has a
-# `client:` section: the embedded sandbox, and the diff of client-wide settings.
-NOT_FOR_A_MERCHANT_PLAN = ("deepdiff", "pydantic", "reconciler.sandbox")
+# What `plan` against a Codat at a URL leaves alone when no manifest has a `client:`
+# section: the embedded sandbox, the diff of client-wide settings, jsonschema (the
+# manifests are valid) and the parts of the engine other commands use.
+NOT_FOR_A_MERCHANT_PLAN = (
+    "deepdiff",
+    "pydantic",
+    "jsonschema",
+    "reconciler.sandbox",
+    "reconciler.apply",
+    "reconciler.readiness",
+    "reconciler.watch",
+)
+# What showing a command's help never needs: the HTTP stack, the libraries a run may
+# use, the sandbox server and the engine's working parts.
+NOT_FOR_HELP = (
+    "httpx",
+    "jsonschema",
+    "deepdiff",
+    "pydantic",
+    "rich",
+    "reconciler.sandbox.app",
+    "reconciler.codat.client",
+    "reconciler.apply",
+    "reconciler.plan.planner",
+    "reconciler.live.reader",
+)
 
 # Runs main() as the console script does, then writes the exit code and the heavy
 # modules loaded to the file named by the first argument (stdout is the command's).
@@ -126,9 +149,19 @@ def test_validate_of_an_invalid_manifest_still_explains_it(probe: Probe, tmp_pat
 
 
 @pytest.mark.parametrize("args", [["--version"], ["validate", "--help"]], ids=" ".join)
-def test_version_and_a_command_s_help_load_nothing_heavy(probe: Probe, args: list[str]) -> None:
+def test_version_and_validate_s_help_load_nothing_heavy(probe: Probe, args: list[str]) -> None:
     code, loaded, output = probe(*args)
     assert code == 0 and ("version" in output or "Usage:" in output), output
+    assert loaded == []
+
+
+# `sandbox` is left out: its help is the sandbox server's, whose module it loads.
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "sandbox"])
+def test_a_command_s_help_loads_nothing_it_would_only_use_to_run(
+    probe: Probe, command: str
+) -> None:
+    code, loaded, output = probe(command, "--help", watched=NOT_FOR_HELP)
+    assert code == 0 and f"Usage: codat-reconciler {command}" in output, output
     assert loaded == []
 
 

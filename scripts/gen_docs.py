@@ -164,10 +164,10 @@ def commands_markdown(root: click.Group) -> str:
 
 def cli_root() -> click.Group:
     from reconciler.cli import cli
-    from reconciler.cli.commands import ALL
 
-    for command in ALL:  # what `main` does before it runs
-        cli.add_command(command)
+    ctx = click.Context(cli)
+    for name in cli.list_commands(ctx):  # a command is loaded when first asked for
+        cli.get_command(ctx, name)
     return cli
 
 

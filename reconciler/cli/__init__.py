@@ -1,4 +1,4 @@
-"""The `codat-reconciler` command line: one module per command, wired here."""
+"""The `codat-reconciler` command line: one module per command (cli/commands.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import sys
 import click
 
 from reconciler import __version__
+from reconciler.cli.commands import LazyGroup
 from reconciler.cli.interrupt import RunSignals, Terminated
 from reconciler.cli.progress import Reporter
 from reconciler.errors import ReconcilerError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="codat-reconciler")
 def cli() -> None:
     """Manage Codat Sync for Commerce merchants from YAML manifests in Git.
@@ -25,17 +29,8 @@ def cli() -> None:
     """
 
 
-def _register() -> None:
-    # Imported here so each command module can import shared CLI pieces freely.
-    from reconciler.cli import commands
-
-    for command in commands.ALL:
-        cli.add_command(command)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every user-caused failure ends as a message and exit 1, never a traceback."""
-    _register()
     # One handler for the whole run (cli/interrupt.py): a signal ends the client's
     # waits at once, in every thread, and ends the command unless it stops gracefully.
     signals = RunSignals()

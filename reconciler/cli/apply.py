@@ -5,15 +5,14 @@ from __future__ import annotations
 import select
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler import credentials, engine
-from reconciler.apply.executor import ApplyResult
 from reconciler.cli.fingerprints import given_key
 from reconciler.cli.interrupt import EXIT_CODES, signals_of
 from reconciler.cli.options import (
-    codat_options,
     merchant_options,
     output_options,
     prune_options,
@@ -23,12 +22,15 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import detail_of, show_plan
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import CodatChoice, open_client
-from reconciler.codat.client import CodatClient
+from reconciler.cli.target import CodatChoice, codat_options, open_client
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.references import EnvAllowlist
 from reconciler.plan.model import Action, Plan
 from reconciler.render.wording import plural
+
+if TYPE_CHECKING:
+    from reconciler.apply.executor import ApplyResult
+    from reconciler.codat.client import CodatClient
 
 ANSWER_POLL = 0.2  # seconds a Ctrl-C at the prompt may wait to be seen
 

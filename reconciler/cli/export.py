@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from reconciler import engine
-from reconciler.cli.options import codat_options, output_options
+from reconciler.cli.options import output_options
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import CodatChoice, open_client
+from reconciler.cli.target import CodatChoice, codat_options, open_client
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.client_export import client_document
 from reconciler.manifests.export import Export, export_documents

@@ -8,7 +8,6 @@ from reconciler import engine
 from reconciler.cli.fingerprints import given_key
 from reconciler.cli.options import (
     FORMATS,
-    codat_options,
     merchant_options,
     output_options,
     prune_options,
@@ -16,7 +15,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import detail_of, plan_exit_code, show_plan
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import CodatChoice, open_client
+from reconciler.cli.target import CodatChoice, codat_options, open_client
 from reconciler.manifests.references import EnvAllowlist
 
 

@@ -8,7 +8,6 @@ import click
 
 from reconciler import engine
 from reconciler.cli.options import (
-    codat_options,
     merchant_options,
     output_options,
     secret_env_option,
@@ -16,7 +15,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.output import detail_of
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import CodatChoice, open_client
+from reconciler.cli.target import CodatChoice, codat_options, open_client
 from reconciler.manifests.references import EnvAllowlist
 from reconciler.readiness.model import MerchantStatus, ReadinessState
 from reconciler.readiness.render import render_json, render_text

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from reconciler import engine
-from reconciler.cli.options import codat_options, output_options, secret_env_option
+from reconciler.cli.options import output_options, secret_env_option
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import CodatChoice, open_client
+from reconciler.cli.target import CodatChoice, codat_options, open_client
 from reconciler.manifests.references import EnvAllowlist
 
 

@@ -8,21 +8,26 @@ guessing would be the silent redirect again.
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
 
 from reconciler.cli.interrupt import signals_of
 from reconciler.cli.progress import Reporter
-from reconciler.codat.client import CodatClient
 from reconciler.codat.config import resolve_base_url
 from reconciler.engine.target import Target, connect
 from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.codat.client import CodatClient
 
 _FLAGS = {"base_url": "--base-url", "sandbox": "--sandbox"}
 _ENVS = {"base_url": "CODAT_BASE_URL", "sandbox": "CODAT_SANDBOX"}
@@ -82,6 +87,86 @@ def _target(
         return Target.codat(value, chosen_by=by)
     except ReconcilerError as err:
         raise ReconcilerError(f"{by}: {err}") from None
+
+
+def _refuse_api_key_flag(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        raise click.BadParameter(
+            "the API key is never accepted as a flag value: it would show in `ps` and CI logs. "
+            "Set CODAT_API_KEY in the environment or pass --api-key-file PATH.",
+            ctx=ctx,
+            param=param,
+        )
+
+
+MAX_TIMEOUT = 3600.0
+
+
+def _a_number(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    # FloatRange lets nan through (every comparison with nan is false); the
+    # socket layer then crashes on it.
+    if math.isnan(value):
+        raise click.BadParameter("nan is not a number of seconds", ctx=ctx, param=param)
+    return value
+
+
+def codat_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--base-url, --api-key-file, --sandbox and --timeout, handed to the command as one
+    typed `codat: CodatChoice` argument."""
+
+    @functools.wraps(command)
+    def with_codat(
+        *args: Any,
+        base_url: str | None,
+        api_key_file: str | None,
+        sandbox: str | None,
+        timeout: float,
+        **kwargs: Any,
+    ) -> Any:
+        codat = codat_choice_from(base_url, sandbox, api_key_file, timeout)
+        return command(*args, codat=codat, **kwargs)
+
+    f = with_codat
+    f = click.option(
+        "--api-key",
+        hidden=True,
+        expose_value=False,
+        callback=_refuse_api_key_flag,
+        help="Refused: use CODAT_API_KEY or --api-key-file.",
+    )(f)
+    f = click.option(
+        "--timeout",
+        type=click.FloatRange(0.1, MAX_TIMEOUT),
+        callback=_a_number,
+        default=30.0,
+        show_default=True,
+        envvar="CODAT_TIMEOUT",
+        metavar="SECONDS",
+        help="Give up on one attempt of a Codat call after this long (it is then retried); "
+        f"0.1 to {MAX_TIMEOUT:g}. Env: CODAT_TIMEOUT.",
+    )(f)
+    f = click.option(
+        "--sandbox",
+        envvar="CODAT_SANDBOX",
+        metavar="PATH",
+        help="Use the embedded Codat sandbox with its state in the SQLite file PATH "
+        "(created if missing); no network, no API key. Env: CODAT_SANDBOX. A flag beats "
+        "the environment; --sandbox with --base-url is an error.",
+    )(f)
+    f = click.option(
+        "--api-key-file",
+        metavar="PATH",
+        type=click.Path(dir_okay=False),
+        help="Read the Codat API key from PATH instead of CODAT_API_KEY.",
+    )(f)
+    f = click.option(
+        "--base-url",
+        envvar="CODAT_BASE_URL",
+        metavar="URL",
+        help="Codat API base URL (default https://api.codat.io; plain http only to "
+        "loopback). Env: CODAT_BASE_URL. A flag beats the environment.",
+    )(f)
+    return f
 
 
 @contextmanager

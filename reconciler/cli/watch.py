@@ -11,14 +11,13 @@ from reconciler import engine
 from reconciler.cli.fingerprints import given_key
 from reconciler.cli.interrupt import signals_of
 from reconciler.cli.options import (
-    codat_options,
     output_options,
     prune_options,
     secret_env_option,
     throughput_options,
 )
 from reconciler.cli.progress import Reporter
-from reconciler.cli.target import CodatChoice, open_client
+from reconciler.cli.target import CodatChoice, codat_options, open_client
 from reconciler.credentials import KEY_ENV, fingerprint_key
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.references import EnvAllowlist

@@ -1,9 +1,33 @@
-"""Talking to Codat: the HTTP client, its rate limiter, retries and errors."""
+"""Talking to Codat: the HTTP client, its rate limiter, retries and errors.
 
-from reconciler.codat.client import CodatClient, new_idempotency_key
-from reconciler.codat.config import resolve_base_url
-from reconciler.codat.errors import CodatAPIError, CodatConnectionError, CodatError, Stopped
-from reconciler.codat.observe import ApiCall, Retrying
+The names below are re-exported, but each is imported from its module only when
+first used: importing one light module of this package (observe.py's records of
+API calls, config.py's base URL rules) must not load the client and httpx, which
+a command that never calls Codat (`validate`) would otherwise pay for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.codat.client import CodatClient, new_idempotency_key
+    from reconciler.codat.config import resolve_base_url
+    from reconciler.codat.errors import CodatAPIError, CodatConnectionError, CodatError, Stopped
+    from reconciler.codat.observe import ApiCall, Retrying
+
+_HOME = {
+    "ApiCall": "reconciler.codat.observe",
+    "CodatAPIError": "reconciler.codat.errors",
+    "CodatClient": "reconciler.codat.client",
+    "CodatConnectionError": "reconciler.codat.errors",
+    "CodatError": "reconciler.codat.errors",
+    "Retrying": "reconciler.codat.observe",
+    "Stopped": "reconciler.codat.errors",
+    "new_idempotency_key": "reconciler.codat.client",
+    "resolve_base_url": "reconciler.codat.config",
+}
 
 __all__ = [
     "ApiCall",
@@ -16,3 +40,12 @@ __all__ = [
     "new_idempotency_key",
     "resolve_base_url",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # found once, then an ordinary attribute
+    return value

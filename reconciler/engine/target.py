@@ -13,15 +13,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from reconciler.codat.client import CodatClient
 from reconciler.codat.config import DEFAULT_BASE_URL, looks_base64_encoded, resolve_base_url
-from reconciler.codat.errors import CodatAPIError
 from reconciler.codat.observe import ApiCall, RetryObserver
 from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from reconciler.codat.client import CodatClient
 
 # The embedded sandbox is reached through an in-process transport; this URL is
 # never dialled, it only gives requests a well-formed address.
@@ -65,6 +66,12 @@ def connect(
     """A client for `target`; `api_key` is required for a URL, ignored for the sandbox.
 
     Setting `stop` ends the client's waits at once (see RequestSender)."""
+    # The client (and httpx under it) is imported here, where a client is made: a Target
+    # is chosen while a command's options are parsed, `--help` included, and a command
+    # shown or refused there must not pay for the HTTP stack.
+    from reconciler.codat.client import CodatClient
+    from reconciler.codat.errors import CodatAPIError
+
     options: dict[str, Any] = {
         "timeout": timeout,
         "max_rate": max_rate,

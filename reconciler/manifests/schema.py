@@ -14,13 +14,13 @@ import json
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from reconciler.manifests import names
 from reconciler.manifests.fastcheck import Check, compile_check, pattern_regex
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_RESOURCE = "manifest.schema.json"
 
@@ -46,19 +46,25 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
-def _pattern(validator: Any, pattern: str, instance: Any, node: Any) -> Iterator[ValidationError]:
-    if isinstance(instance, str) and not pattern_regex(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
-
-
 @cache
 def validator() -> Any:
     # Compiled once: building a validator costs more than validating a document.
     # No format checker: the formats that matter are spelled out as patterns.
-    return _Validator(schema())
+    # jsonschema is imported here, by the one function that needs it: it only explains
+    # invalid documents (fast_check confirms the valid ones), and importing it would
+    # cost every run of `validate` more than checking a small manifest set does.
+    from jsonschema import Draft202012Validator, validators
+    from jsonschema.exceptions import ValidationError
+
+    def pattern(
+        validator: Any, pattern: str, instance: Any, node: Any
+    ) -> Iterator[ValidationError]:
+        # A final `$` is the end of the text, as the fast check reads it (pattern_regex).
+        if isinstance(instance, str) and not pattern_regex(pattern).search(instance):
+            yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+    extended = validators.extend(Draft202012Validator, {"pattern": pattern})
+    return extended(schema())
 
 
 @cache

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.live.client import LiveClientSettings
 from reconciler.manifests.client import (
     ClientSettings,
@@ -49,6 +47,10 @@ def plan_client(
 
 def differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
     """`eventTypes and disabled differ`: the top-level fields deepdiff finds changed."""
+    # Imported by the one function that uses it, only when a declared client-wide setting
+    # differs: deepdiff brings pydantic, too heavy for every run of `plan`.
+    from deepdiff import DeepDiff
+
     diff = DeepDiff(dict(before), dict(after), ignore_order=True)
     fields = sorted(str(key) for key in diff.affected_root_keys)
     if not fields:

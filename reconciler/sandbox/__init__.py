@@ -1,14 +1,9 @@
 """A local, Codat-compatible API: one implementation, served in-process or over HTTP.
 
-`SandboxApp` answers requests; `SandboxTransport` puts it behind an httpx client
-(the `--sandbox PATH` mode); `SandboxServer` puts it behind a real socket
-(`codat-reconciler sandbox serve`). State lives in a SQLite file (`SandboxStore`).
+`app.SandboxApp` answers requests; `transport.SandboxTransport` puts it behind an
+httpx client (the `--sandbox PATH` mode); `server.SandboxServer` puts it behind a
+real socket (`codat-reconciler sandbox serve`). State lives in a SQLite file
+(`store.SandboxStore`). Nothing is imported here: a module that needs only Codat's
+documented defaults (client_defaults.py, for `export`) must not start the server's
+imports.
 """
-
-from reconciler.sandbox.app import SandboxApp
-from reconciler.sandbox.clock import Clock
-from reconciler.sandbox.messages import SandboxResponse
-from reconciler.sandbox.store import SandboxStore
-from reconciler.sandbox.transport import SandboxTransport
-
-__all__ = ["Clock", "SandboxApp", "SandboxResponse", "SandboxStore", "SandboxTransport"]

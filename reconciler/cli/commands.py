@@ -48,11 +48,9 @@ class LazyGroup(click.Group):
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        try:
-            return super().resolve_command(ctx, args)
-        except click.exceptions.NoSuchCommand as err:
-            # click suggests a near name among the commands loaded so far, which for a
-            # mistyped name is none of them: offer every name instead.
-            raise click.exceptions.NoSuchCommand(
-                err.command_name, possibilities=self.list_commands(ctx), ctx=ctx
-            ) from None
+        if args and args[0] not in COMMANDS and args[0] not in self.commands:
+            # A name that is none of ours: click suggests a near one among the commands
+            # loaded, so load them all (an error path: the time does not matter).
+            for name in COMMANDS:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import compileall
 import json
 import os
 import subprocess
@@ -35,6 +36,8 @@ from pathlib import Path
 import httpx
 import yaml
 from bench_plan_apply import CLI, FP_KEY, TOKEN, seed_applied, serve, write_manifests
+
+import reconciler
 
 PAGE = 5000
 
@@ -111,6 +114,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
+    # Installed, the package's modules are compiled (pip does it): so are they here, or
+    # each run would compile them again where PYTHONDONTWRITEBYTECODE is set.
+    compileall.compile_dir(Path(reconciler.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         root = tmp / "manifests"

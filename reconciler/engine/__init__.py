@@ -22,8 +22,9 @@ readiness readers).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from reconciler.lazy_names import importer
 
 if TYPE_CHECKING:
     from reconciler.apply.executor import ApplyResult, Failure
@@ -126,10 +127,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # found once, then an ordinary attribute
-    return value
+__getattr__ = importer(__name__, _HOME, globals())

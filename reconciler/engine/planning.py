@@ -16,6 +16,7 @@ from reconciler import credentials
 from reconciler.codat.client import CodatClient
 from reconciler.engine.progress import SILENT, Progress
 from reconciler.engine.selection import select_merchants
+from reconciler.gcpause import paused_collection
 from reconciler.live.client import read_client_settings
 from reconciler.live.model import LiveState
 from reconciler.live.reader import read_live_state
@@ -163,8 +164,11 @@ def plan_from_live(
         require_secrets=run.require_secrets,
     )
     key = credentials.fingerprint_key(run.fingerprint_key, embedded_sandbox=client.embedded_sandbox)
-    creds = credentials.collect(desired, key, options.merchants)
-    made = make_plan(desired, live, creds, options)
+    # Fingerprints and changes hold no reference cycles, and the collector would otherwise
+    # walk the whole desired and live state (millions of objects for a large fleet) for them.
+    with paused_collection():
+        creds = credentials.collect(desired, key, options.merchants)
+        made = make_plan(desired, live, creds, options)
     creating = {
         c.platform_key
         for c in made.changes

@@ -8,8 +8,8 @@ goes, and recording where each node starts so schema errors can point at it.
 
 Most files are plain block mappings and lists. They take a quick fold that does
 the same with less work per event, and hands a file holding anything else
-(anchors, aliases, tags, duplicate or merge keys, a second document, a YAML
-error) to the full fold, which reads it again and explains what it found. The
+(aliases, tags, duplicate or merge keys, a second document, a YAML error) to the
+full fold, which reads it again and explains what it found. The
 two give the same Document for every file the quick one accepts (tests compare
 them on generated files).
 """
@@ -56,7 +56,7 @@ class Pos:
     """
 
     mark: Mark
-    key_marks: dict[str, Mark] | None = None
+    key_marks: Any = None  # the open mapping's key marks (None in a sequence)
     children: dict[str | int, Pos | Mark] | None = None
 
 
@@ -285,12 +285,9 @@ def _construct(tag: str, text: str) -> Any:
 # The first characters for which a plain scalar may resolve to something other than a
 # string; any other plain scalar is a string without asking the resolver (which decides
 # by the first character the same way). A resolver for any character (key None) would
-# make every scalar worth asking (None).
-_RESOLVER_FIRST: frozenset[str] | None = (
-    None
-    if None in _RESOLVER.yaml_implicit_resolvers
-    else frozenset(_RESOLVER.yaml_implicit_resolvers)
-)
+# make every scalar worth asking: then no file takes the quick fold.
+_QUICK = None not in _RESOLVER.yaml_implicit_resolvers
+_RESOLVER_FIRST = frozenset(k for k in _RESOLVER.yaml_implicit_resolvers if k is not None)
 
 
 def _quick_fold(text: str) -> tuple[Any, Pos] | None:
@@ -313,7 +310,7 @@ def _quick_fold(text: str) -> tuple[Any, Pos] | None:
     key: str | None = None
     key_mark: Mark = (0, 0)
     children: Any = None
-    key_marks: dict[str, Mark] | None = None
+    key_marks: Any = None  # the open mapping's key marks (None in a sequence)
     root: tuple[Any, Pos] | None = None
     try:
         while True:
@@ -322,7 +319,8 @@ def _quick_fold(text: str) -> tuple[Any, Pos] | None:
             if kind is scalar:
                 start = event.start_mark
                 mark = (start.line + 1, start.column + 1)
-                if event.anchor is not None or event.tag is not None or value is None:
+                # An anchor alone changes nothing (an alias to it sends the file away).
+                if event.tag is not None or value is None:
                     return None
                 text_value = event.value
                 if key_marks is not None and key is None:
@@ -331,16 +329,13 @@ def _quick_fold(text: str) -> tuple[Any, Pos] | None:
                     key, key_mark = text_value, mark
                     continue
                 item: Any = text_value
-                if event.implicit[0] and (
-                    resolver_first is None or text_value[:1] in resolver_first
-                ):
+                if event.implicit[0] and (text_value[:1] in resolver_first):
                     tag = _RESOLVER.resolve(ScalarNode, text_value, (True, False))  # type: ignore[no-untyped-call]
                     try:
                         item = _construct(tag, text_value)
                     except _NotData:
                         return None
                 if key_marks is not None:
-                    assert key is not None
                     value[key] = item
                     children[key] = mark
                     key_marks[key] = key_mark
@@ -354,7 +349,7 @@ def _quick_fold(text: str) -> tuple[Any, Pos] | None:
             elif kind is mapping_start or kind is sequence_start:
                 start = event.start_mark
                 mark = (start.line + 1, start.column + 1)
-                if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
+                if event.tag is not None or len(stack) >= MAX_DEPTH:
                     return None
                 if key_marks is not None and key is None:
                     return None  # a collection as a key
@@ -363,7 +358,6 @@ def _quick_fold(text: str) -> tuple[Any, Pos] | None:
                 if value is None:
                     root = (opened, pos)
                 elif key_marks is not None:
-                    assert key is not None
                     value[key] = opened
                     children[key] = pos
                     key_marks[key] = key_mark
@@ -382,7 +376,7 @@ def _quick_fold(text: str) -> tuple[Any, Pos] | None:
 
 def parse(text: str, file: str) -> Document:
     """One manifest's text as plain values with positions; problems as errors, never raised."""
-    quick = _quick_fold(text)
+    quick = _quick_fold(text) if _QUICK else None
     if quick is not None:
         return Document(quick[0], quick[1], [], True)
     folder = _Folder(text, file)

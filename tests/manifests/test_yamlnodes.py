@@ -48,6 +48,7 @@ edits = st.sampled_from(
     [
         "",
         "extra: &a [1, 2]\nagain: *a\n",
+        "anchored: &a [1, {b: &c 2}]\n",
         "tagged: !!str 5\n",
         "custom: !thing x\n",
         "key: 1\nkey: 2\n",
@@ -136,3 +137,7 @@ def test_every_example_manifest_takes_the_quick_fold() -> None:
     assert len(manifests) >= 3
     for path in manifests:
         assert assert_same_as_full_fold(path.read_text()), path
+
+
+def test_an_anchor_no_alias_names_changes_nothing_and_takes_the_quick_fold() -> None:
+    assert assert_same_as_full_fold("a: &x [1, {b: &y 2}]\nc: &z 3\n")

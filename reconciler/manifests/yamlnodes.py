@@ -56,7 +56,7 @@ class Pos:
     """
 
     mark: Mark
-    key_marks: Any = None  # the open mapping's key marks (None in a sequence)
+    key_marks: dict[str, Mark] | None = None
     children: dict[str | int, Pos | Mark] | None = None
 
 

@@ -21,10 +21,7 @@ from reconciler.manifests.client import (
     visible_accounts_address,
     webhook_address,
 )
-from reconciler.plan.model import Action, Change, Kind, Note, NoteKind
-
-# How many undeclared consumers a note names before "and N more".
-NAMED_IN_NOTE = 5
+from reconciler.plan.model import Action, Change, Kind, Note, NoteKind, first_few
 
 
 def plan_client(
@@ -138,12 +135,10 @@ def _webhook_changes(
 
 def _undeclared_note(urls: list[str]) -> Note:
     n = len(urls)
-    named = ", ".join(urls[:NAMED_IN_NOTE])
-    more = f" and {n - NAMED_IN_NOTE} more" if n > NAMED_IN_NOTE else ""
     return Note(
         "",
         f"{n} webhook {'consumer is' if n == 1 else 'consumers are'} not declared in any "
-        f"manifest and never touched, with --prune or without: {named}{more}",
+        f"manifest and never touched, with --prune or without: {first_few(urls)}",
         NoteKind.UNDECLARED_WEBHOOKS,
     )
 
@@ -250,8 +245,4 @@ def _accounts_reason(hidden: set[str], shown: set[str]) -> str:
 
 
 def _some(keys: set[str], one: str, many: str) -> str:
-    named = sorted(keys)
-    listed = ", ".join(named[:NAMED_IN_NOTE]) + (
-        f" and {len(named) - NAMED_IN_NOTE} more" if len(named) > NAMED_IN_NOTE else ""
-    )
-    return f"{len(named)} {one if len(named) == 1 else many} ({listed})"
+    return f"{len(keys)} {one if len(keys) == 1 else many} ({first_few(sorted(keys))})"

@@ -7,6 +7,7 @@ and the executor read a Plan; only the planner makes one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -184,6 +185,16 @@ class Note:
     address: str
     message: str
     kind: NoteKind | None = None
+
+
+# How many names a note lists before "and N more": a fleet's note stays one line.
+NAMED_IN_NOTE = 5
+
+
+def first_few(names: Sequence[str]) -> str:
+    """`names` for a note: the first NAMED_IN_NOTE, then how many more there are."""
+    more = f" and {len(names) - NAMED_IN_NOTE} more" if len(names) > NAMED_IN_NOTE else ""
+    return ", ".join(names[:NAMED_IN_NOTE]) + more
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,10 +38,8 @@ from reconciler.plan.model import (
     Plan,
     Problem,
     ProblemKind,
+    first_few,
 )
-
-# How many undeclared companies a note names before "and N more".
-NAMED_IN_NOTE = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,12 +208,11 @@ def _lookalike_notes(merchant: Merchant, match: Match) -> list[Note]:
 def _undeclared_note(undeclared: Sequence[LiveCompany]) -> Note:
     """Without --prune they are kept, but a reviewer should know they exist."""
     n = len(undeclared)
-    names = ", ".join(f'"{c.name}"' for c in undeclared[:NAMED_IN_NOTE])
-    more = f" and {n - NAMED_IN_NOTE} more" if n > NAMED_IN_NOTE else ""
+    names = first_few([f'"{c.name}"' for c in undeclared])
     return Note(
         "",
         f"{n} managed {'company is' if n == 1 else 'companies are'} not declared in any "
-        f"manifest; --prune would delete {'it' if n == 1 else 'them'}: {names}{more}",
+        f"manifest; --prune would delete {'it' if n == 1 else 'them'}: {names}",
         NoteKind.UNDECLARED_COMPANIES,
     )
 

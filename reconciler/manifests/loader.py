@@ -84,6 +84,15 @@ def load(
     return begin(paths, check_secrets=check_secrets, secret_env=secret_env).result()
 
 
+# This process's share of the files against a reading child's, when it has nothing else
+# to do meanwhile. A child encodes what it read before sending it, and what it sends is
+# decoded here only once it has all arrived: so this process reads more when whole
+# merchants travel, as much when only names and positions do (`check`). Measured on
+# 100,000 merchants in 1,000 files against 0.85: build 2.3 s instead of 2.6 s, check 1.7 s
+# instead of 1.85 s.
+_OWN_WEIGHT = {True: 1.15, False: 1.0}
+
+
 @dataclass(frozen=True, slots=True)
 class Checked:
     """Valid manifests, as `validate` reports them: the files read (with their sha256)
@@ -122,13 +131,15 @@ def begin(
     *,
     check_secrets: bool = False,
     secret_env: EnvAllowlist | None = None,
-    own_weight: float = parallel.OWN_WEIGHT,
+    own_weight: float | None = None,
     build: bool = True,
 ) -> Loading:
     """Start loading: a large fleet's files are being read by other processes on return,
     leaving this one free (to read Codat) until `result()`. `own_weight`: how much
     of the reading this process keeps against another's 1.0 (less when it will be
     busy meanwhile). `build`: False only checks the merchants (see `check`)."""
+    if own_weight is None:
+        own_weight = _OWN_WEIGHT[build]
     errors: list[ManifestError] = []
     sources = discovery.discover(paths, errors)
     read = partial(_read_file, checks=_Checks(check_secrets, secret_env, build))

@@ -34,9 +34,6 @@ Result = TypeVar("Result")
 # Below this many bytes of manifests a fork costs more than it saves.
 MIN_BYTES = 1_000_000
 MAX_PROCESSES = 4
-# This process's share of the bytes against a child's: it also rebuilds what the
-# children send (about a sixth of the reading's time), so it reads a little less.
-OWN_WEIGHT = 0.85
 
 
 def processes_available() -> int:
@@ -93,7 +90,7 @@ def start(
     encode: Callable[[Result], Any],
     decode: Callable[[Any], Result],
     processes: int | None = None,
-    own_weight: float = OWN_WEIGHT,
+    own_weight: float = 1.0,
 ) -> Reading[Result]:
     """Start reading `sources` with `work` on up to `processes` cores.
 

@@ -141,3 +141,21 @@ def test_every_example_manifest_takes_the_quick_fold() -> None:
 
 def test_an_anchor_no_alias_names_changes_nothing_and_takes_the_quick_fold() -> None:
     assert assert_same_as_full_fold("a: &x [1, {b: &y 2}]\nc: &z 3\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\r\nb: [x, y]\r\n",
+        "---\na: 1\n...\n",
+        "# a comment\na: 1 # and another\n",
+        'a: "x\u2028y"\nb: 2\n',
+        'a: "tab\there"\n',
+        "a:\n  - b\n  -\n  - {}\n",
+        "a: |\n  text\n  more\nb: >\n  folded\n",
+        "é: ü\n",
+        "a: \x85\n",
+    ],
+)
+def test_line_breaks_markers_comments_and_block_scalars_read_the_same(text: str) -> None:
+    assert assert_same_as_full_fold(text)

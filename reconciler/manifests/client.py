@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.codat.client_defaults import ACCOUNTS, default_text
 from reconciler.manifests.model import Location
 
 Path_ = tuple[str | int, ...]
@@ -143,8 +144,6 @@ def _check_catalogues(ui: Mapping[str, Any], error: Callable[[Path_, str], None]
     a misspelt one is named here, with the key meant, before anything is planned."""
     if not ui:
         return
-    from reconciler.sandbox.client_defaults import ACCOUNTS, default_text
-
     here: Path_ = ("client", "syncFlowUi")
     for locale, keys in ui.get("text", {}).items():
         known = list(default_text(locale))

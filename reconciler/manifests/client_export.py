@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
+from reconciler.codat.client_defaults import LOCALES, default_text
 from reconciler.live.client import ClientSettingsReads
-from reconciler.sandbox.client_defaults import LOCALES, default_text
 
 CLIENT_FILE = "client.yaml"
 HEADER = """\

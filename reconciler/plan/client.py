@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.codat.client_defaults import ACCOUNTS, default_text
 from reconciler.live.client import LiveClientSettings
 from reconciler.manifests.client import (
     ClientSettings,
@@ -179,9 +180,8 @@ def _sync_setting_changes(desired: ClientSettings, live: LiveClientSettings) -> 
 def _text_changes(desired: ClientSettings, live: LiveClientSettings) -> list[Change]:
     if not desired.text:
         return []
-    # Codat's documented default texts: what `null` brings back, and so what it compares to.
-    from reconciler.sandbox.client_defaults import default_text
-
+    # Codat's documented default texts (`default_text`): what `null` brings back, and so
+    # what it compares to.
     changes: list[Change] = []
     for locale, keys in sorted(desired.text.items()):
         catalogue = live.text.get(locale, {})
@@ -208,8 +208,6 @@ def _text_changes(desired: ClientSettings, live: LiveClientSettings) -> list[Cha
 def _visible_account_changes(desired: ClientSettings, live: LiveClientSettings) -> list[Change]:
     if not desired.visible_accounts:
         return []
-    from reconciler.sandbox.client_defaults import ACCOUNTS
-
     # Codat always shows these, declared or not (its docs: they "cannot be removed").
     always = {key for key, required in ACCOUNTS.items() if required}
     changes: list[Change] = []

@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler.sandbox import client_defaults, client_store
+from reconciler.codat import client_defaults
+from reconciler.sandbox import client_store
 from reconciler.sandbox.context import Context, Handler
 from reconciler.sandbox.messages import ApiError, SandboxRequest, SandboxResponse, json_response
 from reconciler.sandbox.store import Tx

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from reconciler.codat import ApiCall, CodatAPIError, CodatClient, CodatError
-from reconciler.sandbox.client_defaults import ACCOUNTS, COMMERCE_DATA_TYPES
+from reconciler.codat.client_defaults import ACCOUNTS, COMMERCE_DATA_TYPES
 from reconciler.sandbox.messages import SandboxResponse
 from tests.codat.fakes import SimulatedTime, make_client, scripted
 from tests.fixtures.sandbox import SandboxHandle

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.sandbox.client_defaults import ACCOUNTS, COMMERCE_DATA_TYPES
+from reconciler.codat.client_defaults import ACCOUNTS, COMMERCE_DATA_TYPES
 from tests.fixtures.sandbox import SandboxHandle
 from tests.sandbox.spec import COMMERCE, PLATFORM, assert_valid, request_violations
 

@@ -59,6 +59,11 @@ _SIZES = {
 }
 
 
+def _annotates(keyword: str) -> bool:
+    """Whether `keyword` only annotates (ours start with "x-")."""
+    return keyword in _ANNOTATIONS or keyword.startswith("x-")
+
+
 def _same(a: Any, b: Any) -> bool:
     """JSON equality: true is not 1."""
     return isinstance(a, bool) == isinstance(b, bool) and bool(a == b)
@@ -109,7 +114,7 @@ class _Compiler:
     def function(self, node: dict[str, Any]) -> str:
         if id(node) in self.functions:
             return self.functions[id(node)][0]
-        checks = [k for k in node if k not in _ANNOTATIONS and not k.startswith("x-")]
+        checks = [k for k in node if not _annotates(k)]
         if checks == ["$ref"]:  # a property that only names a definition is that definition
             return self.keyword_target(node["$ref"])
         name = f"_n{len(self.functions)}"
@@ -121,7 +126,7 @@ class _Compiler:
     def body(self, node: dict[str, Any]) -> list[str]:
         lines: list[str] = []
         for keyword, value in node.items():
-            if keyword in _ANNOTATIONS or keyword.startswith("x-") or keyword in ("then", "else"):
+            if _annotates(keyword) or keyword in ("then", "else"):  # then/else: with "if"
                 continue
             if keyword == "if":
                 condition = self.function(value)

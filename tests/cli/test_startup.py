@@ -9,7 +9,6 @@ real entry point in a child process and reports `sys.modules` when it ends.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
@@ -196,12 +195,3 @@ def test_a_mistyped_command_is_answered_with_the_one_meant(probe: Probe) -> None
     # (by loading them all, on this error path only).
     code, _, output = probe("valdate")
     assert code == 1 and "No such command 'valdate'. Did you mean 'validate'?" in output, output
-
-
-@pytest.mark.parametrize("package", ["reconciler.codat", "reconciler.engine"])
-def test_every_name_a_lazy_package_offers_is_there(package: str) -> None:
-    # Names are imported on first use, so a misspelt home would only fail when used.
-    module = importlib.import_module(package)
-    for name in module.__all__:
-        value = getattr(module, name)
-        assert getattr(value, "__name__", name) == name, (package, name)
